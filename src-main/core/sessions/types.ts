@@ -1,0 +1,98 @@
+import type {
+  CreateSessionOptions,
+  OutputChunk,
+  SessionDiagnostics,
+  SessionInfo,
+  SessionLimits,
+} from '../../../src-shared/session.ts';
+import type { Event } from '../util/event.ts';
+
+/**
+ * The session manager's public surface (the single service interface of the core, as VS Code's
+ * IPtyService is for its terminals). Server routes, IPC handlers, the store and the task runner
+ * depend on this interface only.
+ */
+export interface SessionManager {
+  /** Creates and starts a session. A missing binary yields a session in `error` (never a throw);
+   *  over the session limit throws ProcessLimitError. */
+  create(options: CreateSessionOptions): Promise<SessionInfo>;
+  get(sessionId: string): SessionInfo | undefined;
+  list(): SessionInfo[];
+
+  /** Raw keys, as typed. Recorded by the command journal before they reach the PTY. */
+  input(sessionId: string, data: string): void;
+  /** Text then Enter (bracketed paste where the provider supports it). Journaled before the PTY sees it. */
+  command(sessionId: string, text: string): void;
+  resize(sessionId: string, cols: number, rows: number): void;
+  /** Ctrl-C to the foreground process group. */
+  interrupt(sessionId: string): void;
+  /** SIGTERM to every process group of the session's tree, SIGKILL after the grace period.
+   *  Resolves once the tree is gone and the final output and exit have been emitted. */
+  terminate(sessionId: string, reason?: string): Promise<void>;
+  rename(sessionId: string, name: string): SessionInfo;
+  /** Forget an ended session (in memory; the store keeps its history). */
+  remove(sessionId: string): void;
+
+  /** Output chunks with seq > afterSeq still in the ring buffer, or null when the gap is older than it. */
+  replay(sessionId: string, afterSeq: number): OutputChunk[] | null;
+  /** The rendered screen (serialized headless terminal) as of `seq`. */
+  snapshot(sessionId: string): Promise<{ seq: number; screen: string; cols: number; rows: number }>;
+  /** Subscribe to one session's output. Flow-controlled consumers must `ack` parsed characters;
+   *  the PTY pauses while any of them lags past the high watermark. */
+  attach(sessionId: string, consumer: OutputConsumer): OutputAttachment;
+  diagnostics(sessionId: string): SessionDiagnostics;
+  readonly limits: ManagerLimits;
+
+  readonly onDidCreate: Event<SessionInfo>;
+  readonly onDidChangeState: Event<{ session: SessionInfo; previous: SessionInfo['state'] }>;
+  /** Every output chunk of every session, in seq order per session (not flow-controlled). */
+  readonly onOutput: Event<OutputChunk>;
+  readonly onDidExit: Event<SessionInfo>;
+  readonly onDidRemove: Event<string>;
+  /** A process tree was spawned: what recovery needs to kill leftovers after a crash. */
+  readonly onDidSpawn: Event<SpawnRecord>;
+
+  /** Terminate everything (process groups, SIGTERM then SIGKILL) and flush; used on quit / SIGTERM. */
+  shutdown(): Promise<void>;
+}
+
+export interface OutputConsumer {
+  /** true: acks required, PTY pauses past the high watermark (desktop renderer, headless mirror).
+   *  false: never slows the agent (remote viewers); they resync with snapshots instead. */
+  flowControlled: boolean;
+  onData(chunk: OutputChunk): void;
+}
+
+export interface OutputAttachment {
+  ack(chars: number): void;
+  dispose(): void;
+}
+
+/**
+ * Called synchronously before input reaches the PTY, so what a user typed is durable first.
+ * A throwing journal (disk full…) must not stop the input: the manager logs and continues.
+ */
+export interface CommandJournal {
+  record(entry: {
+    session_id: string;
+    kind: 'command' | 'input';
+    text: string;
+    at: string;
+    seq: number;
+  }): void;
+}
+
+export interface SpawnRecord {
+  session_id: string;
+  pid: number;
+  pgid: number;
+  /** Process start time in clock ticks since boot (/proc/<pid>/stat field 22): guards against PID reuse. */
+  start_ticks: number;
+  boot_id: string;
+  at: string;
+}
+
+export interface ManagerLimits extends SessionLimits {
+  max_sessions: number;
+  terminate_grace_ms: number;
+}

@@ -1,0 +1,61 @@
+import type {
+  HistoryEntry,
+  HistoryQuery,
+  Page,
+  ProviderSummary,
+  SearchHit,
+  SearchQuery,
+  SessionListQuery,
+  TaskListQuery,
+} from './rest.ts';
+import type { CreateSessionRequest, SessionDiagnostics, SessionInfo } from './session.ts';
+import type { SubmitTaskRequest, TaskInfo } from './tasks.ts';
+import type { LiveEvent, SnapshotMessageData, TokenScope } from './ws-protocol.ts';
+
+/**
+ * The one typed API the renderer talks to. Two transports implement it:
+ * the Electron preload bridge (`window.autodev`) and the server's REST + WebSocket API (dashboard).
+ * Both must pass the same contract tests.
+ */
+export interface AutoDevApi {
+  readonly transport: 'ipc' | 'remote';
+  whoami(): Promise<{ user_id: string; scope: TokenScope; mode: 'desktop' | 'dashboard' }>;
+
+  listProviders(): Promise<ProviderSummary[]>;
+  listSessions(query?: SessionListQuery): Promise<Page<SessionInfo>>;
+  getSession(sessionId: string): Promise<SessionInfo>;
+  createSession(request: CreateSessionRequest): Promise<SessionInfo>;
+  renameSession(sessionId: string, name: string): Promise<SessionInfo>;
+  terminateSession(sessionId: string): Promise<void>;
+  getDiagnostics(sessionId: string): Promise<SessionDiagnostics>;
+  getHistory(sessionId: string, query?: HistoryQuery): Promise<HistoryEntry[]>;
+  search(query: SearchQuery): Promise<SearchHit[]>;
+  exportSession(sessionId: string, format: 'json' | 'text'): Promise<string>;
+
+  /** Attach a terminal view: replays from `lastSeq` (or a snapshot) and then streams live output. */
+  attach(sessionId: string, handlers: TerminalHandlers, options?: { lastSeq?: number }): TerminalAttachment;
+  /** Live session list changes (created, state, exited, removed) and task progress. */
+  onEvent(listener: (event: LiveEvent) => void): () => void;
+
+  submitTasks(tasks: SubmitTaskRequest[]): Promise<TaskInfo[]>;
+  listTasks(query?: TaskListQuery): Promise<Page<TaskInfo>>;
+  getTask(taskId: string): Promise<TaskInfo>;
+  controlTask(taskId: string, action: 'cancel' | 'pause' | 'resume'): Promise<TaskInfo>;
+}
+
+export interface TerminalHandlers {
+  /** Call `parsed()` after the terminal has parsed `data` (xterm `write` callback): that is the flow-control ack. */
+  onOutput(seq: number, data: string, parsed: () => void): void;
+  onSnapshot(snapshot: SnapshotMessageData): void;
+  onStatus(session: SessionInfo): void;
+  onError(error: { error: string; error_code: string }): void;
+  onConnectionChange?(state: 'connecting' | 'open' | 'closed'): void;
+}
+
+export interface TerminalAttachment {
+  input(data: string): void;
+  command(text: string): void;
+  resize(cols: number, rows: number): void;
+  interrupt(): void;
+  detach(): void;
+}

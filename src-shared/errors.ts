@@ -1,0 +1,28 @@
+/** Stable error codes for `{error, error_code}` bodies, WS `error` messages and IPC rejections. */
+export const ERROR_CODES = [
+  'VALIDATION_ERROR',
+  'NOT_FOUND',
+  'UNAUTHORIZED',
+  'FORBIDDEN',
+  'RATE_LIMITED',
+  'PROCESS_LIMIT', // ProcessLimitError: too many sessions
+  'RESOURCE_LIMIT', // ResourceLimitError: memory/cpu/fds over the limit
+  'PROCESS_TIMEOUT', // ProcessTimeoutError
+  'PROCESS_POOL', // ProcessPoolError: general spawn/supervision failure
+  'BINARY_NOT_FOUND',
+  'PROVIDER_UNKNOWN',
+  'SESSION_NOT_RUNNING',
+  'PERSISTENCE_PAUSED',
+  'MALFORMED_MESSAGE',
+  'UNKNOWN_MESSAGE_TYPE',
+  'CONFLICT',
+  'INTERNAL',
+] as const;
+export type ErrorCode = (typeof ERROR_CODES)[number];
+
+export interface ErrorBody {
+  error: string;
+  error_code: ErrorCode;
+  /** For validation errors: which field and why. */
+  details?: { path: string; message: string }[];
+}

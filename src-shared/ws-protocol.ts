@@ -1,0 +1,118 @@
+import { z } from 'zod';
+import type { SessionInfoSchema } from './session.ts';
+
+/**
+ * WebSocket protocol for `/cli/session/{id}/ws` and `/cli/events/ws`.
+ * Envelope as in the seed documents: `{type, session_id, data, timestamp, message_id}`.
+ */
+
+export const MAX_WS_PAYLOAD_BYTES = 64 * 1024;
+export const TOKEN_SUBPROTOCOL_PREFIX = 'autodev.bearer.';
+/** Close codes beyond the RFC ones. */
+export const WS_CLOSE = {
+  NORMAL: 1000,
+  GOING_AWAY: 1001,
+  POLICY: 1008,
+  TOO_BIG: 1009,
+  TRY_AGAIN_LATER: 1013,
+  UNAUTHORIZED: 4401,
+  FORBIDDEN: 4403,
+  NOT_FOUND: 4404,
+  TOKEN_EXPIRED: 4408,
+} as const;
+
+const envelope = {
+  session_id: z.string().max(128).optional(),
+  timestamp: z.string().max(64).optional(),
+  message_id: z.string().max(128).optional(),
+};
+
+/** Messages a client may send. Unknown types are answered with an `error` message, never a crash. */
+export const ClientMessageSchema = z.discriminatedUnion('type', [
+  z.object({ type: z.literal('auth'), data: z.object({ token: z.string().min(1).max(8192) }), ...envelope }),
+  z.object({
+    type: z.literal('command'),
+    data: z.object({
+      command: z.string().max(100_000),
+      metadata: z.record(z.string(), z.unknown()).optional(),
+    }),
+    ...envelope,
+  }),
+  z.object({ type: z.literal('input'), data: z.object({ data: z.string().max(60_000) }), ...envelope }),
+  z.object({
+    type: z.literal('resize'),
+    data: z.object({ cols: z.number().int().min(1).max(1000), rows: z.number().int().min(1).max(500) }),
+    ...envelope,
+  }),
+  z.object({ type: z.literal('cancel'), data: z.object({}).passthrough().default({}), ...envelope }),
+  z.object({ type: z.literal('ping'), data: z.object({}).passthrough().default({}), ...envelope }),
+  z.object({ type: z.literal('pong'), data: z.object({}).passthrough().default({}), ...envelope }),
+  z.object({
+    type: z.literal('resume'),
+    data: z.object({ last_seq: z.number().int().min(0) }),
+    ...envelope,
+  }),
+  /** Acknowledge output characters after the terminal parsed them (flow control for trusted viewers). */
+  z.object({ type: z.literal('ack'), data: z.object({ chars: z.number().int().min(0) }), ...envelope }),
+]);
+export type ClientMessage = z.infer<typeof ClientMessageSchema>;
+export type ClientMessageType = ClientMessage['type'];
+
+export interface OutputMessageData {
+  seq: number;
+  output: string;
+  output_type: 'stdout';
+  /** Epoch seconds, as in the seed documents. */
+  timestamp: number;
+}
+
+export interface SnapshotMessageData {
+  /** The screen (serialized headless terminal) as of output `seq`; live output continues at seq + 1. */
+  seq: number;
+  screen: string;
+  cols: number;
+  rows: number;
+  reason: 'resume-gap' | 'resync' | 'attach';
+}
+
+export interface ErrorMessageData {
+  error: string;
+  error_code: string;
+  recoverable: boolean;
+}
+
+export interface AuthOkData {
+  ok: true;
+  scope: TokenScope;
+  user_id: string;
+  expires_at: string;
+}
+
+export type ServerMessage =
+  | ServerEnvelope<'output', OutputMessageData>
+  | ServerEnvelope<'snapshot', SnapshotMessageData>
+  | ServerEnvelope<'status', z.infer<typeof SessionInfoSchema>>
+  | ServerEnvelope<'error', ErrorMessageData>
+  | ServerEnvelope<'auth', AuthOkData>
+  | ServerEnvelope<'ping', Record<string, never>>
+  | ServerEnvelope<'pong', Record<string, never>>
+  | ServerEnvelope<'event', LiveEvent>;
+
+export interface ServerEnvelope<T extends string, D> {
+  type: T;
+  session_id?: string;
+  data: D;
+  timestamp: string;
+  message_id: string;
+}
+
+export type TokenScope = 'read' | 'control';
+
+/** `/cli/events/ws`: the live session list (and task progress) so dashboards never poll. */
+export type LiveEvent =
+  | { kind: 'session_created'; session: z.infer<typeof SessionInfoSchema> }
+  | { kind: 'session_state'; session: z.infer<typeof SessionInfoSchema> }
+  | { kind: 'session_exited'; session: z.infer<typeof SessionInfoSchema> }
+  | { kind: 'session_removed'; session_id: string }
+  | { kind: 'task'; task: unknown }
+  | { kind: 'persistence'; paused: boolean; reason: string | null };
