@@ -1,0 +1,85 @@
+import type { StateReason } from '../../../src-shared/session.ts';
+
+/**
+ * Everything AutoDev knows about an agent CLI is data of this shape: bundled defaults
+ * (providers/defaults.ts) overridden or extended by the user's config file. No code branches on ids.
+ */
+export interface ProviderDefinition {
+  id: string;
+  name: string;
+  /** Executable name or absolute path; resolved against the login-shell PATH. */
+  binary: string;
+  interactive_args: string[];
+  /** Appended for full-access sessions (e.g. claude `--dangerously-skip-permissions`). */
+  full_access_args: string[];
+  one_shot: OneShotSpec | null;
+  /** Env var names this provider needs; only these (plus the basics) reach its process. */
+  env_keys: string[];
+  /** Args that print the version (`--version`), for `autodev doctor`. */
+  version_args: string[];
+  /** Submit commands as bracketed paste (ESC[200~ … ESC[201~) before Enter. */
+  bracketed_paste: boolean;
+  /** Rules matched against the rendered screen, first match by priority wins. */
+  screen_rules: ScreenRule[];
+  /** Rules matched against the OSC 0/2 window title. */
+  title_rules: TitleRule[];
+  /** Screen unchanged this long (ms) while no busy rule matches → waiting for input. */
+  stability_ms: number;
+  /** Optional icon name for the UI. */
+  icon?: string;
+}
+
+export interface OneShotSpec {
+  args: string[];
+  /** How the prompt is passed: appended as the last argument, after a flag, or on stdin. */
+  prompt: { via: 'arg' } | { via: 'flag'; flag: string } | { via: 'stdin' };
+  output: 'stream-json' | 'json' | 'text';
+  full_access_args: string[];
+}
+
+export type ScreenRegion =
+  /** The last N non-empty rendered lines. */
+  | { kind: 'last-lines'; count: number }
+  /** The block between the last two horizontal rules (─) and the lines just above it: an agent's input box. */
+  | { kind: 'above-input-box'; lines: number }
+  /** Whole visible screen. */
+  | { kind: 'screen' };
+
+export type DetectedState = 'starting' | 'running' | 'processing' | 'waiting_input' | 'error';
+
+export interface ScreenRule {
+  /** Stable id shown in state_reason.rule, e.g. `claude.permission-prompt`. */
+  id: string;
+  /** Regex source, matched case-insensitively against the region's text (ANSI-free, NBSP normalised). */
+  pattern: string;
+  region: ScreenRegion;
+  state: DetectedState;
+  /** Marks authentication_required; the matched lines become auth_prompt. */
+  auth?: boolean;
+  /** Higher wins when several rules match. Defaults: auth 90, error 80, waiting 70, busy 60. */
+  priority?: number;
+}
+
+export interface TitleRule {
+  id: string;
+  /** Regex source matched against the OSC 0/2 title. */
+  pattern: string;
+  state: DetectedState;
+}
+
+export interface ProviderRegistry {
+  get(id: string): ProviderDefinition | undefined;
+  list(): ProviderDefinition[];
+  /** Resolve the binary on the login-shell PATH; null path when not installed. Cached. */
+  resolveBinary(id: string): Promise<ResolvedBinary>;
+}
+
+export interface ResolvedBinary {
+  provider_id: string;
+  binary: string;
+  path: string | null;
+  /** "codex is not installed or not on PATH" when path is null. */
+  error: string | null;
+}
+
+export type { StateReason };
