@@ -58,6 +58,9 @@ export interface ScreenRule {
   auth?: boolean;
   /** Higher wins when several rules match. Defaults: auth 90, error 80, waiting 70, busy 60. */
   priority?: number;
+  /** A `waiting_input`/`error` match counts only once the screen has been unchanged this long (ms).
+   *  Default: 250 for rules of priority >= 70 (explicit dialogs), 500 below (weak prompt markers). */
+  settle_ms?: number;
 }
 
 export interface TitleRule {
@@ -72,6 +75,19 @@ export interface ProviderRegistry {
   list(): ProviderDefinition[];
   /** Resolve the binary on the login-shell PATH; null path when not installed. Cached. */
   resolveBinary(id: string): Promise<ResolvedBinary>;
+  /** The PATH to give spawned agents: login-shell PATH first, then this process's PATH. Cached. */
+  searchPath(): Promise<string>;
+  /** Problems found in the user's config file (the bundled defaults are used where it is broken). */
+  readonly errors: readonly ProviderConfigError[];
+  /** The config file that was read, or null when there was none. */
+  readonly configFile: string | null;
+}
+
+export interface ProviderConfigError {
+  file: string;
+  /** Dotted path of the offending field, e.g. `providers.claude.stability_ms` (empty for the file). */
+  path: string;
+  message: string;
 }
 
 export interface ResolvedBinary {

@@ -1,0 +1,321 @@
+import type { ProviderDefinition, ScreenRule } from './types.ts';
+
+/**
+ * Bundled provider definitions. Everything here is data: the registry merges the user's config file
+ * over it, and the state detector only ever reads these fields (no code branches on provider ids).
+ *
+ * Screen strings come from field notes §1.2/§1.5 and the CLIs' current UIs. They break when a CLI
+ * changes its UI (kbwo/ccmanager#227), which is why each has a stable id, is tested against a recorded
+ * screen in test/fixtures/screens/, and can be overridden from ~/.autodev/providers.yaml.
+ *
+ * Priorities (higher wins): auth 90, error banners 80, explicit dialogs (permission/trust/approval) 70,
+ * busy indicators 60, OSC title 65 (see state/fusion.ts), weak prompt markers 50. Weak markers are
+ * weaker than busy indicators because most agents keep drawing their input box while they work.
+ */
+
+const WEAK_PROMPT = 50;
+
+/**
+ * Rules every agent CLI gets: an OAuth URL offered for manual opening means the user must log in,
+ * and network/auth error banners near the bottom mean the agent is alive but failing.
+ */
+export const COMMON_AGENT_RULES: ScreenRule[] = [
+  {
+    id: 'any.oauth-url',
+    // The URL is usually soft-wrapped; screen text joins wrapped lines before matching.
+    pattern:
+      '(browser didn.t open|open this url|open the following url|visit this url|paste (this|the) url)[\\s\\S]{0,400}?https?://\\S+',
+    region: { kind: 'screen' },
+    state: 'waiting_input',
+    auth: true,
+  },
+  {
+    id: 'any.sign-in-required',
+    pattern: '(please sign in|login required|please authenticate|not logged in)',
+    region: { kind: 'last-lines', count: 12 },
+    state: 'waiting_input',
+    auth: true,
+  },
+  {
+    id: 'any.unauthorized',
+    pattern: '\\b401 unauthorized\\b',
+    region: { kind: 'last-lines', count: 10 },
+    state: 'error',
+    auth: true,
+  },
+  {
+    id: 'any.network-error',
+    pattern:
+      '(network error|econnrefused|econnreset|etimedout|enotfound|unable to connect|connection refused)',
+    region: { kind: 'last-lines', count: 8 },
+    state: 'error',
+  },
+  {
+    id: 'any.rate-limit',
+    pattern: '(rate limit (exceeded|reached)|rate[- ]limited|429 too many requests)',
+    region: { kind: 'last-lines', count: 8 },
+    state: 'error',
+  },
+];
+
+const claude: ProviderDefinition = {
+  id: 'claude',
+  name: 'Claude Code',
+  binary: 'claude',
+  interactive_args: [],
+  full_access_args: ['--dangerously-skip-permissions'],
+  one_shot: {
+    args: ['-p', '--output-format', 'stream-json', '--verbose'],
+    prompt: { via: 'arg' },
+    output: 'stream-json',
+    full_access_args: ['--dangerously-skip-permissions'],
+  },
+  env_keys: ['ANTHROPIC_API_KEY'],
+  version_args: ['--version'],
+  bracketed_paste: true,
+  stability_ms: 1500,
+  icon: 'claude',
+  title_rules: [
+    // Claude animates a Braille spinner in the title while it works and shows `✳ ` when idle.
+    { id: 'claude.title-spinner', pattern: '^[\\u2800-\\u28FF]', state: 'processing' },
+    { id: 'claude.title-idle', pattern: '^✳\\s', state: 'waiting_input' },
+  ],
+  screen_rules: [
+    {
+      id: 'claude.auth-error',
+      pattern:
+        '(API Error:? \\(?401|Please run /login|Invalid API key|OAuth token has expired|Invalid authentication credentials)',
+      region: { kind: 'last-lines', count: 15 },
+      state: 'error',
+      auth: true,
+    },
+    {
+      id: 'claude.login-menu',
+      pattern: '(Select login method|How would you like to authenticate|Anthropic Console account)',
+      region: { kind: 'last-lines', count: 20 },
+      state: 'waiting_input',
+      auth: true,
+    },
+    {
+      id: 'claude.trust-prompt',
+      pattern: 'Do you trust the files in this folder\\?',
+      region: { kind: 'last-lines', count: 20 },
+      state: 'waiting_input',
+    },
+    {
+      id: 'claude.permission-prompt',
+      pattern:
+        '(Do you want to (proceed|make this edit|create)|Yes, allow once|No, and tell Claude what to do differently|Esc to cancel)',
+      region: { kind: 'last-lines', count: 20 },
+      state: 'waiting_input',
+    },
+    {
+      // Only the block just above/in the input box: the transcript may quote these words.
+      id: 'claude.busy',
+      pattern: '(esc to interrupt|ctrl\\+c to interrupt|[✢✳✶✻✽*]\\s*\\w+ing…|\\([^)]*\\btokens\\b[^)]*\\))',
+      region: { kind: 'above-input-box', lines: 4 },
+      state: 'processing',
+    },
+    {
+      id: 'claude.prompt',
+      pattern: '^\\s*[❯>](\\s|$)',
+      region: { kind: 'last-lines', count: 5 },
+      state: 'waiting_input',
+      priority: WEAK_PROMPT,
+    },
+    ...COMMON_AGENT_RULES,
+  ],
+};
+
+const codex: ProviderDefinition = {
+  id: 'codex',
+  name: 'Codex',
+  binary: 'codex',
+  interactive_args: [],
+  full_access_args: ['--dangerously-bypass-approvals-and-sandbox'],
+  one_shot: {
+    args: ['exec', '--json'],
+    prompt: { via: 'arg' },
+    output: 'stream-json',
+    full_access_args: ['--dangerously-bypass-approvals-and-sandbox'],
+  },
+  env_keys: ['OPENAI_API_KEY'],
+  version_args: ['--version'],
+  bracketed_paste: true,
+  stability_ms: 2000,
+  icon: 'codex',
+  title_rules: [],
+  screen_rules: [
+    {
+      id: 'codex.login-menu',
+      pattern: '(Sign in with ChatGPT|Provide your own API key|Paste your API key)',
+      region: { kind: 'last-lines', count: 20 },
+      state: 'waiting_input',
+      auth: true,
+    },
+    {
+      id: 'codex.approval-prompt',
+      pattern:
+        '(Allow command\\?|Would you like to run the following command\\?|Would you like to make the following edits\\?)',
+      region: { kind: 'last-lines', count: 20 },
+      state: 'waiting_input',
+    },
+    {
+      id: 'codex.busy',
+      pattern: '(esc to interrupt|ctrl\\+c to interrupt)',
+      region: { kind: 'last-lines', count: 8 },
+      state: 'processing',
+    },
+    {
+      id: 'codex.prompt',
+      pattern: '^\\s*›',
+      region: { kind: 'last-lines', count: 6 },
+      state: 'waiting_input',
+      priority: WEAK_PROMPT,
+    },
+    ...COMMON_AGENT_RULES,
+  ],
+};
+
+const gemini: ProviderDefinition = {
+  id: 'gemini',
+  name: 'Gemini CLI',
+  binary: 'gemini',
+  interactive_args: [],
+  full_access_args: ['--yolo'],
+  one_shot: {
+    args: ['-o', 'stream-json'],
+    prompt: { via: 'flag', flag: '-p' },
+    output: 'stream-json',
+    full_access_args: ['--yolo'],
+  },
+  env_keys: ['GEMINI_API_KEY', 'GOOGLE_API_KEY'],
+  version_args: ['--version'],
+  bracketed_paste: true,
+  stability_ms: 2000,
+  icon: 'gemini',
+  title_rules: [
+    { id: 'gemini.title-busy', pattern: '^\\s*[✦⏲]', state: 'processing' },
+    { id: 'gemini.title-permission', pattern: '^\\s*✋', state: 'waiting_input' },
+    { id: 'gemini.title-idle', pattern: '^\\s*◇', state: 'waiting_input' },
+  ],
+  screen_rules: [
+    {
+      id: 'gemini.auth-menu',
+      pattern:
+        '(How would you like to authenticate for this project\\?|Login with Google|Enter (your )?Gemini API Key|Waiting for auth)',
+      region: { kind: 'last-lines', count: 20 },
+      state: 'waiting_input',
+      auth: true,
+    },
+    {
+      id: 'gemini.permission-prompt',
+      pattern: '(Yes, allow once|Allow execution of|Apply this change\\?)',
+      region: { kind: 'last-lines', count: 20 },
+      state: 'waiting_input',
+    },
+    {
+      // Gemini's spinner line: "⠋ Thinking... (esc to cancel, 3s)". Here `esc to cancel` means busy.
+      id: 'gemini.busy',
+      pattern: '\\(esc to cancel',
+      region: { kind: 'last-lines', count: 10 },
+      state: 'processing',
+    },
+    {
+      id: 'gemini.prompt',
+      pattern: '(Type your message|^\\s*gemini>)',
+      region: { kind: 'last-lines', count: 8 },
+      state: 'waiting_input',
+      priority: WEAK_PROMPT,
+    },
+    ...COMMON_AGENT_RULES,
+  ],
+};
+
+const cursor: ProviderDefinition = {
+  id: 'cursor',
+  name: 'Cursor Agent',
+  binary: 'cursor-agent',
+  interactive_args: [],
+  full_access_args: ['--force'],
+  one_shot: {
+    args: ['-p', '--output-format', 'stream-json'],
+    prompt: { via: 'arg' },
+    output: 'stream-json',
+    full_access_args: ['--force'],
+  },
+  env_keys: ['CURSOR_API_KEY'],
+  version_args: ['--version'],
+  bracketed_paste: true,
+  stability_ms: 2000,
+  icon: 'cursor',
+  title_rules: [],
+  screen_rules: [
+    {
+      id: 'cursor.login',
+      pattern: '(Press any key to (log|sign) in|cursor-agent login)',
+      region: { kind: 'last-lines', count: 12 },
+      state: 'waiting_input',
+      auth: true,
+    },
+    {
+      id: 'cursor.prompt',
+      pattern: '(How can I help|Plan mode)',
+      region: { kind: 'last-lines', count: 8 },
+      state: 'waiting_input',
+      priority: WEAK_PROMPT,
+    },
+    ...COMMON_AGENT_RULES,
+  ],
+};
+
+/** Rules for a plain shell: a prompt-looking last line only; everything else is the stability window. */
+export const SHELL_PROMPT_RULE: ScreenRule = {
+  id: 'shell.prompt',
+  pattern: '[$#%>❯]\\s*$',
+  region: { kind: 'last-lines', count: 1 },
+  state: 'waiting_input',
+  priority: WEAK_PROMPT,
+};
+
+function shellProvider(env: NodeJS.ProcessEnv): ProviderDefinition {
+  return {
+    id: 'shell',
+    name: 'Shell',
+    binary: env.SHELL && env.SHELL.length > 0 ? env.SHELL : 'bash',
+    interactive_args: [],
+    full_access_args: [],
+    one_shot: null,
+    env_keys: [],
+    version_args: ['--version'],
+    bracketed_paste: false,
+    // Generous: shells print in bursts (builds, tests) with pauses that are not "waiting".
+    stability_ms: 3000,
+    icon: 'terminal',
+    title_rules: [],
+    screen_rules: [SHELL_PROMPT_RULE],
+  };
+}
+
+/** The template a provider added by the user's config file starts from. */
+export function newProviderTemplate(id: string): ProviderDefinition {
+  return {
+    id,
+    name: id,
+    binary: id,
+    interactive_args: [],
+    full_access_args: [],
+    one_shot: null,
+    env_keys: [],
+    version_args: ['--version'],
+    bracketed_paste: false,
+    stability_ms: 2000,
+    title_rules: [],
+    screen_rules: [...COMMON_AGENT_RULES],
+  };
+}
+
+/** Fresh copies each call so callers (and config merging) can never mutate the bundled data. */
+export function defaultProviders(env: NodeJS.ProcessEnv = process.env): ProviderDefinition[] {
+  return structuredClone([claude, codex, gemini, cursor]).concat(shellProvider(env));
+}

@@ -1,0 +1,10 @@
+export type { ArgvOptions } from './argv.ts';
+export { buildArgv, buildOneShotArgv, OneShotUnsupportedError, oneShotStdin } from './argv.ts';
+export { COMMON_AGENT_RULES, defaultProviders } from './defaults.ts';
+export type { LoginPathResult } from './login-path.ts';
+export { clearLoginPathCache, loginShellPath } from './login-path.ts';
+export type { LoadProviderRegistryOptions } from './registry.ts';
+export { loadProviderRegistry } from './registry.ts';
+export { findExecutable, notInstalledMessage } from './resolve-binary.ts';
+export type { ProviderVersion } from './version.ts';
+export { providerVersion } from './version.ts';
