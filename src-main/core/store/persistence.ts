@@ -1,0 +1,523 @@
+import type { OutputChunk, SessionInfo } from '../../../src-shared/session.ts';
+import type { CommandJournal, SessionManager, SpawnRecord } from '../sessions/types.ts';
+import { type Disposable, DisposableStore, Emitter, type Event } from '../util/event.ts';
+import { stripAnsi } from './ansi.ts';
+import { DEFAULT_RETENTION, enforceRetention, type RetentionLimits } from './retention.ts';
+import type { CommandEntry, OutputBatch, SessionStore } from './session-store.ts';
+import { isoNow, type LoggerLike, silentLogger } from './types.ts';
+
+/** Incremental redaction of one session's output: may hold back a tail (a secret cut across chunks). */
+export interface StreamRedactorLike {
+  push(text: string): string;
+  /** Releases the held-back tail (end of the session). */
+  end(): string;
+}
+
+export interface PersistenceOptions {
+  logger?: LoggerLike;
+  /** Redacts a command before it is stored (the core's createRedactor). Default: identity. */
+  redact?: (text: string) => string;
+  /** One per session for output (the core's createStreamRedactor). Default: no redaction. */
+  createStreamRedactor?: () => StreamRedactorLike;
+  /** Longest time output waits in memory before a flush (ms). */
+  flushMs?: number;
+  /** Buffered output that triggers a flush at once (bytes, approximate: UTF-16 length). */
+  flushBytes?: number;
+  /** While paused: output kept in memory beyond this is dropped oldest-first behind a gap marker. */
+  maxBufferedBytes?: number;
+  retention?: RetentionLimits | null;
+  /** Backoff of the retry while paused. */
+  retryMinMs?: number;
+  retryMaxMs?: number;
+}
+
+export interface PersistenceStatus {
+  ok: boolean;
+  /** "disk full (SQLITE_FULL)", "I/O error (SQLITE_IOERR_WRITE)"… null when writing. */
+  paused_reason: string | null;
+  paused_since: string | null;
+  error_code: string | null;
+  /** Output bytes (approx.) and commands held in memory, waiting to be written. */
+  buffered_bytes: number;
+  buffered_commands: number;
+  /** Output dropped while paused (recorded as gap rows), since start. */
+  dropped_chunks: number;
+  dropped_bytes: number;
+  retries: number;
+}
+
+/** Thrown by the journal when a command could not be made durable (it is kept and written on resume). */
+export class PersistencePausedError extends Error {
+  readonly error_code = 'PERSISTENCE_PAUSED';
+}
+
+/** The events of a SessionManager that persistence listens to. */
+export type PersistedManager = Pick<
+  SessionManager,
+  'onDidCreate' | 'onDidChangeState' | 'onOutput' | 'onDidExit' | 'onDidSpawn' | 'get' | 'list'
+>;
+
+export interface Persistence {
+  /** Give this to the manager: called synchronously before input reaches the PTY. */
+  readonly journal: CommandJournal;
+  readonly status: PersistenceStatus;
+  readonly onDidChangeStatus: Event<PersistenceStatus>;
+  /** Output batches after they are committed (what Redis publishes). */
+  readonly onDidCommitOutput: Event<OutputBatch[]>;
+  /** Session rows after they are committed (state changes, exits). */
+  readonly onDidCommitSession: Event<SessionInfo>;
+  /** Start listening to a manager (once). */
+  attach(manager: PersistedManager): Disposable;
+  /** Write everything buffered now (synchronous). Returns false while paused. */
+  flush(): boolean;
+  /** Flush (ending every stream redactor), stop listening and timers. */
+  close(): void;
+}
+
+const PAUSING_CODES = /^SQLITE_(FULL|IOERR|BUSY|LOCKED|READONLY|CANTOPEN|PROTOCOL|NOMEM|CORRUPT|NOTADB)/;
+
+/** Errors of the medium (disk full, I/O, lock held too long) pause persistence; others are bugs. */
+export function isPausingError(error: unknown): boolean {
+  const code = (error as { code?: unknown })?.code;
+  return typeof code === 'string' && PAUSING_CODES.test(code);
+}
+
+function describe(error: unknown): { reason: string; code: string } {
+  const code = String((error as { code?: unknown })?.code ?? 'UNKNOWN');
+  const what = code.startsWith('SQLITE_FULL')
+    ? 'disk full'
+    : code.startsWith('SQLITE_IOERR')
+      ? 'I/O error'
+      : code.startsWith('SQLITE_BUSY') || code.startsWith('SQLITE_LOCKED')
+        ? 'database locked'
+        : code.startsWith('SQLITE_READONLY')
+          ? 'database read-only'
+          : 'write failed';
+  return { reason: `${what} (${code}): persistence paused, sessions keep running`, code };
+}
+
+interface PendingOutput {
+  chunks: OutputChunk[];
+  bytes: number;
+}
+
+/**
+ * Keeps the store in step with a SessionManager:
+ * - session rows on create / state change / exit (synchronously: they are rare and ordered);
+ * - the process ledger on spawn (what recovery kills after a crash);
+ * - the command journal: a synchronous INSERT before the PTY sees the input — once `record` returns,
+ *   the command is on disk (synchronous=FULL);
+ * - output in batches off the hot path: onOutput only appends to memory; a flush every `flushMs`
+ *   (or at once past `flushBytes`) redacts, strips ANSI for search and writes every session's batch in
+ *   one transaction.
+ * A medium error (SQLITE_FULL, I/O, busy) pauses writing with a status the UI and /health show; the
+ * sessions run on; output is kept in memory up to `maxBufferedBytes` (then dropped oldest-first and
+ * recorded as a gap), commands are always kept; a retry with backoff resumes.
+ */
+export function createPersistence(store: SessionStore, options: PersistenceOptions = {}): Persistence {
+  const logger = options.logger ?? silentLogger;
+  const redact = options.redact ?? ((t: string) => t);
+  const flushMs = options.flushMs ?? 100;
+  const flushBytes = options.flushBytes ?? 256 * 1024;
+  const maxBufferedBytes = options.maxBufferedBytes ?? 16 * 1024 * 1024;
+  const retention = options.retention === undefined ? DEFAULT_RETENTION : options.retention;
+  const retryMinMs = options.retryMinMs ?? 250;
+  const retryMaxMs = options.retryMaxMs ?? 30_000;
+
+  const statusEmitter = new Emitter<PersistenceStatus>();
+  const outputEmitter = new Emitter<OutputBatch[]>();
+  const sessionEmitter = new Emitter<SessionInfo>();
+  const listeners = new DisposableStore();
+  let manager: PersistedManager | undefined;
+
+  // Raw output not yet cut into batches, per session.
+  const pending = new Map<string, PendingOutput>();
+  let pendingBytes = 0;
+  // Work cut and redacted but not yet committed (non-empty only around a flush or while paused).
+  let readyBatches: OutputBatch[] = [];
+  let readyBytes = 0;
+  const readySessions = new Map<string, SessionInfo>();
+  const readyCommands: CommandEntry[] = [];
+  const readySpawns: SpawnRecord[] = [];
+  const readyReleases: { session_id: string; reason: string; at: string }[] = [];
+  const streamRedactors = new Map<string, StreamRedactorLike>();
+  const knownSessions = new Set<string>();
+
+  let flushTimer: NodeJS.Timeout | undefined;
+  let immediate: NodeJS.Immediate | undefined;
+  let retryTimer: NodeJS.Timeout | undefined;
+  let retryDelay = retryMinMs;
+  let closed = false;
+  let bytesSinceTotalCheck = 0;
+
+  const status: PersistenceStatus = {
+    ok: true,
+    paused_reason: null,
+    paused_since: null,
+    error_code: null,
+    buffered_bytes: 0,
+    buffered_commands: 0,
+    dropped_chunks: 0,
+    dropped_bytes: 0,
+    retries: 0,
+  };
+  const snapshotStatus = (): PersistenceStatus => ({
+    ...status,
+    buffered_bytes: pendingBytes + readyBytes,
+    buffered_commands: readyCommands.length,
+  });
+
+  function pause(error: unknown): void {
+    const { reason, code } = describe(error);
+    if (status.ok) {
+      status.ok = false;
+      status.paused_reason = reason;
+      status.paused_since = isoNow();
+      status.error_code = code;
+      logger.warn('persistence paused', { reason, code });
+      statusEmitter.fire(snapshotStatus());
+    }
+    scheduleRetry();
+  }
+
+  function resume(): void {
+    if (status.ok) return;
+    logger.info('persistence resumed', {
+      paused_since: status.paused_since,
+      dropped_chunks: status.dropped_chunks,
+      dropped_bytes: status.dropped_bytes,
+    });
+    status.ok = true;
+    status.paused_reason = null;
+    status.paused_since = null;
+    status.error_code = null;
+    retryDelay = retryMinMs;
+    statusEmitter.fire(snapshotStatus());
+  }
+
+  function scheduleRetry(): void {
+    if (retryTimer || closed) return;
+    retryTimer = setTimeout(() => {
+      retryTimer = undefined;
+      status.retries++;
+      retryDelay = Math.min(retryDelay * 2, retryMaxMs);
+      if (!commit()) scheduleRetry();
+    }, retryDelay);
+    retryTimer.unref?.();
+  }
+
+  function redactorFor(sessionId: string): StreamRedactorLike | undefined {
+    if (!options.createStreamRedactor) return undefined;
+    let r = streamRedactors.get(sessionId);
+    if (!r) {
+      r = options.createStreamRedactor();
+      streamRedactors.set(sessionId, r);
+    }
+    return r;
+  }
+
+  /** Raw chunks → redacted batches (one per session). */
+  function cut(): void {
+    for (const [sessionId, p] of pending) {
+      if (p.chunks.length === 0) continue;
+      const raw = p.chunks.length === 1 ? p.chunks[0]!.data : p.chunks.map((c) => c.data).join('');
+      const redactor = redactorFor(sessionId);
+      const data = redactor ? redactor.push(raw) : raw;
+      const batch: OutputBatch = {
+        session_id: sessionId,
+        seq_start: p.chunks[0]!.seq,
+        seq_end: p.chunks[p.chunks.length - 1]!.seq,
+        raw_bytes: Buffer.byteLength(raw),
+        data,
+        text: stripAnsi(data),
+        gap: false,
+        at: new Date(p.chunks[p.chunks.length - 1]!.at).toISOString(),
+      };
+      readyBatches.push(batch);
+      readyBytes += batch.data.length + batch.text.length;
+    }
+    pending.clear();
+    pendingBytes = 0;
+  }
+
+  /** The redactor's held-back tail joins the session's last batch (at exit / close). */
+  function endRedactor(sessionId: string): void {
+    const redactor = streamRedactors.get(sessionId);
+    if (!redactor) return;
+    streamRedactors.delete(sessionId);
+    const tail = redactor.end();
+    if (!tail) return;
+    for (let i = readyBatches.length - 1; i >= 0; i--) {
+      const b = readyBatches[i]!;
+      if (b.session_id === sessionId && !b.gap) {
+        b.data += tail;
+        b.text += stripAnsi(tail);
+        readyBytes += tail.length * 2;
+        return;
+      }
+    }
+    // Everything of this session is already stored: append to its last stored batch.
+    readyTails.push({ session_id: sessionId, data: tail, text: stripAnsi(tail) });
+  }
+  const readyTails: { session_id: string; data: string; text: string }[] = [];
+
+  /** While paused, memory stays bounded: the oldest batches become gap markers. */
+  function boundMemory(): void {
+    if (readyBytes <= maxBufferedBytes) return;
+    const kept: OutputBatch[] = [];
+    const lastGap = new Map<string, OutputBatch>();
+    for (const b of readyBatches) {
+      if (readyBytes > maxBufferedBytes && !b.gap) {
+        readyBytes -= b.data.length + b.text.length;
+        status.dropped_chunks += b.seq_end - b.seq_start + 1;
+        status.dropped_bytes += b.raw_bytes;
+        const gap = lastGap.get(b.session_id);
+        if (gap && gap.seq_end + 1 === b.seq_start) {
+          gap.seq_end = b.seq_end;
+          gap.raw_bytes += b.raw_bytes;
+          gap.at = b.at;
+          continue;
+        }
+        const marker: OutputBatch = { ...b, data: '', text: '', gap: true };
+        lastGap.set(b.session_id, marker);
+        kept.push(marker);
+        continue;
+      }
+      if (b.gap) lastGap.set(b.session_id, b);
+      kept.push(b);
+    }
+    readyBatches = kept;
+  }
+
+  const appendTail = store.db.prepare(`
+    UPDATE session_output SET data = data || ?, text = text || ?, stored_bytes = stored_bytes + ?
+    WHERE id = (SELECT id FROM session_output WHERE session_id = ? AND gap = 0 ORDER BY seq_start DESC LIMIT 1)`);
+  const addStoredBytes = store.db.prepare(
+    'UPDATE cli_sessions SET stored_output_bytes = stored_output_bytes + ? WHERE session_id = ?',
+  );
+
+  /** Writes everything ready in one transaction. true on success (or nothing to do). */
+  function commit(): boolean {
+    if (
+      readyBatches.length === 0 &&
+      readySessions.size === 0 &&
+      readyCommands.length === 0 &&
+      readySpawns.length === 0 &&
+      readyReleases.length === 0 &&
+      readyTails.length === 0
+    ) {
+      if (!status.ok) resume();
+      return true;
+    }
+    const batches = readyBatches;
+    const sessions = [...readySessions.values()];
+    try {
+      store.write(() => {
+        for (const s of sessions) store.upsertSession(s);
+        for (const c of readyCommands) store.insertCommand(c);
+        for (const s of readySpawns) store.recordSpawn(s);
+        for (const b of batches) store.insertOutput(b);
+        for (const t of readyTails) {
+          const bytes = Buffer.byteLength(t.data) + Buffer.byteLength(t.text);
+          if (appendTail.run(t.data, t.text, bytes, t.session_id).changes > 0) {
+            addStoredBytes.run(bytes, t.session_id);
+          }
+        }
+        for (const r of readyReleases) store.releaseLedger(r.session_id, r.reason, r.at);
+      });
+    } catch (error) {
+      if (isPausingError(error)) {
+        pause(error);
+        boundMemory();
+        return false;
+      }
+      // A bug (constraint…) must not wedge persistence: log and drop this round.
+      logger.error('persistence write failed; batch dropped', { error: String(error) });
+      clearReady();
+      return false;
+    }
+    for (const s of sessions) knownSessions.add(s.session_id);
+    clearReady();
+    resume();
+    for (const s of sessions) sessionEmitter.fire(s);
+    if (batches.length > 0) {
+      outputEmitter.fire(batches);
+      applyRetention(batches);
+    }
+    return true;
+  }
+
+  function clearReady(): void {
+    readyBatches = [];
+    readyBytes = 0;
+    readySessions.clear();
+    readyCommands.length = 0;
+    readySpawns.length = 0;
+    readyReleases.length = 0;
+    readyTails.length = 0;
+  }
+
+  function applyRetention(batches: OutputBatch[]): void {
+    if (!retention) return;
+    for (const b of batches) bytesSinceTotalCheck += b.data.length + b.text.length;
+    // The total needs a sum over all sessions: check it every ~1 % of the limit written.
+    const checkTotal =
+      retention.maxBytesTotal !== null &&
+      bytesSinceTotalCheck >= Math.max(64 * 1024, retention.maxBytesTotal / 100);
+    try {
+      const result = enforceRetention(
+        store.db,
+        {
+          maxBytesPerSession: retention.maxBytesPerSession,
+          maxBytesTotal: checkTotal ? retention.maxBytesTotal : null,
+        },
+        batches.map((b) => b.session_id),
+      );
+      if (checkTotal) bytesSinceTotalCheck = 0;
+      if (result.deletedRows > 0) logger.debug('retention removed old output', { ...result });
+    } catch (error) {
+      if (isPausingError(error)) pause(error);
+      else logger.error('retention failed', { error: String(error) });
+    }
+  }
+
+  /** Cut and write. While paused only cuts (and bounds memory); the retry timer writes. */
+  function flushNow(): boolean {
+    clearTimers();
+    cut();
+    if (!status.ok) {
+      boundMemory();
+      return false;
+    }
+    return commit();
+  }
+
+  function clearTimers(): void {
+    if (flushTimer) clearTimeout(flushTimer);
+    flushTimer = undefined;
+    if (immediate) clearImmediate(immediate);
+    immediate = undefined;
+  }
+
+  /** Session rows are written synchronously (ordered before the commands and output that follow). */
+  function writeSession(info: SessionInfo): void {
+    readySessions.set(info.session_id, info);
+    if (status.ok) commit();
+  }
+
+  function ensureSession(sessionId: string): void {
+    if (knownSessions.has(sessionId) || readySessions.has(sessionId)) return;
+    const live = manager?.get(sessionId);
+    if (live) {
+      readySessions.set(sessionId, live);
+      return;
+    }
+    if (store.hasSession(sessionId)) knownSessions.add(sessionId);
+  }
+
+  const journal: CommandJournal = {
+    record(entry) {
+      const command: CommandEntry = {
+        session_id: entry.session_id,
+        kind: entry.kind,
+        text: redact(entry.text),
+        at: entry.at,
+        seq: entry.seq,
+      };
+      ensureSession(entry.session_id);
+      readyCommands.push(command);
+      if (status.ok && commit()) return;
+      if (status.ok) throw new Error(`command for ${entry.session_id} could not be stored (see log)`);
+      throw new PersistencePausedError(
+        `command for ${entry.session_id} kept in memory, not yet durable: ${status.paused_reason}`,
+      );
+    },
+  };
+
+  function onOutput(chunk: OutputChunk): void {
+    let p = pending.get(chunk.session_id);
+    if (!p) {
+      p = { chunks: [], bytes: 0 };
+      pending.set(chunk.session_id, p);
+    }
+    p.chunks.push(chunk);
+    p.bytes += chunk.data.length;
+    pendingBytes += chunk.data.length;
+    if (pendingBytes >= flushBytes) {
+      immediate ??= setImmediate(flushNow);
+    } else if (!flushTimer) {
+      flushTimer = setTimeout(flushNow, flushMs);
+    }
+  }
+
+  return {
+    journal,
+    get status() {
+      return snapshotStatus();
+    },
+    onDidChangeStatus: statusEmitter.event,
+    onDidCommitOutput: outputEmitter.event,
+    onDidCommitSession: sessionEmitter.event,
+    attach(m) {
+      if (manager) throw new Error('persistence is already attached to a manager');
+      manager = m;
+      for (const info of m.list()) readySessions.set(info.session_id, info);
+      if (status.ok) commit();
+      listeners.add(m.onDidCreate((info) => writeSession(info)));
+      listeners.add(m.onDidChangeState(({ session }) => writeSession(session)));
+      listeners.add(m.onOutput(onOutput));
+      listeners.add(
+        m.onDidSpawn((record) => {
+          ensureSession(record.session_id);
+          readySpawns.push(record);
+          if (status.ok) commit();
+        }),
+      );
+      listeners.add(
+        m.onDidExit((info) => {
+          // Final output first, then the exit row, so history reads in order.
+          cut();
+          endRedactor(info.session_id);
+          readySessions.set(info.session_id, info);
+          readyReleases.push({
+            session_id: info.session_id,
+            reason: 'exited',
+            at: info.ended_at ?? isoNow(),
+          });
+          if (status.ok) commit();
+          else boundMemory();
+        }),
+      );
+      return { dispose: () => listeners.dispose() };
+    },
+    flush: flushNow,
+    close() {
+      if (closed) return;
+      listeners.dispose();
+      cut();
+      for (const id of [...streamRedactors.keys()]) endRedactor(id);
+      clearTimers();
+      if (retryTimer) clearTimeout(retryTimer);
+      retryTimer = undefined;
+      if (!commit()) {
+        logger.error('persistence closed while paused: buffered data lost', { ...snapshotStatus() });
+      }
+      closed = true;
+      if (retryTimer) clearTimeout(retryTimer);
+      statusEmitter.dispose();
+      outputEmitter.dispose();
+      sessionEmitter.dispose();
+    },
+  };
+}
+
+/** createPersistence + attach, for callers that create the manager first (and pass `journal` later). */
+export function attachPersistence(
+  manager: PersistedManager,
+  store: SessionStore,
+  options: PersistenceOptions = {},
+): Persistence {
+  const persistence = createPersistence(store, options);
+  persistence.attach(manager);
+  return persistence;
+}
