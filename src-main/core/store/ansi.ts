@@ -4,8 +4,38 @@
  * sequences, and C0 controls other than tab and newline.
  */
 const ANSI =
-  /\x1b\[[0-?]*[ -/]*[@-~]|\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)?|\x1b[PX^_][^\x1b]*(?:\x1b\\)?|\x1b[ -/]*[0-~]|\x9b[0-?]*[ -/]*[@-~]|[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]/g;
+  /\x1b\[[0-?]*[ -/]*[@-~]|\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)?|\x1b[PX^_][^\x1b]*(?:\x1b\\)?|\x1b[ -/]*[0-OQ-WYZ\\`a-~]|\x9b[0-?]*[ -/]*[@-~]|[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]/g;
 
 export function stripAnsi(text: string): string {
   return text.replace(ANSI, '').replace(/\r\n?/g, '\n');
+}
+
+const COMPLETE_AT_START =
+  /^(?:\x1b\[[0-?]*[ -/]*[@-~]|\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)|\x1b[PX^_][^\x1b]*\x1b\\|\x1b[ -/]*[0-OQ-WYZ\\`a-~]|\x9b[0-?]*[ -/]*[@-~])/;
+/** An unfinished escape sequence longer than this is not waited for (a stray ESC must not eat output). */
+const MAX_CARRY = 4096;
+
+/**
+ * stripAnsi for a stream cut at arbitrary points: an escape sequence split across two pieces is held
+ * back until it completes, so neither half leaks into the text.
+ */
+export function createAnsiStripper(): { push(text: string): string; end(): string } {
+  let carry = '';
+  return {
+    push(text) {
+      const all = carry + text;
+      carry = '';
+      const esc = Math.max(all.lastIndexOf('\x1b'), all.lastIndexOf('\x9b'));
+      if (esc >= 0 && all.length - esc < MAX_CARRY && !COMPLETE_AT_START.test(all.slice(esc))) {
+        carry = all.slice(esc);
+        return stripAnsi(all.slice(0, esc));
+      }
+      return stripAnsi(all);
+    },
+    end() {
+      const out = stripAnsi(carry);
+      carry = '';
+      return out;
+    },
+  };
 }

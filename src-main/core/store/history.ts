@@ -179,11 +179,12 @@ export function createHistory(db: Database): History {
         parts.push(`SELECT 'command' AS t, at, 0 AS ord, id, seq AS a, NULL AS b, text AS x, kind AS y,
           NULL AS z, 0 AS gap, 0 AS raw_bytes FROM cli_session_commands WHERE session_id = @id`);
       if (type === 'all' || type === 'output')
-        parts.push(`SELECT 'output', at, 1, id, seq_start, seq_end, ${filter.raw ? 'data' : 'text'}, NULL,
-          NULL, gap, raw_bytes FROM session_output WHERE session_id = @id`);
+        parts.push(`SELECT 'output' AS t, at, 1 AS ord, id, seq_start AS a, seq_end AS b,
+          ${filter.raw ? 'data' : 'text'} AS x, NULL AS y, NULL AS z, gap, raw_bytes
+          FROM session_output WHERE session_id = @id`);
       if (type === 'all' || type === 'state')
-        parts.push(`SELECT 'state', at, 2, id, NULL, NULL, from_state, to_state, reason, 0, 0
-          FROM session_state_history WHERE session_id = @id`);
+        parts.push(`SELECT 'state' AS t, at, 2 AS ord, id, NULL AS a, NULL AS b, from_state AS x,
+          to_state AS y, reason AS z, 0 AS gap, 0 AS raw_bytes FROM session_state_history WHERE session_id = @id`);
       const union = parts.join(' UNION ALL ');
       const total = (
         db.prepare(`SELECT count(*) AS n FROM (${union})`).get({ id: sessionId }) as { n: number }

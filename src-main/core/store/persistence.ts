@@ -1,7 +1,7 @@
 import type { OutputChunk, SessionInfo } from '../../../src-shared/session.ts';
 import type { CommandJournal, SessionManager, SpawnRecord } from '../sessions/types.ts';
 import { type Disposable, DisposableStore, Emitter, type Event } from '../util/event.ts';
-import { stripAnsi } from './ansi.ts';
+import { createAnsiStripper } from './ansi.ts';
 import { DEFAULT_RETENTION, enforceRetention, type RetentionLimits } from './retention.ts';
 import type { CommandEntry, OutputBatch, SessionStore } from './session-store.ts';
 import { isoNow, type LoggerLike, silentLogger } from './types.ts';
@@ -141,6 +141,15 @@ export function createPersistence(store: SessionStore, options: PersistenceOptio
   const readySpawns: SpawnRecord[] = [];
   const readyReleases: { session_id: string; reason: string; at: string }[] = [];
   const streamRedactors = new Map<string, StreamRedactorLike>();
+  const strippers = new Map<string, ReturnType<typeof createAnsiStripper>>();
+  const stripperFor = (sessionId: string) => {
+    let s = strippers.get(sessionId);
+    if (!s) {
+      s = createAnsiStripper();
+      strippers.set(sessionId, s);
+    }
+    return s;
+  };
   const knownSessions = new Set<string>();
 
   let flushTimer: NodeJS.Timeout | undefined;
@@ -229,7 +238,7 @@ export function createPersistence(store: SessionStore, options: PersistenceOptio
         seq_end: p.chunks[p.chunks.length - 1]!.seq,
         raw_bytes: Buffer.byteLength(raw),
         data,
-        text: stripAnsi(data),
+        text: stripperFor(sessionId).push(data),
         gap: false,
         at: new Date(p.chunks[p.chunks.length - 1]!.at).toISOString(),
       };
@@ -243,21 +252,23 @@ export function createPersistence(store: SessionStore, options: PersistenceOptio
   /** The redactor's held-back tail joins the session's last batch (at exit / close). */
   function endRedactor(sessionId: string): void {
     const redactor = streamRedactors.get(sessionId);
-    if (!redactor) return;
     streamRedactors.delete(sessionId);
-    const tail = redactor.end();
-    if (!tail) return;
+    const stripper = strippers.get(sessionId);
+    strippers.delete(sessionId);
+    const data = redactor ? redactor.end() : '';
+    const text = stripper ? stripper.push(data) + stripper.end() : '';
+    if (!data && !text) return;
     for (let i = readyBatches.length - 1; i >= 0; i--) {
       const b = readyBatches[i]!;
       if (b.session_id === sessionId && !b.gap) {
-        b.data += tail;
-        b.text += stripAnsi(tail);
-        readyBytes += tail.length * 2;
+        b.data += data;
+        b.text += text;
+        readyBytes += data.length + text.length;
         return;
       }
     }
     // Everything of this session is already stored: append to its last stored batch.
-    readyTails.push({ session_id: sessionId, data: tail, text: stripAnsi(tail) });
+    readyTails.push({ session_id: sessionId, data, text });
   }
   const readyTails: { session_id: string; data: string; text: string }[] = [];
 
@@ -495,7 +506,7 @@ export function createPersistence(store: SessionStore, options: PersistenceOptio
       if (closed) return;
       listeners.dispose();
       cut();
-      for (const id of [...streamRedactors.keys()]) endRedactor(id);
+      for (const id of new Set([...streamRedactors.keys(), ...strippers.keys()])) endRedactor(id);
       clearTimers();
       if (retryTimer) clearTimeout(retryTimer);
       retryTimer = undefined;
