@@ -1,0 +1,42 @@
+import type { Detection, ScreenStateDetector } from '../state/types.ts';
+import { Emitter } from '../util/event.ts';
+
+/**
+ * The fallback detector when none is configured: no screen, no rules. It only says "running" once
+ * output arrives (an honest "unknown/running", never a guessed "waiting"), and acks writes at once.
+ */
+export function createPassiveDetector(): ScreenStateDetector {
+  const onDidDetect = new Emitter<Detection>();
+  let current: Detection = {
+    state: 'starting',
+    authentication_required: false,
+    auth_prompt: null,
+    reason: { source: 'lifecycle', detail: 'no output yet', at: new Date().toISOString() },
+  };
+  return {
+    write(_data, onParsed) {
+      if (current.state === 'starting') {
+        current = {
+          ...current,
+          state: 'running',
+          reason: {
+            source: 'lifecycle',
+            rule: 'output',
+            detail: 'output seen (no screen rules)',
+            at: new Date().toISOString(),
+          },
+        };
+        onDidDetect.fire(current);
+      }
+      onParsed?.();
+    },
+    resize() {},
+    noteInput() {},
+    evaluate: () => current,
+    onDidDetect: onDidDetect.event,
+    serialize: () => '',
+    screenText: () => '',
+    title: null,
+    dispose: () => onDidDetect.dispose(),
+  };
+}

@@ -1,0 +1,303 @@
+import { readdirSync, readFileSync } from 'node:fs';
+
+/**
+ * /proc-based process trees. node-pty only signals the shell PID, so grandchildren in other process
+ * groups, `setsid`/`nohup` children and double-forked daemons survive it (field notes §3). A session's
+ * tree is therefore: the root, its descendants by PPID, every process in the root's session (SID ==
+ * root PID, because node-pty's spawn helper calls setsid) and in any process group seen there, plus
+ * every process carrying the session's AUTODEV_SESSION_ID in its environment (which catches
+ * double-forked daemons that were re-parented to init and left the session).
+ *
+ * Every signal is guarded by the process start time (/proc/<pid>/stat field 22), so a recycled PID
+ * is never signalled.
+ */
+
+export interface ProcStat {
+  pid: number;
+  comm: string;
+  /** R, S, D, Z, T… */
+  state: string;
+  ppid: number;
+  pgid: number;
+  sid: number;
+  /** utime + stime in clock ticks. */
+  cpu_ticks: number;
+  num_threads: number;
+  /** Start time in clock ticks since boot. */
+  start_ticks: number;
+  rss_pages: number;
+}
+
+export const CLOCK_TICKS_PER_SECOND = 100; // getconf CLK_TCK on Linux (fixed by the kernel ABI)
+export const PAGE_SIZE = 4096;
+
+let bootIdCache: string | undefined;
+export function bootId(): string {
+  if (bootIdCache === undefined) {
+    try {
+      bootIdCache = readFileSync('/proc/sys/kernel/random/boot_id', 'utf8').trim();
+    } catch {
+      bootIdCache = 'unknown';
+    }
+  }
+  return bootIdCache;
+}
+
+export function parseStat(pid: number, text: string): ProcStat | null {
+  // comm may contain spaces and parentheses: the fields start after the LAST ')'.
+  const close = text.lastIndexOf(')');
+  if (close < 0) return null;
+  const comm = text.slice(text.indexOf('(') + 1, close);
+  const f = text.slice(close + 2).split(' ');
+  // f[0] is field 3 (state); field N is f[N - 3].
+  const num = (field: number) => Number(f[field - 3]);
+  return {
+    pid,
+    comm,
+    state: f[0] ?? '?',
+    ppid: num(4),
+    pgid: num(5),
+    sid: num(6),
+    cpu_ticks: num(14) + num(15),
+    num_threads: num(20),
+    start_ticks: num(22),
+    rss_pages: num(24),
+  };
+}
+
+export function readStat(pid: number): ProcStat | null {
+  try {
+    return parseStat(pid, readFileSync(`/proc/${pid}/stat`, 'utf8'));
+  } catch {
+    return null;
+  }
+}
+
+/** All processes visible now. */
+export function scanProcesses(): Map<number, ProcStat> {
+  const out = new Map<number, ProcStat>();
+  let names: string[];
+  try {
+    names = readdirSync('/proc');
+  } catch {
+    return out;
+  }
+  for (const name of names) {
+    const c = name.charCodeAt(0);
+    if (c < 48 || c > 57) continue;
+    const pid = Number(name);
+    const stat = readStat(pid);
+    if (stat) out.set(pid, stat);
+  }
+  return out;
+}
+
+const ENV_MARKER = 'AUTODEV_SESSION_ID';
+
+/**
+ * Which AutoDev session a process belongs to, by its environment. Cached per (pid, start time): the
+ * environment of a running process does not change as far as /proc shows it (it is the exec-time block).
+ */
+export class EnvMarkerCache {
+  private _cache = new Map<string, string | null>();
+
+  sessionOf(stat: ProcStat): string | null {
+    const key = `${stat.pid}:${stat.start_ticks}`;
+    const hit = this._cache.get(key);
+    if (hit !== undefined) return hit;
+    let value: string | null = null;
+    try {
+      const environ = readFileSync(`/proc/${stat.pid}/environ`, 'latin1');
+      const at = environ.indexOf(`\0${ENV_MARKER}=`);
+      const start = at >= 0 ? at + 1 : environ.startsWith(`${ENV_MARKER}=`) ? 0 : -1;
+      if (start >= 0) {
+        const end = environ.indexOf('\0', start);
+        value = environ.slice(start + ENV_MARKER.length + 1, end < 0 ? undefined : end);
+      }
+    } catch {
+      // Not ours to read (other user) or already gone.
+    }
+    this._cache.set(key, value);
+    return value;
+  }
+
+  /** Forget entries of processes that no longer exist. */
+  prune(alive: Map<number, ProcStat>): void {
+    for (const key of this._cache.keys()) {
+      const [pid, start] = key.split(':').map(Number);
+      const stat = alive.get(pid as number);
+      if (!stat || stat.start_ticks !== start) this._cache.delete(key);
+    }
+  }
+}
+
+export interface TreeRoot {
+  session_id: string;
+  pid: number;
+  start_ticks: number;
+}
+
+/**
+ * The processes of one session in `table`. Never includes this process, its process group, or pid 1.
+ * `extra` are processes seen in the tree earlier (kept if their start time still matches).
+ */
+export function sessionTree(
+  root: TreeRoot,
+  table: Map<number, ProcStat>,
+  markers: EnvMarkerCache,
+  extra: Iterable<ProcStat> = [],
+): ProcStat[] {
+  const self = table.get(process.pid);
+  const forbiddenPgid = self?.pgid ?? -1;
+  const members = new Map<number, ProcStat>();
+  const add = (p: ProcStat) => {
+    if (p.pid === process.pid || p.pid <= 1 || p.pgid === forbiddenPgid) return;
+    if (p.start_ticks < root.start_ticks) return; // older than the session: cannot be ours
+    members.set(p.pid, p);
+  };
+
+  const rootStat = table.get(root.pid);
+  const rootAlive = rootStat !== undefined && rootStat.start_ticks === root.start_ticks;
+  if (rootAlive) add(rootStat);
+
+  const children = new Map<number, ProcStat[]>();
+  for (const p of table.values()) {
+    const list = children.get(p.ppid);
+    if (list) list.push(p);
+    else children.set(p.ppid, [p]);
+    if (rootAlive && p.sid === root.pid) add(p);
+    if (markers.sessionOf(p) === root.session_id) add(p);
+  }
+  for (const p of extra) {
+    const now = table.get(p.pid);
+    if (now && now.start_ticks === p.start_ticks) add(now);
+  }
+  // Descendants by PPID, and whole process groups of members, to a fixed point.
+  let grew = true;
+  while (grew) {
+    grew = false;
+    const pgids = new Set([...members.values()].map((m) => m.pgid));
+    for (const p of table.values()) {
+      if (members.has(p.pid)) continue;
+      const parent = members.get(p.ppid);
+      if (parent || (pgids.has(p.pgid) && p.pgid !== forbiddenPgid)) {
+        const before = members.size;
+        add(p);
+        if (members.size > before) grew = true;
+      }
+    }
+  }
+  return [...members.values()];
+}
+
+function isGone(p: ProcStat): boolean {
+  const now = readStat(p.pid);
+  return now === null || now.start_ticks !== p.start_ticks || now.state === 'Z' || now.state === 'X';
+}
+
+function signal(pid: number, sig: NodeJS.Signals): boolean {
+  try {
+    process.kill(pid, sig);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+export interface KillTreeOptions {
+  graceMs: number;
+  /** Re-list the tree (to catch processes forked while we signal). */
+  relist: () => ProcStat[];
+  log?: (event: string, fields: Record<string, unknown>) => void;
+  pollMs?: number;
+}
+
+export interface KillTreeResult {
+  signalled: number;
+  escalated: number[];
+  survivors: number[];
+}
+
+/**
+ * SIGTERM every process group of the tree (and each member, for members whose group leader is
+ * outside), wait up to `graceMs` for them to go, SIGKILL whatever is left whose start time still
+ * matches, and log the escalation.
+ */
+export async function killTree(initial: ProcStat[], options: KillTreeOptions): Promise<KillTreeResult> {
+  const pollMs = options.pollMs ?? 50;
+  const known = new Map(initial.map((p) => [p.pid, p]));
+  const termOnce = (list: Iterable<ProcStat>) => {
+    for (const p of list) {
+      if (isGone(p)) continue;
+      // Group first (reaches members we have not listed yet), then the pid itself.
+      if (p.pgid > 1 && p.pgid !== process.pid) signal(-p.pgid, 'SIGCONT');
+      if (p.pgid > 1) signal(-p.pgid, 'SIGTERM');
+      signal(p.pid, 'SIGTERM');
+      signal(p.pid, 'SIGCONT'); // stopped processes must run to see the SIGTERM
+    }
+  };
+  termOnce(known.values());
+  const deadline = Date.now() + options.graceMs;
+  for (;;) {
+    for (const p of options.relist()) {
+      if (!known.has(p.pid)) {
+        known.set(p.pid, p);
+        termOnce([p]);
+      }
+    }
+    const alive = [...known.values()].filter((p) => !isGone(p));
+    if (alive.length === 0) return { signalled: known.size, escalated: [], survivors: [] };
+    if (Date.now() >= deadline) break;
+    await new Promise((r) => setTimeout(r, pollMs));
+  }
+  const escalated: number[] = [];
+  for (const p of known.values()) {
+    if (isGone(p)) continue;
+    // Re-check the start time right before the SIGKILL: never signal a recycled PID.
+    const now = readStat(p.pid);
+    if (!now || now.start_ticks !== p.start_ticks) continue;
+    if (signal(p.pid, 'SIGKILL')) escalated.push(p.pid);
+  }
+  if (escalated.length > 0)
+    options.log?.('process-tree.sigkill', {
+      pids: escalated,
+      comms: escalated.map((pid) => known.get(pid)?.comm),
+      grace_ms: options.graceMs,
+    });
+  const killDeadline = Date.now() + 2000;
+  let survivors: number[] = [];
+  do {
+    await new Promise((r) => setTimeout(r, pollMs));
+    survivors = [...known.values()].filter((p) => !isGone(p)).map((p) => p.pid);
+  } while (survivors.length > 0 && Date.now() < killDeadline);
+  return { signalled: known.size, escalated, survivors };
+}
+
+export interface RecordedTree {
+  session_id: string;
+  pid: number;
+  pgid: number;
+  start_ticks: number;
+  boot_id: string;
+}
+
+/**
+ * For recovery after a crash of AutoDev: kill what is left of a session's tree recorded by
+ * `onDidSpawn`. Spares everything when the machine rebooted since (boot id differs) and any PID whose
+ * start time does not match (recycled); processes found by the session's env marker are ours for sure.
+ */
+export async function killRecordedTree(
+  record: RecordedTree,
+  options: { graceMs?: number; log?: KillTreeOptions['log'] } = {},
+): Promise<KillTreeResult> {
+  if (record.boot_id !== bootId()) return { signalled: 0, escalated: [], survivors: [] };
+  const markers = new EnvMarkerCache();
+  const list = () => sessionTree(record, scanProcesses(), markers);
+  const initial = list();
+  if (initial.length === 0) return { signalled: 0, escalated: [], survivors: [] };
+  options.log?.('process-tree.recovered-kill', {
+    session_id: record.session_id,
+    pids: initial.map((p) => p.pid),
+  });
+  return killTree(initial, { graceMs: options.graceMs ?? 3000, relist: list, log: options.log });
+}
