@@ -55,10 +55,14 @@ test('session list filters by state, active/ended, provider, user and time, with
   assert.throws(() => history.listSessions({ since: 'yesterday-ish' }), /not a date/);
 });
 
-test('history entries merge commands, output and state by time and page', (t) => {
+test('history entries merge commands, output and state by time and page', async (t) => {
   const { manager, persistence, history } = setup(t);
+  // Distinct milliseconds, so the expected order is well defined.
+  const tick = () => new Promise((r) => setTimeout(r, 3));
   const s = manager.create();
+  await tick();
   manager.setState(s.session_id, 'waiting_input');
+  await tick();
   persistence.journal.record({
     session_id: s.session_id,
     kind: 'command',
@@ -66,6 +70,7 @@ test('history entries merge commands, output and state by time and page', (t) =>
     at: new Date().toISOString(),
     seq: 0,
   });
+  await tick();
   manager.print(s.session_id, 'file-a\r\nfile-b\r\n');
   persistence.flush();
   const all = history.entries(s.session_id);
