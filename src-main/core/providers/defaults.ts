@@ -24,7 +24,7 @@ export const COMMON_AGENT_RULES: ScreenRule[] = [
     id: 'any.oauth-url',
     // The URL is usually soft-wrapped; screen text joins wrapped lines before matching.
     pattern:
-      '(browser didn.t open|open this url|open the following url|visit this url|paste (this|the) url)[\\s\\S]{0,400}?https?://\\S+',
+      '(browser didn.t open|(didn.t|doesn.t|does not|did not) open automatically|open this (url|link)|open the following (url|link)|visit this url|paste (this|the) url)[\\s\\S]{0,400}?https?://\\S+',
     region: { kind: 'screen' },
     state: 'waiting_input',
     auth: true,
@@ -118,7 +118,7 @@ const claude: ProviderDefinition = {
     },
     {
       id: 'claude.prompt',
-      pattern: '^\\s*[❯>](\\s|$)',
+      pattern: '^[ \\t]*[❯>](?:[ \\t]|$)',
       region: { kind: 'last-lines', count: 5 },
       state: 'waiting_input',
       priority: WEAK_PROMPT,
@@ -168,7 +168,7 @@ const codex: ProviderDefinition = {
     },
     {
       id: 'codex.prompt',
-      pattern: '^\\s*›',
+      pattern: '^[ \\t]*›',
       region: { kind: 'last-lines', count: 6 },
       state: 'waiting_input',
       priority: WEAK_PROMPT,
@@ -223,7 +223,7 @@ const gemini: ProviderDefinition = {
     },
     {
       id: 'gemini.prompt',
-      pattern: '(Type your message|^\\s*gemini>)',
+      pattern: '(Type your message|^[ \\t]*gemini>)',
       region: { kind: 'last-lines', count: 8 },
       state: 'waiting_input',
       priority: WEAK_PROMPT,
@@ -272,7 +272,7 @@ const cursor: ProviderDefinition = {
 /** Rules for a plain shell: a prompt-looking last line only; everything else is the stability window. */
 export const SHELL_PROMPT_RULE: ScreenRule = {
   id: 'shell.prompt',
-  pattern: '[$#%>❯]\\s*$',
+  pattern: '[$#%>❯][ \\t]*$',
   region: { kind: 'last-lines', count: 1 },
   state: 'waiting_input',
   priority: WEAK_PROMPT,

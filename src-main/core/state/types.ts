@@ -19,8 +19,9 @@ export interface ScreenStateDetector {
   /** Feed PTY output; `onParsed` runs after xterm parsed it (the flow-control ack point). */
   write(data: string, onParsed?: () => void): void;
   resize(cols: number, rows: number): void;
-  /** The user submitted input: the agent is expected to work; a stale "waiting" must not stick. */
-  noteInput(kind: 'command' | 'input'): void;
+  /** The user submitted input: the agent is expected to work; a stale "waiting" must not stick.
+   *  Pass the raw `data` for kind 'input' so plain keystrokes (no Enter) are not taken as a submission. */
+  noteInput(kind: 'command' | 'input', data?: string): void;
   /** Re-evaluate now (the manager calls this on a timer while output flows and once it stops). */
   evaluate(now?: number): Detection;
   readonly onDidDetect: Event<Detection>;

@@ -1,0 +1,270 @@
+import { SerializeAddon } from '@xterm/addon-serialize';
+import xtermHeadless from '@xterm/headless';
+import type { ProviderDefinition } from '../providers/types.ts';
+import { Emitter } from '../util/event.ts';
+import { decide, sameVerdict, type Verdict } from './fusion.ts';
+import {
+  type CompiledScreenRule,
+  type CompiledTitleRule,
+  compileScreenRules,
+  compileTitleRules,
+  matchScreenRules,
+  matchTitle,
+  type RuleMatch,
+} from './rules.ts';
+import { readScreenLines } from './screen-text.ts';
+import type { Detection, ScreenStateDetector } from './types.ts';
+
+const { Terminal } = xtermHeadless;
+type HeadlessTerminal = InstanceType<typeof Terminal>;
+
+export interface StateDetectorOptions {
+  cols: number;
+  rows: number;
+  /** Clock (epoch ms). Inject a fake one in tests together with `autoEvaluate: false`. */
+  now?: () => number;
+  /** Evaluate on the detector's own timers: throttled while output flows, then at each time threshold
+   *  (settle times, stability window) once it stops. Default: true unless `now` is injected. */
+  autoEvaluate?: boolean;
+  /** Minimum time between two evaluations while output flows (default 75 ms). */
+  throttleMs?: number;
+  /** Scrollback of the headless mirror (default 1000 lines). */
+  scrollback?: number;
+}
+
+/**
+ * One headless terminal per session. PTY output is parsed into a grid; rules read the rendered grid
+ * (see screen-text.ts / regions.ts), the title comes from OSC 0/2, and fusion.ts turns the evidence into
+ * a Detection. Evaluation is cheap: the grid is read only when something was parsed since the last
+ * evaluation, and at most every `throttleMs` while output flows.
+ */
+export function createStateDetector(
+  def: ProviderDefinition,
+  options: StateDetectorOptions,
+): ScreenStateDetector {
+  return new HeadlessStateDetector(def, options);
+}
+
+class HeadlessStateDetector implements ScreenStateDetector {
+  private readonly _terminal: HeadlessTerminal;
+  private readonly _serializer = new SerializeAddon();
+  private readonly _onDidDetect = new Emitter<Detection>();
+  readonly onDidDetect = this._onDidDetect.event;
+
+  private readonly _now: () => number;
+  private readonly _auto: boolean;
+  private readonly _throttleMs: number;
+  private readonly _screenRules: CompiledScreenRule[];
+  private readonly _titleRules: CompiledTitleRule[];
+  private readonly _thresholds: number[];
+  private readonly _stabilityMs: number;
+
+  private _cols: number;
+  private _rows: number;
+  private _dirty = false;
+  private _hasOutput = false;
+  private _text = '';
+  private _lines: string[] = [];
+  private _matches: RuleMatch[] = [];
+  private _lastParsedAt: number;
+  private _lastChangeAt: number;
+  private _lastEvaluatedAt = Number.NEGATIVE_INFINITY;
+  private _title: string | null = null;
+  private _titleChangedAt: number | null = null;
+  private _inputAt: number | null = null;
+  private _changedSinceInput = false;
+  private _verdict: Verdict | null = null;
+  private _detection: Detection;
+  private _timer: NodeJS.Timeout | null = null;
+  private _timerAt = Number.POSITIVE_INFINITY;
+  private _disposed = false;
+
+  constructor(def: ProviderDefinition, options: StateDetectorOptions) {
+    this._now = options.now ?? Date.now;
+    this._auto = options.autoEvaluate ?? options.now === undefined;
+    this._throttleMs = options.throttleMs ?? 75;
+    this._cols = options.cols;
+    this._rows = options.rows;
+    this._stabilityMs = def.stability_ms;
+    this._screenRules = compileScreenRules(def);
+    this._titleRules = compileTitleRules(def);
+    // The moments after the last change at which a verdict can flip without new output.
+    this._thresholds = [...new Set([...this._screenRules.map((r) => r.settleMs), def.stability_ms])]
+      .filter((ms) => ms > 0)
+      .sort((a, b) => a - b);
+
+    this._terminal = new Terminal({
+      cols: options.cols,
+      rows: options.rows,
+      scrollback: options.scrollback ?? 1000,
+      allowProposedApi: true,
+    });
+    // The addon is typed against @xterm/xterm's Terminal; the headless one has the same addon surface.
+    this._terminal.loadAddon(this._serializer as unknown as Parameters<HeadlessTerminal['loadAddon']>[0]);
+    this._terminal.onTitleChange((title) => {
+      if (title === this._title) return;
+      this._title = title;
+      this._titleChangedAt = this._now();
+      this._dirty = true;
+      this._schedule(this._throttleMs);
+    });
+
+    const created = this._now();
+    this._lastParsedAt = created;
+    this._lastChangeAt = created;
+    this._verdict = decide(this._evidence(created));
+    this._detection = this._toDetection(this._verdict, created);
+  }
+
+  get title(): string | null {
+    return this._title;
+  }
+
+  write(data: string, onParsed?: () => void): void {
+    if (this._disposed) {
+      onParsed?.();
+      return;
+    }
+    this._terminal.write(data, () => {
+      if (data.length > 0) {
+        this._hasOutput = true;
+        this._dirty = true;
+        this._lastParsedAt = this._now();
+        this._schedule(this._throttleMs);
+      }
+      onParsed?.();
+    });
+  }
+
+  resize(cols: number, rows: number): void {
+    if (this._disposed || (cols === this._cols && rows === this._rows)) return;
+    this._cols = cols;
+    this._rows = rows;
+    this._terminal.resize(cols, rows);
+    this._dirty = true;
+    this._schedule(this._throttleMs);
+  }
+
+  /**
+   * A submission (a command, or raw input containing Enter) makes any waiting/error evidence on the
+   * screen stale until the screen changes. Plain keystrokes (typing at a prompt) change nothing.
+   * `data` is optional for compatibility; without it raw input counts as a submission.
+   */
+  noteInput(kind: 'command' | 'input', data?: string): void {
+    if (this._disposed) return;
+    const submission = kind === 'command' || data === undefined || /[\r\n]/.test(data);
+    if (!submission) return;
+    const now = this._now();
+    this._refresh(); // attribute output parsed before the input to "before"
+    this._inputAt = now;
+    this._changedSinceInput = false;
+    this._evaluateAt(now);
+  }
+
+  evaluate(now?: number): Detection {
+    if (this._disposed) return this._detection;
+    return this._evaluateAt(now ?? this._now());
+  }
+
+  serialize(): string {
+    return this._serializer.serialize();
+  }
+
+  screenText(): string {
+    if (this._dirty) this._refresh();
+    return this._lines.join('\n').replace(/\n+$/, '');
+  }
+
+  dispose(): void {
+    if (this._disposed) return;
+    this._disposed = true;
+    if (this._timer !== null) clearTimeout(this._timer);
+    this._timer = null;
+    this._onDidDetect.dispose();
+    this._terminal.dispose();
+  }
+
+  private _evaluateAt(now: number): Detection {
+    if (this._dirty) this._refresh();
+    this._lastEvaluatedAt = now;
+    const next = decide(this._evidence(now));
+    if (this._verdict === null || !sameVerdict(next, this._verdict)) {
+      this._verdict = next;
+      this._detection = this._toDetection(next, now);
+      this._onDidDetect.fire(this._detection);
+    }
+    this._scheduleThreshold(now);
+    return this._detection;
+  }
+
+  /** Read the grid if something was parsed; a changed text moves the stability window. */
+  private _refresh(): void {
+    if (!this._dirty) return;
+    this._dirty = false;
+    const buffer = this._terminal.buffer.active;
+    const lines = readScreenLines(buffer, this._rows, this._cols);
+    const text = lines.join('\n');
+    if (text !== this._text) {
+      this._text = text;
+      this._lines = lines;
+      this._lastChangeAt = this._lastParsedAt;
+      if (this._inputAt !== null && this._lastChangeAt >= this._inputAt) this._changedSinceInput = true;
+      this._matches = matchScreenRules(this._screenRules, lines);
+    }
+  }
+
+  private _evidence(now: number) {
+    return {
+      now,
+      hasOutput: this._hasOutput,
+      lastChangeAt: this._lastChangeAt,
+      matches: this._matches,
+      title: this._title,
+      titleRule: matchTitle(this._titleRules, this._title),
+      titleChangedAt: this._titleChangedAt,
+      inputAt: this._inputAt,
+      changedSinceInput: this._changedSinceInput,
+      stabilityMs: this._stabilityMs,
+      current: this._verdict,
+    };
+  }
+
+  private _toDetection(v: Verdict, now: number): Detection {
+    return {
+      state: v.state,
+      authentication_required: v.authentication_required,
+      auth_prompt: v.auth_prompt,
+      reason: { source: v.source, rule: v.rule, detail: v.detail, at: new Date(now).toISOString() },
+    };
+  }
+
+  /** While output flows: one evaluation per throttle window (not one per PTY chunk). */
+  private _schedule(delayMs: number): void {
+    if (!this._auto || this._disposed) return;
+    const sinceLast = this._now() - this._lastEvaluatedAt;
+    this._arm(Math.max(0, Math.min(delayMs, delayMs - sinceLast)));
+  }
+
+  /** Once output stops: wake up when the next settle time or the stability window elapses. */
+  private _scheduleThreshold(now: number): void {
+    if (!this._auto || this._disposed || !this._hasOutput) return;
+    const quiet = now - this._lastChangeAt;
+    const next = this._thresholds.find((ms) => ms > quiet);
+    if (next !== undefined) this._arm(next - quiet + 1);
+  }
+
+  private _arm(delayMs: number): void {
+    const at = this._now() + delayMs;
+    if (this._timer !== null) {
+      if (this._timerAt <= at) return; // an earlier wake-up is already armed
+      clearTimeout(this._timer);
+    }
+    this._timerAt = at;
+    this._timer = setTimeout(() => {
+      this._timer = null;
+      this._timerAt = Number.POSITIVE_INFINITY;
+      if (!this._disposed) this._evaluateAt(this._now());
+    }, delayMs);
+    this._timer.unref();
+  }
+}

@@ -1,0 +1,121 @@
+import type {
+  DetectedState,
+  ProviderDefinition,
+  ScreenRegion,
+  ScreenRule,
+  TitleRule,
+} from '../providers/types.ts';
+import { regionLines } from './regions.ts';
+
+/** Default priorities (field notes §1.3: auth before error before prompt before busy). */
+export function defaultPriority(rule: Pick<ScreenRule, 'auth' | 'state'>): number {
+  if (rule.auth) return 90;
+  switch (rule.state) {
+    case 'error':
+      return 80;
+    case 'waiting_input':
+      return 70;
+    case 'processing':
+      return 60;
+    default:
+      return 40;
+  }
+}
+
+/** The OSC title outranks busy indicators and weak prompt markers, not explicit dialogs or auth/errors. */
+export const TITLE_PRIORITY = 65;
+
+export interface CompiledScreenRule {
+  rule: ScreenRule;
+  regex: RegExp;
+  priority: number;
+  settleMs: number;
+  regionKey: string;
+}
+
+export interface CompiledTitleRule {
+  rule: TitleRule;
+  regex: RegExp;
+}
+
+export interface RuleMatch {
+  rule: ScreenRule;
+  priority: number;
+  settleMs: number;
+  /** The region lines the match spans, trimmed (becomes auth_prompt for auth rules). */
+  lines: string[];
+  /** The matched text, shortened, for state_reason.detail. */
+  text: string;
+}
+
+function compile(pattern: string): RegExp | null {
+  try {
+    return new RegExp(pattern, 'imu');
+  } catch {
+    return null; // the config schema rejects these; bundled rules are tested to compile
+  }
+}
+
+export function compileScreenRules(def: ProviderDefinition): CompiledScreenRule[] {
+  const out: CompiledScreenRule[] = [];
+  for (const rule of def.screen_rules) {
+    const regex = compile(rule.pattern);
+    if (regex === null) continue;
+    const priority = rule.priority ?? defaultPriority(rule);
+    const gated = rule.state === 'waiting_input' || rule.state === 'error';
+    const settleMs = rule.settle_ms ?? (gated ? (priority >= 70 ? 250 : 500) : 0);
+    out.push({ rule, regex, priority, settleMs, regionKey: JSON.stringify(rule.region) });
+  }
+  // Stable sort: equal priorities keep their order in the definition.
+  return out.sort((a, b) => b.priority - a.priority);
+}
+
+export function compileTitleRules(def: ProviderDefinition): CompiledTitleRule[] {
+  return def.title_rules.flatMap((rule) => {
+    const regex = compile(rule.pattern);
+    return regex === null ? [] : [{ rule, regex }];
+  });
+}
+
+/** Every matching screen rule, highest priority first. Region texts are computed once per region. */
+export function matchScreenRules(
+  rules: readonly CompiledScreenRule[],
+  lines: readonly string[],
+): RuleMatch[] {
+  const regions = new Map<string, string[]>();
+  const matches: RuleMatch[] = [];
+  for (const compiled of rules) {
+    let region = regions.get(compiled.regionKey);
+    if (region === undefined) {
+      region = regionLines(lines, compiled.rule.region as ScreenRegion);
+      regions.set(compiled.regionKey, region);
+    }
+    const text = region.join('\n');
+    const m = compiled.regex.exec(text);
+    if (m === null) continue;
+    const firstLine = countNewlines(text, 0, m.index);
+    const lastLine = firstLine + countNewlines(m[0], 0, m[0].length);
+    matches.push({
+      rule: compiled.rule,
+      priority: compiled.priority,
+      settleMs: compiled.settleMs,
+      lines: region.slice(firstLine, lastLine + 1).map((l) => l.trim()),
+      text: m[0].length > 120 ? `${m[0].slice(0, 117)}...` : m[0],
+    });
+  }
+  return matches;
+}
+
+function countNewlines(s: string, from: number, to: number): number {
+  let n = 0;
+  for (let i = from; i < to; i++) if (s.charCodeAt(i) === 10) n++;
+  return n;
+}
+
+export function matchTitle(rules: readonly CompiledTitleRule[], title: string | null): TitleRule | null {
+  if (title === null || title.length === 0) return null;
+  for (const { rule, regex } of rules) if (regex.test(title)) return rule;
+  return null;
+}
+
+export type { DetectedState };
