@@ -1,0 +1,183 @@
+import { useEffect, useState } from 'react';
+import type { AutoDevApi } from '../../../src-shared/api.ts';
+import type { HistoryEntry } from '../../../src-shared/rest.ts';
+import type { SessionDiagnostics, SessionInfo } from '../../../src-shared/session.ts';
+import { describeError } from '../api/api-error.ts';
+import { formatAge } from '../model/session-filter.ts';
+import { badgeFor, isEnded } from '../model/state-badge.ts';
+import { ProviderIcon } from './ProviderIcon.tsx';
+import { StateBadge } from './StateBadge.tsx';
+
+/** Everything about one session: state and why, process, resources, limits, commands. */
+export function SessionDetail({
+  api,
+  session,
+  readOnly,
+  onOpen,
+  onReplay,
+  onTerminate,
+}: {
+  api: AutoDevApi;
+  session: SessionInfo;
+  readOnly: boolean;
+  onOpen?: () => void;
+  onReplay?: () => void;
+  onTerminate?: () => void;
+}) {
+  const [diag, setDiag] = useState<SessionDiagnostics | null>(null);
+  const [history, setHistory] = useState<HistoryEntry[] | null>(null);
+  const [error, setError] = useState<string | null>(null);
+  const ended = isEnded(session);
+
+  // biome-ignore lint/correctness/useExhaustiveDependencies: refresh when the session's state changes
+  useEffect(() => {
+    let cancelled = false;
+    setError(null);
+    api
+      .getDiagnostics(session.session_id)
+      .then((d) => !cancelled && setDiag(d))
+      .catch((e) => !cancelled && setError(describeError(e)));
+    api
+      .getHistory(session.session_id, { message_type: 'command', limit: 200 })
+      .then((h) => !cancelled && setHistory(h))
+      .catch(() => !cancelled && setHistory(null));
+    return () => {
+      cancelled = true;
+    };
+  }, [api, session.session_id, session.state]);
+
+  const badge = badgeFor(session);
+  const commands =
+    history
+      ?.filter((h): h is Extract<HistoryEntry, { message_type: 'command' }> => h.message_type === 'command')
+      .map((h, n) => ({ id: `${n}`, at: h.at, text: h.command, kind: h.kind })) ??
+    session.command_history.map((text, n) => ({ id: `${n}`, at: '', text, kind: 'command' as const }));
+  const usage = diag?.resource_usage;
+  const limits = diag?.limits;
+
+  return (
+    <aside className="session-detail" aria-label={`Details of ${session.name}`}>
+      <header className="detail-header">
+        <ProviderIcon provider={session.cli_tool} size={22} />
+        <h2>{session.name}</h2>
+        <StateBadge session={session} />
+      </header>
+      <dl className="detail-grid">
+        <dt>State</dt>
+        <dd data-field="state">
+          {session.state}
+          {session.authentication_required ? ' (authentication required)' : ''}
+        </dd>
+        <dt>Why</dt>
+        <dd data-field="reason">
+          {badge.detail || session.state_reason.detail || '—'}{' '}
+          <span className="muted">
+            ({session.state_reason.source}
+            {session.state_reason.rule ? ` · ${session.state_reason.rule}` : ''},{' '}
+            {formatAge(session.state_reason.at)} ago)
+          </span>
+        </dd>
+        {session.auth_prompt ? (
+          <>
+            <dt>Agent prompt</dt>
+            <dd>
+              <pre className="prompt-text">{session.auth_prompt}</pre>
+            </dd>
+          </>
+        ) : null}
+        <dt>Provider</dt>
+        <dd>
+          {session.cli_tool}
+          {session.full_access ? <strong className="danger-text"> · full access</strong> : null}
+        </dd>
+        <dt>PID</dt>
+        <dd data-field="pid">{session.pid ?? '—'}</dd>
+        <dt>Directory</dt>
+        <dd className="mono">{session.current_directory}</dd>
+        <dt>Started</dt>
+        <dd>{session.started_at ? `${formatAge(session.started_at)} ago` : '—'}</dd>
+        <dt>Last activity</dt>
+        <dd>{formatAge(session.last_activity)} ago</dd>
+        {ended ? (
+          <>
+            <dt>Exit</dt>
+            <dd>
+              {session.exit_code !== null ? `code ${session.exit_code}` : ''}
+              {session.exit_signal ? ` signal ${session.exit_signal}` : ''}
+              {session.ended_at ? ` · ${formatAge(session.ended_at)} ago` : ''}
+            </dd>
+          </>
+        ) : null}
+        <dt>Resources</dt>
+        <dd>
+          {usage
+            ? `${usage.memory_mb.toFixed(0)} MB · ${usage.cpu_percent.toFixed(0)}% CPU · ${usage.num_processes} proc · ${usage.num_fds} fds`
+            : ended
+              ? '—'
+              : 'not sampled yet'}
+        </dd>
+        <dt>Limits</dt>
+        <dd>{limits ? formatLimits(limits) : '—'}</dd>
+        {diag && diag.recent_errors.length > 0 ? (
+          <>
+            <dt>Recent errors</dt>
+            <dd>
+              <ul className="plain-list">
+                {diag.recent_errors.slice(-5).map((e) => (
+                  <li key={`${e.at}-${e.error_code}`}>
+                    <code>{e.error_code}</code> {e.error}
+                  </li>
+                ))}
+              </ul>
+            </dd>
+          </>
+        ) : null}
+      </dl>
+      {error ? (
+        <p className="hint hint-warn" role="alert">
+          {error}
+        </p>
+      ) : null}
+      <h3>Command history</h3>
+      {commands.length === 0 ? (
+        <p className="muted">No commands yet.</p>
+      ) : (
+        <ol className="command-history">
+          {commands.slice(-50).map((c) => (
+            <li key={c.id} className="mono">
+              {c.text}
+            </li>
+          ))}
+        </ol>
+      )}
+      <div className="dialog-actions">
+        {!ended && onOpen ? (
+          <button type="button" className="button button-primary" onClick={onOpen}>
+            Open terminal
+          </button>
+        ) : null}
+        {ended && onReplay ? (
+          <button type="button" className="button button-primary" onClick={onReplay}>
+            Replay transcript
+          </button>
+        ) : null}
+        {!ended && !readOnly && onTerminate ? (
+          <button type="button" className="button button-danger" onClick={onTerminate}>
+            Terminate
+          </button>
+        ) : null}
+      </div>
+    </aside>
+  );
+}
+
+export function formatLimits(limits: SessionDiagnostics['limits']): string {
+  const parts = [
+    limits.idle_timeout_s ? `idle ${limits.idle_timeout_s} s` : null,
+    limits.max_run_time_s ? `run ${limits.max_run_time_s} s` : null,
+    limits.max_memory_mb ? `${limits.max_memory_mb} MB` : null,
+    limits.max_cpu_percent ? `${limits.max_cpu_percent}% CPU` : null,
+    limits.max_fds ? `${limits.max_fds} fds` : null,
+  ].filter(Boolean);
+  return parts.length ? parts.join(' · ') : 'none';
+}

@@ -1,0 +1,208 @@
+import { useEffect, useState } from 'react';
+import type { AutoDevApi } from '../../../src-shared/api.ts';
+import type { ProviderSummary } from '../../../src-shared/rest.ts';
+import type { SessionDiagnostics } from '../../../src-shared/session.ts';
+import type { TokenScope } from '../../../src-shared/ws-protocol.ts';
+import { describeError } from '../api/api-error.ts';
+import type { DashboardStatus, DesktopBridgeExtras } from '../api/client-extras.ts';
+import type { Preferences } from '../model/preferences.ts';
+import { FONT_SIZE, SHORTCUT_HELP } from '../model/shortcuts.ts';
+import { providerProblem } from './NewSessionDialog.tsx';
+import { ProviderIcon } from './ProviderIcon.tsx';
+import { formatLimits } from './SessionDetail.tsx';
+
+export interface SettingsViewProps {
+  api: AutoDevApi;
+  prefs: Preferences;
+  onPrefs(prefs: Preferences): void;
+  providers: ProviderSummary[] | null;
+  providersError: string | null;
+  /** A session whose limits to show (limits are per session). */
+  limitsSessionId: string | null;
+  identity: { user_id: string; scope: TokenScope; mode: 'desktop' | 'dashboard' } | null;
+  dashboard?: DesktopBridgeExtras['dashboard'];
+  onSignOut?: () => void;
+}
+
+export function SettingsView(props: SettingsViewProps) {
+  const { prefs } = props;
+  return (
+    <section className="settings" aria-label="Settings">
+      <h2>Appearance</h2>
+      <fieldset className="radio-row">
+        <legend>Theme</legend>
+        {(['dark', 'light'] as const).map((theme) => (
+          <label key={theme}>
+            <input
+              type="radio"
+              name="theme"
+              value={theme}
+              checked={prefs.theme === theme}
+              onChange={() => props.onPrefs({ ...prefs, theme })}
+            />{' '}
+            {theme === 'dark' ? 'Dark' : 'Light'}
+          </label>
+        ))}
+      </fieldset>
+      <label className="field-inline">
+        <span>Terminal font size</span>
+        <input
+          type="number"
+          min={FONT_SIZE.min}
+          max={FONT_SIZE.max}
+          value={prefs.fontSize}
+          onChange={(e) => {
+            const size = Number(e.target.value);
+            if (size >= FONT_SIZE.min && size <= FONT_SIZE.max) props.onPrefs({ ...prefs, fontSize: size });
+          }}
+        />
+      </label>
+
+      {props.dashboard ? <DashboardSettings dashboard={props.dashboard} /> : null}
+
+      <h2>Providers</h2>
+      {props.providers === null ? (
+        <p className="muted">
+          {props.providersError ? `Could not load providers: ${props.providersError}` : 'Loading…'}
+        </p>
+      ) : (
+        <table className="providers-table">
+          <thead>
+            <tr>
+              <th scope="col">Provider</th>
+              <th scope="col">Status</th>
+              <th scope="col">Binary</th>
+              <th scope="col">Version</th>
+            </tr>
+          </thead>
+          <tbody>
+            {props.providers.map((p) => (
+              <tr key={p.id} data-provider={p.id}>
+                <td>
+                  <ProviderIcon provider={p.id} size={14} /> {p.name}
+                </td>
+                <td>{providerProblem(p) || 'ready'}</td>
+                <td className="mono">{p.resolved_path ?? p.binary}</td>
+                <td>{p.version ?? '—'}</td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      )}
+
+      <h2>Limits</h2>
+      <LimitsPanel api={props.api} sessionId={props.limitsSessionId} />
+
+      <h2>Keyboard shortcuts</h2>
+      <dl className="shortcuts">
+        {SHORTCUT_HELP.map(([keys, what]) => (
+          <div key={keys}>
+            <dt>
+              <kbd>{keys}</kbd>
+            </dt>
+            <dd>{what}</dd>
+          </div>
+        ))}
+      </dl>
+
+      {props.identity ? (
+        <>
+          <h2>Account</h2>
+          <p>
+            Signed in as <strong>{props.identity.user_id}</strong> with{' '}
+            {props.identity.scope === 'control' ? 'full control' : 'read-only access'}.
+          </p>
+          {props.onSignOut ? (
+            <button type="button" className="button" onClick={props.onSignOut}>
+              Sign out
+            </button>
+          ) : null}
+        </>
+      ) : null}
+    </section>
+  );
+}
+
+function LimitsPanel({ api, sessionId }: { api: AutoDevApi; sessionId: string | null }) {
+  const [diag, setDiag] = useState<SessionDiagnostics | null>(null);
+  const [error, setError] = useState<string | null>(null);
+  useEffect(() => {
+    if (!sessionId) return;
+    let cancelled = false;
+    api
+      .getDiagnostics(sessionId)
+      .then((d) => !cancelled && setDiag(d))
+      .catch((e) => !cancelled && setError(describeError(e)));
+    return () => {
+      cancelled = true;
+    };
+  }, [api, sessionId]);
+  if (!sessionId) return <p className="muted">Open a session to see the limits that apply to it.</p>;
+  if (error) return <p className="hint hint-warn">{error}</p>;
+  if (!diag) return <p className="muted">Loading…</p>;
+  return (
+    <p>
+      Limits for <strong>{diag.session.name}</strong>: {formatLimits(diag.limits)}
+    </p>
+  );
+}
+
+/** Desktop only: turn the LAN dashboard on or off and show its URL and a token to sign in with. */
+function DashboardSettings({ dashboard }: { dashboard: NonNullable<DesktopBridgeExtras['dashboard']> }) {
+  const [status, setStatus] = useState<DashboardStatus | null>(null);
+  const [busy, setBusy] = useState(false);
+  const [error, setError] = useState<string | null>(null);
+  const [showToken, setShowToken] = useState(false);
+  useEffect(() => {
+    dashboard
+      .getStatus()
+      .then(setStatus)
+      .catch((e) => setError(describeError(e)));
+  }, [dashboard]);
+  const toggle = async (enabled: boolean) => {
+    setBusy(true);
+    setError(null);
+    try {
+      setStatus(await dashboard.setEnabled(enabled));
+    } catch (e) {
+      setError(describeError(e));
+    } finally {
+      setBusy(false);
+    }
+  };
+  return (
+    <>
+      <h2>LAN dashboard</h2>
+      <label className="field-check">
+        <input
+          type="checkbox"
+          checked={status?.enabled ?? false}
+          disabled={busy || !status}
+          onChange={(e) => void toggle(e.target.checked)}
+        />{' '}
+        Let other devices on this network watch and drive sessions in a browser
+      </label>
+      {status?.enabled ? (
+        <div className="dashboard-info">
+          <p>
+            Open <code className="selectable">{status.url ?? '(starting…)'}</code> on the other device and
+            sign in with this token.
+          </p>
+          {status.token ? (
+            <p>
+              <button type="button" className="button button-small" onClick={() => setShowToken((v) => !v)}>
+                {showToken ? 'Hide token' : 'Show token'}
+              </button>{' '}
+              {showToken ? <code className="selectable token">{status.token}</code> : null}
+            </p>
+          ) : null}
+        </div>
+      ) : null}
+      {error || status?.error ? (
+        <p className="hint hint-danger" role="alert">
+          {error ?? status?.error}
+        </p>
+      ) : null}
+    </>
+  );
+}

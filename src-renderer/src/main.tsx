@@ -1,0 +1,11 @@
+import '@xterm/xterm/css/xterm.css';
+import './styles.css';
+import { createRoot } from 'react-dom/client';
+import { pickTransport } from './api/pick-transport.ts';
+import { Root } from './components/Root.tsx';
+
+const container = document.getElementById('root');
+if (!container) throw new Error('missing #root');
+createRoot(container).render(
+  <Root choice={pickTransport(window as unknown as Parameters<typeof pickTransport>[0])} />,
+);
