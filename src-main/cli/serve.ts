@@ -1,0 +1,109 @@
+import { loadConfig } from '../core/config.ts';
+import { createCore } from '../core/core.ts';
+import { createLogger } from '../core/log/logger.ts';
+import { TokenRevocations } from '../server/auth/revocation.ts';
+import { loadSigningSecret } from '../server/auth/signing-secret.ts';
+import { TokenRegistry } from '../server/auth/token-registry.ts';
+import { isLoopback } from '../server/http/guards.ts';
+import { startServer } from '../server/server.ts';
+import { parseCommandArgs, parsePort, UsageError } from './args.ts';
+import type { CliIo } from './io.ts';
+
+export const SERVE_USAGE = `autodev serve [--host 127.0.0.1] [--port 8001] [--data-dir DIR] [--config FILE] [--allow-lan] [--allow-origin ORIGIN]...
+  Starts the core and the headless server (REST + WebSocket + dashboard). Loopback by default.
+  A non-loopback --host needs --allow-lan: traffic is plain HTTP (put a TLS proxy in front), and every
+  request needs a token from \`autodev token\`. SIGTERM/SIGINT: sessions terminated, data flushed.`;
+
+export interface ServeHandle {
+  url: string;
+  stop(): Promise<void>;
+}
+
+/** Runs until SIGTERM/SIGINT (or `signal` aborts); resolves with the exit code. */
+export async function serveCommand(argv: string[], io: CliIo, signal?: AbortSignal): Promise<number> {
+  const values = parseCommandArgs(argv, {
+    host: { type: 'string' },
+    port: { type: 'string' },
+    'data-dir': { type: 'string' },
+    config: { type: 'string' },
+    'allow-lan': { type: 'boolean' },
+    'allow-origin': { type: 'string', multiple: true },
+    'log-level': { type: 'string' },
+  });
+  const config = loadConfig({
+    dataDir: values['data-dir'],
+    configFile: values.config,
+    env: io.env,
+    server: {
+      ...(values.host !== undefined ? { host: values.host } : {}),
+      ...(values.port !== undefined ? { port: parsePort(values.port) } : {}),
+      ...(values['allow-lan'] ? { allowLan: true } : {}),
+    },
+  });
+  const level = values['log-level'] ?? config.logLevel;
+  if (!['debug', 'info', 'warn', 'error'].includes(level))
+    throw new UsageError('--log-level must be debug, info, warn or error');
+  const logger = createLogger({ level: level as 'info', sink: (line) => io.stderr(line) });
+  const { host } = config.server;
+  if (!isLoopback(host)) {
+    if (!config.server.allowLan) {
+      throw new UsageError(
+        `refusing to listen on ${host}: that exposes agent terminals to the network. Pass --allow-lan to confirm (token auth is always on; use a TLS proxy).`,
+      );
+    }
+    io.stderr(
+      `WARNING: listening on ${host} (not loopback). Anyone who can reach this address and holds a token can drive your agents. Traffic is plain HTTP: put a TLS reverse proxy in front on untrusted networks.\n`,
+    );
+  }
+  // Before anything starts: a short JWT_SECRET refuses to start.
+  const secret = loadSigningSecret(config.dataDir, io.env);
+  const core = await createCore(config, { logger, env: io.env });
+  let server: Awaited<ReturnType<typeof startServer>>;
+  try {
+    const revocations = new TokenRevocations(core.database ? new TokenRegistry(core.database.db) : null);
+    server = await startServer({
+      core,
+      signingKey: secret.key,
+      host,
+      port: config.server.port,
+      allowLan: config.server.allowLan,
+      allowedOrigins: [...config.server.allowedOrigins, ...(values['allow-origin'] ?? [])],
+      allowedHosts: config.server.allowedHosts,
+      ...(config.server.dashboardDir !== undefined ? { dashboardDir: config.server.dashboardDir } : {}),
+      revocations,
+      routes: core.routeModules,
+      ws: {
+        ...(config.server.heartbeatMs !== undefined ? { heartbeatMs: config.server.heartbeatMs } : {}),
+        ...(config.server.maxConnectionsPerSession !== undefined
+          ? { maxConnectionsPerSession: config.server.maxConnectionsPerSession }
+          : {}),
+      },
+    });
+  } catch (error) {
+    await core.close();
+    throw error;
+  }
+  logger.info('signing secret loaded', { source: secret.source, data_dir: config.dataDir });
+  io.stdout(`AutoDev dashboard: ${server.url}\n`);
+  io.stdout(
+    `Get an access token with: autodev token --scope control${values['data-dir'] ? ` --data-dir ${config.dataDir}` : ''}\n`,
+  );
+
+  await new Promise<void>((resolve) => {
+    const stop = (): void => resolve();
+    process.once('SIGTERM', stop);
+    process.once('SIGINT', stop);
+    signal?.addEventListener('abort', stop, { once: true });
+  });
+  logger.info('shutting down');
+  // A second signal while shutting down means "now".
+  const force = (): never => process.exit(130);
+  process.once('SIGTERM', force);
+  process.once('SIGINT', force);
+  await server.close();
+  await core.close();
+  logger.info('shutdown complete');
+  process.off('SIGTERM', force);
+  process.off('SIGINT', force);
+  return 0;
+}

@@ -1,0 +1,208 @@
+import type { ProviderSummary } from '../../src-shared/rest.ts';
+import type { LiveEvent } from '../../src-shared/ws-protocol.ts';
+import type { RouteModule } from '../server/http/router.ts';
+import type { ServerCore, ServerStore } from '../server/types.ts';
+import type { AutoDevConfig } from './config.ts';
+import { createLogger, type Logger } from './log/logger.ts';
+import { loadProviderRegistry, providerVersion } from './providers/index.ts';
+import type { ProviderRegistry } from './providers/types.ts';
+import { createRedactor, createStreamRedactor, type Redactor } from './security/redact.ts';
+import { createSessionManager } from './sessions/index.ts';
+import type { SessionManager } from './sessions/types.ts';
+import {
+  createHistory,
+  createPersistence,
+  createSessionStore,
+  type History,
+  type OpenedDatabase,
+  openDatabase,
+  type Persistence,
+} from './store/index.ts';
+import { Emitter } from './util/event.ts';
+
+export const AUTODEV_VERSION = '0.1.0';
+
+/**
+ * The composition root's product: every long-lived part of AutoDev, wired once. The headless server
+ * (`autodev serve`) and the Electron shell both create one and hand it to their transports.
+ */
+export interface Core extends ServerCore {
+  readonly config: AutoDevConfig;
+  readonly logger: Logger;
+  readonly redactor: Redactor;
+  readonly providers: ProviderRegistry;
+  readonly sessions: SessionManager;
+  readonly database: OpenedDatabase | null;
+  readonly history: History | null;
+  readonly persistence: Persistence | null;
+  /** Extra REST routes the server mounts (the task runner's). */
+  readonly routeModules: RouteModule[];
+  /** Sessions terminated, data flushed, Redis closed, database closed. Idempotent. */
+  close(): Promise<void>;
+}
+
+export interface CreateCoreOptions {
+  logger?: Logger;
+  env?: NodeJS.ProcessEnv;
+  /** In-memory only: no SQLite (tests of parts that do not need history). */
+  persistence?: boolean;
+  /** Manager tuning passed through (tests use short grace periods). */
+  manager?: Partial<Parameters<typeof createSessionManager>[0]>;
+}
+
+/** ProviderSummary for each provider: binary found, path, version, env keys present (names only). */
+export async function summarizeProviders(
+  registry: ProviderRegistry,
+  env: NodeJS.ProcessEnv,
+  versionCache?: Map<string, string | null>,
+): Promise<ProviderSummary[]> {
+  return Promise.all(
+    registry.list().map(async (def) => {
+      const resolved = await registry.resolveBinary(def.id);
+      let version: string | null = null;
+      if (resolved.path) {
+        const key = `${def.id}\0${resolved.path}`;
+        if (versionCache?.has(key)) version = versionCache.get(key) ?? null;
+        else {
+          version = (await providerVersion(def, resolved.path, { timeoutMs: 5000 })).version;
+          versionCache?.set(key, version);
+        }
+      }
+      return {
+        id: def.id,
+        name: def.name,
+        binary: def.binary,
+        installed: resolved.path !== null,
+        resolved_path: resolved.path,
+        version,
+        env_keys: [...def.env_keys],
+        env_missing: def.env_keys.filter((k) => !env[k]),
+        supports_one_shot: def.one_shot !== null,
+        supports_full_access: def.full_access_args.length > 0,
+      };
+    }),
+  );
+}
+
+/**
+ * Wire providers → store + persistence (the command journal) → session manager. Order matters: the
+ * journal must exist before the manager (input is journaled before it reaches a PTY), and persistence
+ * attaches to the manager's events before any session is created.
+ */
+export async function createCore(config: AutoDevConfig, options: CreateCoreOptions = {}): Promise<Core> {
+  const env = options.env ?? process.env;
+  const redactor = createRedactor({
+    // Exact values of the agents' keys and the signing secret are redacted wherever they appear.
+    secrets: [
+      'JWT_SECRET',
+      'ANTHROPIC_API_KEY',
+      'OPENAI_API_KEY',
+      'GEMINI_API_KEY',
+      'GOOGLE_API_KEY',
+      'CURSOR_API_KEY',
+    ]
+      .map((k) => env[k])
+      .filter((v): v is string => typeof v === 'string' && v.length >= 8),
+  });
+  const logger = options.logger ?? createLogger({ level: config.logLevel, redactor });
+  const log = logger.child({ component: 'core' });
+  const providers = loadProviderRegistry({
+    env,
+    ...(config.providersFile !== undefined ? { configFile: config.providersFile } : {}),
+  });
+  for (const e of (providers as { errors?: readonly { file: string; path: string; message: string }[] })
+    .errors ?? []) {
+    log.warn('provider config error', { file: e.file, path: e.path, message: e.message });
+  }
+
+  let database: OpenedDatabase | null = null;
+  let history: History | null = null;
+  let persistence: Persistence | null = null;
+  if (options.persistence !== false) {
+    database = openDatabase({ schemaDir: config.schemaDir, dataDir: config.dataDir, env, logger: log });
+    const store = createSessionStore(database.db);
+    history = createHistory(database.db);
+    persistence = createPersistence(store, {
+      logger: logger.child({ component: 'persistence' }),
+      redact: (text) => redactor.redact(text),
+      createStreamRedactor: () => createStreamRedactor(redactor),
+    });
+  }
+
+  const sessions = createSessionManager({
+    providers,
+    logger,
+    env,
+    limits: {
+      ...Object.fromEntries(Object.entries(config.limits).filter(([, v]) => v !== undefined)),
+    },
+    ...(persistence ? { journal: persistence.journal } : {}),
+    ...options.manager,
+  });
+  const persistenceAttachment = persistence?.attach(sessions) ?? null;
+
+  const liveEvents = new Emitter<LiveEvent>();
+  persistence?.onDidChangeStatus((status) =>
+    liveEvents.fire({ kind: 'persistence', paused: !status.ok, reason: status.paused_reason }),
+  );
+
+  const store: ServerStore | null =
+    history && persistence
+      ? {
+          listSessions: (query) => history!.listSessions(query),
+          getSession: (id) => history!.getSession(id),
+          history: (id, query) => history!.entries(id, query).items,
+          search: (query) => history!.search(query),
+          exportSession: (id, format) =>
+            format === 'json'
+              ? JSON.stringify(history!.exportJson(id) ?? null, null, 2)
+              : (history!.exportTranscript(id) ?? ''),
+          status: () => ({ ok: persistence!.status.ok, paused_reason: persistence!.status.paused_reason }),
+        }
+      : null;
+
+  const versionCache = new Map<string, string | null>();
+  let closing: Promise<void> | null = null;
+  log.info('core ready', {
+    data_dir: config.dataDir,
+    persistence: database !== null,
+    providers: providers.list().length,
+  });
+
+  return {
+    version: AUTODEV_VERSION,
+    config,
+    logger,
+    redactor,
+    providers,
+    sessions,
+    database,
+    history,
+    persistence,
+    store,
+    routeModules: [],
+    onLiveEvent: liveEvents.event,
+    listProviders: () => summarizeProviders(providers, env, versionCache),
+    hasProvider: (id) => providers.get(id) !== undefined,
+    recoveryReport: () => null,
+    redisStatus: () => ({ configured: config.redisUrl !== null, connected: false }),
+    close() {
+      closing ??= (async () => {
+        log.info('core shutting down', { sessions: sessions.list().length });
+        // 1. Sessions: SIGTERM every process group, SIGKILL after the grace, final output emitted.
+        try {
+          await sessions.shutdown();
+        } catch (error) {
+          log.error('session shutdown failed', { error });
+        }
+        // 2. Data: flush buffered output and commands, then close the database (WAL checkpoint).
+        persistenceAttachment?.dispose();
+        persistence?.close();
+        database?.close();
+        liveEvents.dispose();
+        log.info('core closed');
+      })();
+      return closing;
+    },
+  };
+}

@@ -1,0 +1,52 @@
+import type { z } from 'zod';
+import type {
+  HistoryEntry,
+  HistoryQuerySchema,
+  Page,
+  ProviderSummary,
+  SearchHit,
+  SearchQuerySchema,
+  SessionListQuerySchema,
+} from '../../src-shared/rest.ts';
+import type { SessionInfo } from '../../src-shared/session.ts';
+import type { LiveEvent } from '../../src-shared/ws-protocol.ts';
+import type { SessionManager } from '../core/sessions/types.ts';
+import type { Event } from '../core/util/event.ts';
+import type { RevocationStore } from './auth/revocation.ts';
+
+/** Structured logger the server writes to (the core logger satisfies it). Fields must never hold secrets. */
+export interface ServerLogger {
+  debug(message: string, fields?: Record<string, unknown>): void;
+  info(message: string, fields?: Record<string, unknown>): void;
+  warn(message: string, fields?: Record<string, unknown>): void;
+  error(message: string, fields?: Record<string, unknown>): void;
+}
+
+/** Read side of the store the REST routes use (history, ended sessions, search, export). */
+export interface ServerStore extends Partial<RevocationStore> {
+  listSessions(query: z.output<typeof SessionListQuerySchema>): Page<SessionInfo>;
+  getSession(sessionId: string): SessionInfo | undefined;
+  history(sessionId: string, query: z.output<typeof HistoryQuerySchema>): HistoryEntry[];
+  search(query: z.output<typeof SearchQuerySchema>): SearchHit[];
+  exportSession(sessionId: string, format: 'json' | 'text'): string;
+  status(): { ok: boolean; paused_reason: string | null };
+}
+
+/**
+ * What the server needs from the core. `createCore()` returns an object satisfying it; tests and the
+ * Electron shell can pass the same core to several servers.
+ */
+export interface ServerCore {
+  readonly version: string;
+  readonly sessions: SessionManager;
+  listProviders(): Promise<ProviderSummary[]>;
+  /** Provider ids the manager can start (unknown ids are answered 400 PROVIDER_UNKNOWN). */
+  hasProvider(id: string): boolean;
+  readonly store: ServerStore | null;
+  /** Recovery report entry for a session of a previous run, if any. */
+  recoveryReport(sessionId: string): unknown | null;
+  redisStatus(): { configured: boolean; connected: boolean };
+  /** Extra live events beyond the manager's (tasks, persistence pause). */
+  readonly onLiveEvent?: Event<LiveEvent>;
+  readonly logger: ServerLogger;
+}
