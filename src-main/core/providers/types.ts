@@ -75,12 +75,13 @@ export interface ProviderRegistry {
   list(): ProviderDefinition[];
   /** Resolve the binary on the login-shell PATH; null path when not installed. Cached. */
   resolveBinary(id: string): Promise<ResolvedBinary>;
-  /** The PATH to give spawned agents: login-shell PATH first, then this process's PATH. Cached. */
-  searchPath(): Promise<string>;
+  /** (Optional members: loadProviderRegistry's registry has them; test doubles may omit them.)
+   *  The PATH to give spawned agents: login-shell PATH first, then this process's PATH. Cached. */
+  searchPath?(): Promise<string>;
   /** Problems found in the user's config file (the bundled defaults are used where it is broken). */
-  readonly errors: readonly ProviderConfigError[];
+  readonly errors?: readonly ProviderConfigError[];
   /** The config file that was read, or null when there was none. */
-  readonly configFile: string | null;
+  readonly configFile?: string | null;
 }
 
 export interface ProviderConfigError {
