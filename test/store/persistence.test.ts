@@ -117,7 +117,8 @@ test('flushBytes triggers a flush before flushMs', async (t) => {
 });
 
 test('stream redaction runs before storage and its tail is flushed at exit', (t) => {
-  // A toy stream redactor holding back 8 chars, like the real one holds back ~256 B.
+  // A toy stream redactor holding back 8 chars, like the real one holds back ~256 B (the real one
+  // is exercised in the crash test).
   const createStreamRedactor = () => {
     let carry = '';
     const scrub = (s: string) => s.replace(/SECRET-[0-9]+/g, '[REDACTED]');
@@ -127,7 +128,7 @@ test('stream redaction runs before storage and its tail is flushed at exit', (t)
         carry = all.slice(-8);
         return all.slice(0, -8);
       },
-      end() {
+      flush() {
         const out = scrub(carry);
         carry = '';
         return out;

@@ -6,11 +6,12 @@ import { DEFAULT_RETENTION, enforceRetention, type RetentionLimits } from './ret
 import type { CommandEntry, OutputBatch, SessionStore } from './session-store.ts';
 import { isoNow, type LoggerLike, silentLogger } from './types.ts';
 
-/** Incremental redaction of one session's output: may hold back a tail (a secret cut across chunks). */
+/** Incremental redaction of one session's output (security/redact.ts createStreamRedactor): may hold
+ *  back a tail (a secret cut across chunks) until the next push or `flush`. */
 export interface StreamRedactorLike {
   push(text: string): string;
   /** Releases the held-back tail (end of the session). */
-  end(): string;
+  flush(): string;
 }
 
 export interface PersistenceOptions {
@@ -255,7 +256,7 @@ export function createPersistence(store: SessionStore, options: PersistenceOptio
     streamRedactors.delete(sessionId);
     const stripper = strippers.get(sessionId);
     strippers.delete(sessionId);
-    const data = redactor ? redactor.end() : '';
+    const data = redactor ? redactor.flush() : '';
     const text = stripper ? stripper.push(data) + stripper.end() : '';
     if (!data && !text) return;
     for (let i = readyBatches.length - 1; i >= 0; i--) {
