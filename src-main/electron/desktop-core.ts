@@ -1,0 +1,46 @@
+import type { z } from 'zod';
+import type {
+  HistoryEntry,
+  HistoryQuerySchema,
+  Page,
+  ProviderSummary,
+  SearchHit,
+  SearchQuerySchema,
+  SessionListQuerySchema,
+  TaskListQuerySchema,
+} from '../../src-shared/rest.ts';
+import type { SessionInfo } from '../../src-shared/session.ts';
+import type { SubmitTaskOptions, TaskInfo } from '../../src-shared/tasks.ts';
+import type { LiveEvent } from '../../src-shared/ws-protocol.ts';
+import type { SessionManager } from '../core/sessions/types.ts';
+import type { Event } from '../core/util/event.ts';
+
+/**
+ * What the desktop shell needs from the core: the same shape the server's `ServerCore` reads
+ * (sessions, providers, store, extra live events), plus tasks and an orderly close. `createCore()`'s
+ * result is adapted to this in main.ts; tests pass fakes or a real SessionManager.
+ */
+export interface DesktopCore {
+  readonly sessions: SessionManager;
+  listProviders(): Promise<ProviderSummary[]>;
+  readonly store: DesktopStore | null;
+  readonly tasks: DesktopTasks | null;
+  readonly onLiveEvent?: Event<LiveEvent>;
+  /** After `sessions.shutdown()`: flush SQLite, close Redis. */
+  close(): Promise<void>;
+}
+
+export interface DesktopStore {
+  listSessions(query: z.output<typeof SessionListQuerySchema>): Page<SessionInfo>;
+  getSession(sessionId: string): SessionInfo | undefined;
+  history(sessionId: string, query: z.output<typeof HistoryQuerySchema>): HistoryEntry[];
+  search(query: z.output<typeof SearchQuerySchema>): SearchHit[];
+  exportSession(sessionId: string, format: 'json' | 'text'): string;
+}
+
+export interface DesktopTasks {
+  submit(tasks: SubmitTaskOptions[]): Promise<TaskInfo[]> | TaskInfo[];
+  list(query: z.output<typeof TaskListQuerySchema>): Promise<Page<TaskInfo>> | Page<TaskInfo>;
+  get(taskId: string): Promise<TaskInfo | undefined> | TaskInfo | undefined;
+  control(taskId: string, action: 'cancel' | 'pause' | 'resume'): Promise<TaskInfo> | TaskInfo;
+}

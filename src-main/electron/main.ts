@@ -1,0 +1,208 @@
+import os from 'node:os';
+import path from 'node:path';
+import {
+  app,
+  BrowserWindow,
+  ipcMain,
+  Menu,
+  type MenuItemConstructorOptions,
+  Notification,
+  nativeImage,
+  protocol,
+  safeStorage,
+  session,
+  shell,
+  Tray,
+} from 'electron';
+import { IPC_EVENT_CHANNEL, type MenuAction } from '../../src-shared/ipc.ts';
+import type { SessionInfo } from '../../src-shared/session.ts';
+import { buildMenuTemplate } from './app-menu.ts';
+import { APP_SCHEME_PRIVILEGES, createBundleHandler } from './app-protocol.ts';
+import { type AttentionEvent, trayTooltip, waitingCount } from './attention.ts';
+import { openDesktopCore } from './core-adapter.ts';
+import { DesktopController } from './desktop-controller.ts';
+import { registerIpcHandlers } from './ipc-router.ts';
+import { LanDashboard } from './lan-dashboard.ts';
+import { denyAllPermissions, installNavigationGuards } from './navigation.ts';
+import { SecretStore } from './secret-store.ts';
+import { APP_ENTRY_URL, APP_SCHEME } from './sender-guard.ts';
+import { runShutdown } from './shutdown.ts';
+import { mainWindowOptions } from './window-options.ts';
+
+/**
+ * Electron main process: wires Electron objects to the Electron-free modules next to this file.
+ * Order matters: sandbox + privileged scheme before `ready`; single-instance lock first of all.
+ */
+
+const log = (message: string) => console.log(message);
+const isDev = !app.isPackaged && process.env['AUTODEV_DEV'] === '1';
+const appRoot = app.getAppPath();
+const rendererDir = process.env['AUTODEV_RENDERER_DIR'] ?? path.join(appRoot, 'src-renderer', 'dist');
+const preloadPath = path.join(appRoot, 'dist', 'preload', 'preload.cjs');
+const iconPath = path.join(appRoot, 'assets', 'icons', 'png', '256x256.png');
+const trayIconPath = path.join(appRoot, 'assets', 'icons', 'png', '32x32.png');
+
+if (process.env['AUTODEV_USER_DATA_DIR']) app.setPath('userData', process.env['AUTODEV_USER_DATA_DIR']);
+
+if (!app.requestSingleInstanceLock()) {
+  // A second launch only brings the first one forward (its `second-instance` handler below).
+  app.quit();
+} else {
+  app.enableSandbox();
+  protocol.registerSchemesAsPrivileged([
+    { scheme: APP_SCHEME_PRIVILEGES.scheme, privileges: { ...APP_SCHEME_PRIVILEGES.privileges } },
+  ]);
+  app.on('web-contents-created', (_event, contents) => {
+    // Every webContents, including any a future feature creates, gets the same guards.
+    installNavigationGuards(contents, { openExternal: (url) => shell.openExternal(url), log });
+  });
+  void app.whenReady().then(start, (error) => {
+    console.error('[main] failed to start', error);
+    app.exit(1);
+  });
+}
+
+let mainWindow: BrowserWindow | null = null;
+
+async function start(): Promise<void> {
+  const dataDir = app.getPath('userData');
+  protocol.handle(APP_SCHEME, createBundleHandler(rendererDir));
+  denyAllPermissions(session.defaultSession, log);
+
+  const { core, lanBackend, providerEnvKeys } = await openDesktopCore({ dataDir, appRoot });
+  const secrets = new SecretStore(dataDir, safeStorage, providerEnvKeys);
+  const lan = new LanDashboard(lanBackend, () => os.networkInterfaces());
+
+  let tray: Tray | null = null;
+  const notifications = new Set<Notification>();
+  const controller = new DesktopController({
+    core,
+    secrets,
+    lan,
+    log,
+    notify: (event: AttentionEvent) => {
+      if (!Notification.isSupported()) return;
+      const n = new Notification({ title: event.title, body: event.body, silent: false });
+      notifications.add(n); // keep a reference or the click handler is garbage-collected
+      n.on('click', () => controller.focusSession(event.session_id));
+      n.on('close', () => notifications.delete(n));
+      n.show();
+    },
+    sessionsChanged: (sessions: SessionInfo[]) => {
+      const waiting = waitingCount(sessions);
+      app.setBadgeCount(waiting);
+      tray?.setToolTip(trayTooltip(sessions));
+      tray?.setTitle?.(waiting > 0 ? String(waiting) : '');
+    },
+    focusWindow: (id) => {
+      const win = BrowserWindow.getAllWindows().find((w) => w.webContents.id === id) ?? mainWindow;
+      if (!win) return;
+      if (win.isMinimized()) win.restore();
+      win.show();
+      win.focus();
+    },
+  });
+  registerIpcHandlers(ipcMain, controller.handlers(), {
+    resolveWindow: (id) => controller.resolveWindow(id),
+    log,
+  });
+
+  const sendMenu = (action: MenuAction) => controller.desktopEvent({ kind: 'menu', action });
+  Menu.setApplicationMenu(
+    Menu.buildFromTemplate(
+      buildMenuTemplate({
+        platform: process.platform,
+        appName: app.name,
+        send: sendMenu,
+        isDev,
+      }) as MenuItemConstructorOptions[],
+    ),
+  );
+  try {
+    tray = new Tray(nativeImage.createFromPath(trayIconPath));
+    tray.setToolTip(trayTooltip(core.sessions.list()));
+    tray.setContextMenu(
+      Menu.buildFromTemplate([
+        { label: 'Show AutoDev', click: () => showMainWindow() },
+        {
+          label: 'New Session',
+          click: () => {
+            showMainWindow();
+            sendMenu('new_session');
+          },
+        },
+        { type: 'separator' },
+        { role: 'quit' },
+      ]),
+    );
+    tray.on('click', () => showMainWindow());
+  } catch (error) {
+    log(`[tray] unavailable: ${(error as Error).message}`);
+  }
+
+  const createWindow = (): BrowserWindow => {
+    const win = new BrowserWindow(mainWindowOptions({ preloadPath, iconPath, devTools: isDev }));
+    const contents = win.webContents;
+    const id = contents.id;
+    const attachWindow = () =>
+      controller.addWindow(
+        id,
+        (batch) => {
+          if (!contents.isDestroyed()) contents.send(IPC_EVENT_CHANNEL, batch);
+        },
+        () => !win.isDestroyed() && win.isFocused(),
+      );
+    attachWindow();
+    // A reload or crash leaves the old page's attachments unacked: reset the window's state.
+    const reset = () => {
+      controller.removeWindow(id);
+      attachWindow();
+    };
+    contents.on('did-navigate', reset);
+    contents.on('render-process-gone', (_e, details) => {
+      log(`[main] renderer gone: ${details.reason}`);
+      reset();
+    });
+    win.once('ready-to-show', () => win.show());
+    win.on('closed', () => {
+      controller.removeWindow(id);
+      if (mainWindow === win) mainWindow = null;
+    });
+    void win.loadURL(APP_ENTRY_URL);
+    return win;
+  };
+  const showMainWindow = () => {
+    if (!mainWindow || mainWindow.isDestroyed()) mainWindow = createWindow();
+    if (mainWindow.isMinimized()) mainWindow.restore();
+    mainWindow.show();
+    mainWindow.focus();
+  };
+
+  app.on('second-instance', () => showMainWindow());
+  app.on('activate', () => showMainWindow());
+  app.on('window-all-closed', () => {
+    if (process.platform !== 'darwin') app.quit();
+  });
+
+  let quitting = false;
+  app.on('before-quit', (event) => {
+    if (quitting) return;
+    quitting = true;
+    event.preventDefault();
+    void runShutdown(
+      [
+        { name: 'lan dashboard', run: () => lan.dispose() },
+        { name: 'windows', run: () => controller.dispose() },
+        { name: 'sessions', run: () => core.sessions.shutdown() },
+        { name: 'core (SQLite flush, Redis)', run: () => core.close() },
+      ],
+      { log },
+    ).finally(() => {
+      tray?.destroy();
+      app.exit(0);
+    });
+  });
+  for (const signal of ['SIGINT', 'SIGTERM'] as const) process.on(signal, () => app.quit());
+
+  showMainWindow();
+}
