@@ -5,7 +5,11 @@
  */
 const KEY = 'autodev.token';
 
-type StorageLike = Pick<Storage, 'getItem' | 'setItem' | 'removeItem'>;
+type StorageLike = {
+  getItem(key: string): string | null;
+  setItem(key: string, value: string): void;
+  removeItem(key: string): void;
+};
 
 export class TokenStore {
   private readonly _storage: StorageLike | null;

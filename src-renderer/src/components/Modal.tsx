@@ -1,4 +1,4 @@
-import { type ReactNode, useEffect, useRef } from 'react';
+import { type ReactNode, useEffect, useId, useRef } from 'react';
 
 /**
  * A modal dialog: labelled, focus moved inside on open and restored on close, Esc closes, Tab stays
@@ -16,7 +16,7 @@ export function Modal({
   className?: string;
 }) {
   const box = useRef<HTMLDivElement>(null);
-  const titleId = useRef(`dlg-${Math.random().toString(36).slice(2)}`).current;
+  const titleId = useId();
   useEffect(() => {
     const previous = document.activeElement as HTMLElement | null;
     const el = box.current;

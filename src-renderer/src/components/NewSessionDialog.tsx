@@ -76,7 +76,7 @@ export function NewSessionDialog(props: NewSessionDialogProps) {
           >
             {providers.map((p) => (
               <option key={p.id} value={p.id}>
-                {p.name} — {p.installed ? `installed${p.version ? ` (${p.version})` : ''}` : 'not installed'}
+                {`${p.name} — ${p.installed ? `installed${p.version ? ` (${p.version})` : ''}` : 'not installed'}`}
               </option>
             ))}
           </select>

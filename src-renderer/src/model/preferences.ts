@@ -10,7 +10,7 @@ export interface Preferences {
 
 const KEY = 'autodev.preferences';
 
-type StorageLike = Pick<Storage, 'getItem' | 'setItem'>;
+type StorageLike = { getItem(key: string): string | null; setItem(key: string, value: string): void };
 
 export function loadPreferences(storage: StorageLike | null, prefersDark = true): Preferences {
   const fallback: Preferences = { theme: prefersDark ? 'dark' : 'light', fontSize: FONT_SIZE.default };
@@ -43,7 +43,7 @@ export function savePreferences(storage: StorageLike | null, prefs: Preferences)
 /** Open tabs and the active one, per browser tab, so a reload comes back to the same place. */
 const TABS_KEY = 'autodev.tabs';
 
-export function loadTabLayout(storage: Pick<Storage, 'getItem'> | null): {
+export function loadTabLayout(storage: { getItem(key: string): string | null } | null): {
   tabs: string[];
   active: string | null;
 } {
@@ -62,7 +62,7 @@ export function loadTabLayout(storage: Pick<Storage, 'getItem'> | null): {
 }
 
 export function saveTabLayout(
-  storage: Pick<Storage, 'setItem'> | null,
+  storage: { setItem(key: string, value: string): void } | null,
   tabs: readonly string[],
   active: string | null,
 ) {
