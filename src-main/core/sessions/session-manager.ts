@@ -731,7 +731,12 @@ class PtySessionManager implements SessionManager {
   // ── state ────────────────────────────────────────────────────────────────────────────────────
 
   private _applyDetection(rec: SessionRecord, d: Detection): void {
-    if (rec.ended || rec.endAs || !rec.pty || rec.pty.exited) return;
+    if (rec.ended || rec.endAs || rec.pty?.exited) return;
+    if (!rec.pty) {
+      // Screen evidence before there is a process cannot be right (e.g. initializing → waiting_input).
+      rec.log.warn('refused invalid transition', { from: rec.info.state, to: d.state, rule: d.reason.rule });
+      return;
+    }
     const authChanged =
       d.authentication_required !== rec.info.authentication_required ||
       d.auth_prompt !== rec.info.auth_prompt;

@@ -1,5 +1,6 @@
 import type {
   CreateSessionOptions,
+  CreateSessionRequest,
   OutputChunk,
   SessionDiagnostics,
   SessionInfo,
@@ -14,8 +15,9 @@ import type { Event } from '../util/event.ts';
  */
 export interface SessionManager {
   /** Creates and starts a session. A missing binary yields a session in `error` (never a throw);
-   *  over the session limit throws ProcessLimitError. */
-  create(options: CreateSessionOptions): Promise<SessionInfo>;
+   *  over the session limit throws ProcessLimitError. Accepts parsed options or a raw request (the
+   *  manager parses it with CreateSessionRequestSchema, filling defaults). */
+  create(options: CreateSessionOptions | CreateSessionRequest): Promise<SessionInfo>;
   get(sessionId: string): SessionInfo | undefined;
   list(): SessionInfo[];
 

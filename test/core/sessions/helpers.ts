@@ -2,7 +2,11 @@ import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createLogger, type Logger } from '../../../src-main/core/log/logger.ts';
-import type { ProviderDefinition, ProviderRegistry, ResolvedBinary } from '../../../src-main/core/providers/types.ts';
+import type {
+  ProviderDefinition,
+  ProviderRegistry,
+  ResolvedBinary,
+} from '../../../src-main/core/providers/types.ts';
 import { createSessionManager, type SessionManagerOptions } from '../../../src-main/core/sessions/index.ts';
 import type { SessionManager } from '../../../src-main/core/sessions/types.ts';
 import type { OutputChunk } from '../../../src-shared/session.ts';
@@ -11,7 +15,12 @@ export const FIXTURES = path.resolve(path.dirname(fileURLToPath(import.meta.url)
 export const fixture = (name: string) => path.join(FIXTURES, name);
 
 /** A provider that runs a Node fixture script (or any binary) in the PTY. Data, like real providers. */
-export function provider(id: string, binary: string, args: string[] = [], extra: Partial<ProviderDefinition> = {}) {
+export function provider(
+  id: string,
+  binary: string,
+  args: string[] = [],
+  extra: Partial<ProviderDefinition> = {},
+) {
   return {
     id,
     name: id,
@@ -29,8 +38,12 @@ export function provider(id: string, binary: string, args: string[] = [], extra:
   } satisfies ProviderDefinition;
 }
 
-export const nodeProvider = (id: string, script: string, args: string[] = [], extra: Partial<ProviderDefinition> = {}) =>
-  provider(id, process.execPath, [fixture(script), ...args], extra);
+export const nodeProvider = (
+  id: string,
+  script: string,
+  args: string[] = [],
+  extra: Partial<ProviderDefinition> = {},
+) => provider(id, process.execPath, [fixture(script), ...args], extra);
 
 /** Registry over fixed definitions; a binary resolves when it is an existing absolute path. */
 export function registry(defs: ProviderDefinition[]): ProviderRegistry {

@@ -1,0 +1,212 @@
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { test } from 'node:test';
+import { createPassiveDetector } from '../../../src-main/core/sessions/index.ts';
+import type { OutputChunk } from '../../../src-shared/session.ts';
+import { collect, nodeProvider, provider, testManager, waitFor } from './helpers.ts';
+
+function tempFile(t: { after(fn: () => void): void }, name: string, content: string): string {
+  const dir = mkdtempSync(path.join(tmpdir(), 'autodev-out-'));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  const file = path.join(dir, name);
+  writeFileSync(file, content);
+  return file;
+}
+
+/** No newlines, so the tty's ONLCR cannot change a byte: what cat writes is what must arrive. */
+function payload(size: number, seed: number): string {
+  const alphabet = 'abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789';
+  let s = '';
+  let x = seed;
+  while (s.length < size - 12) {
+    x = (x * 1103515245 + 12345) & 0x7fffffff;
+    s += alphabet[x % alphabet.length];
+  }
+  return `${s}<<END-MARK>>`.slice(-size);
+}
+
+for (const size of [100_000, 1_000_000]) {
+  test(`no lost tail: ${size / 1000} KB cat arrives byte-exact before the exit, 12 runs`, async (t) => {
+    const content = payload(size, size);
+    const file = tempFile(t, 'payload.txt', content);
+    const { manager } = testManager([provider('cat', '/bin/cat', [file])], {
+      detectorFactory: createPassiveDetector,
+    });
+    t.after(() => manager.shutdown());
+    for (let run = 0; run < 12; run++) {
+      let id: string | undefined;
+      const out = collect(manager, () => id);
+      let textAtExit: string | null = null;
+      const sub = manager.onDidExit((s) => {
+        if (s.session_id === id) textAtExit = out.text();
+      });
+      id = (await manager.create({ cli_tool: 'cat' })).session_id;
+      await waitFor('exit', () => textAtExit !== null);
+      sub.dispose();
+      out.dispose();
+      const got = textAtExit as unknown as string;
+      assert.equal(
+        got.length,
+        content.length,
+        `run ${run}: ${got.length} of ${content.length} chars at exit`,
+      );
+      assert.ok(got === content, `run ${run}: content differs`);
+      assert.equal(manager.get(id)?.state, 'completed');
+      manager.remove(id);
+    }
+  });
+}
+
+test('seq runs 1..n without gaps; replay serves the ring and says null past it', async (t) => {
+  const { manager } = testManager([nodeProvider('flood', 'proc-flood.mjs', ['2'])], {
+    detectorFactory: createPassiveDetector,
+    output: { ringChars: 1024 * 1024, maxBatchChars: 16 * 1024 },
+  });
+  t.after(() => manager.shutdown());
+  let id: string | undefined;
+  const out = collect(manager, () => id);
+  id = (await manager.create({ cli_tool: 'flood' })).session_id;
+  await waitFor('exit', () => manager.get(id as string)?.state === 'completed');
+  const seqs = out.chunks.map((c) => c.seq);
+  assert.deepEqual(
+    seqs,
+    seqs.map((_, i) => i + 1),
+  );
+  assert.ok(out.text().includes('FLOOD-END'));
+  const last = manager.get(id)?.last_seq as number;
+  assert.equal(last, seqs.length);
+  assert.deepEqual(manager.replay(id, last), []);
+  const tail = manager.replay(id, last - 3) as OutputChunk[];
+  assert.deepEqual(
+    tail.map((c) => c.seq),
+    [last - 2, last - 1, last],
+  );
+  assert.equal(tail.at(-1)?.data, out.chunks.at(-1)?.data);
+  assert.equal(manager.replay(id, 0), null, '2 MB do not fit a 1 MiB ring');
+  const diag = manager.diagnostics(id);
+  assert.ok(diag.output.buffered_bytes <= 1024 * 1024 + 16 * 1024);
+  assert.equal(diag.output.total_bytes, out.text().length);
+});
+
+test('batches are flushed before a resize', async (t) => {
+  const { manager } = testManager([provider('sh', '/bin/sh', ['-c', 'printf ready; sleep 30'])], {
+    detectorFactory: createPassiveDetector,
+    output: { batchMs: 10_000 },
+  });
+  t.after(() => manager.shutdown());
+  let id: string | undefined;
+  const out = collect(manager, () => id);
+  id = (await manager.create({ cli_tool: 'sh' })).session_id;
+  await waitFor(
+    'output buffered',
+    () =>
+      manager.diagnostics(id as string).session.last_seq === 0 &&
+      manager.get(id as string)?.state === 'starting' &&
+      out.chunks.length === 0,
+  );
+  await new Promise((r) => setTimeout(r, 300));
+  manager.resize(id, 100, 40);
+  // With a 10 s batch window, only the resize can have flushed it.
+  await waitFor('flushed', () => out.text().includes('ready'), 5000);
+  assert.equal(manager.get(id)?.cols, 100);
+});
+
+test('50 MB flood with a slow flow-controlled consumer: PTY paused and resumed, memory bounded, nothing lost', async (t) => {
+  const { manager } = testManager([nodeProvider('flood', 'proc-flood.mjs', ['50'])], {
+    detectorFactory: createPassiveDetector,
+  });
+  t.after(() => manager.shutdown());
+  const info = await manager.create({ cli_tool: 'flood' });
+  const id = info.session_id;
+  // The consumer holds what it has not processed yet and works it off slowly (2 ms per chunk).
+  const queue: OutputChunk[] = [];
+  let queued = 0;
+  let maxQueued = 0;
+  let received = 0;
+  let tail = '';
+  const attachment = manager.attach(id, {
+    flowControlled: true,
+    onData(chunk) {
+      queue.push(chunk);
+      queued += chunk.data.length;
+      received += chunk.data.length;
+      tail = (tail + chunk.data).slice(-64);
+      if (queued > maxQueued) maxQueued = queued;
+    },
+  });
+  const worker = setInterval(() => {
+    const chunk = queue.shift();
+    if (!chunk) return;
+    queued -= chunk.data.length;
+    attachment.ack(chunk.data.length);
+  }, 2);
+  t.after(() => clearInterval(worker));
+
+  const baseline = process.memoryUsage().rss;
+  let peak = baseline;
+  let sawPause = false;
+  let resumedAfterPause = false;
+  const sampler = setInterval(() => {
+    peak = Math.max(peak, process.memoryUsage().rss);
+    const paused = manager.diagnostics(id).output.paused;
+    if (paused) sawPause = true;
+    else if (sawPause) resumedAfterPause = true;
+  }, 25);
+  t.after(() => clearInterval(sampler));
+  await waitFor(
+    'flood end',
+    () => manager.get(id)?.state === 'completed' && queue.length === 0,
+    240_000,
+    100,
+  );
+  clearInterval(sampler);
+  const growthMb = (peak - baseline) / 1024 / 1024;
+  console.log(
+    `flood: received ${(received / 1048576).toFixed(1)} MB, max unprocessed ${maxQueued} chars, RSS growth ${growthMb.toFixed(1)} MB`,
+  );
+  assert.ok(received >= 50 * 1024 * 1024, 'every byte arrived');
+  assert.ok(tail.includes('FLOOD-END'));
+  assert.ok(sawPause, 'the PTY was paused');
+  assert.ok(resumedAfterPause, 'and resumed');
+  // The consumer never held more than the high watermark plus one batch: that is the bound flow
+  // control gives. Without it the consumer would have held up to the whole 50 MB.
+  assert.ok(maxQueued <= 100_000 + 256 * 1024, `consumer held ${maxQueued} chars`);
+  // Process memory: ring (2 MiB) + high watermark + a batch + GC slack; the flood itself is 50 MB.
+  assert.ok(growthMb < 48, `RSS grew ${growthMb.toFixed(1)} MB`);
+});
+
+test('non-flow-controlled consumers never pause the PTY', async (t) => {
+  const { manager } = testManager([nodeProvider('flood', 'proc-flood.mjs', ['5'])], {
+    detectorFactory: createPassiveDetector,
+  });
+  t.after(() => manager.shutdown());
+  const info = await manager.create({ cli_tool: 'flood' });
+  let received = 0;
+  manager.attach(info.session_id, {
+    flowControlled: false,
+    onData: (c) => {
+      received += c.data.length; // never acks
+    },
+  });
+  let paused = false;
+  const sampler = setInterval(() => {
+    if (manager.diagnostics(info.session_id).output.paused) paused = true;
+  }, 5);
+  t.after(() => clearInterval(sampler));
+  await waitFor('done', () => manager.get(info.session_id)?.state === 'completed', 60_000);
+  assert.equal(paused, false);
+  assert.ok(received >= 5 * 1024 * 1024);
+});
+
+test('snapshot serializes the mirror after it parsed everything emitted', async (t) => {
+  const { manager } = testManager([provider('sh', '/bin/sh', ['-c', 'printf "hello snapshot"; sleep 30'])]);
+  t.after(() => manager.shutdown());
+  const info = await manager.create({ cli_tool: 'sh' });
+  await waitFor('output', () => (manager.get(info.session_id)?.last_seq ?? 0) > 0);
+  const snap = await manager.snapshot(info.session_id);
+  assert.equal(snap.seq, manager.get(info.session_id)?.last_seq);
+  assert.match(snap.screen, /hello snapshot/);
+  assert.equal(snap.cols, 120);
+});
