@@ -1,9 +1,10 @@
 import { readFileSync } from 'node:fs';
 import type { Database } from 'better-sqlite3';
 import type { TaskState } from '../../../src-shared/tasks.ts';
+import type { Recoverer } from '../recovery/recovery.ts';
 import { signalGroup } from './process-group.ts';
 
-export interface TaskRecoveryCounts {
+export type TaskRecoveryCounts = {
   /** Queued (or held) tasks that stay in the queue. */
   requeued_queued: number;
   /** Interrupted tasks that go back to the queue because retries remain. */
@@ -12,7 +13,7 @@ export interface TaskRecoveryCounts {
   errored: number;
   /** Leftover process groups of interrupted tasks that were killed. */
   killed_groups: number;
-}
+};
 
 /**
  * Start-up recovery for tasks (plugs into the store's `runRecovery({ recoverers })`): the previous
@@ -22,7 +23,7 @@ export interface TaskRecoveryCounts {
  * else marked `error`. A recorded pid is only signalled when /proc shows our task marker in its
  * environment, so a recycled pid is never hit.
  */
-export const tasksRecoverer = {
+export const tasksRecoverer: Recoverer & { run(db: Database): TaskRecoveryCounts } = {
   name: 'tasks',
   run(db: Database): TaskRecoveryCounts {
     const counts: TaskRecoveryCounts = {
