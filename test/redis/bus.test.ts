@@ -215,7 +215,7 @@ test('connections killed while Redis keeps its data: resync appends only what is
       async () => (await a.bus.readStream(s.session_id, 0, 100_000)).length > round * 20 + 10,
       'stream grows',
     );
-    await admin.client('KILL', 'TYPE', 'normal', 'SKIPME', 'yes');
+    await admin.call('CLIENT', 'KILL', 'TYPE', 'normal', 'SKIPME', 'yes');
     await waitFor(() => a.bus.status.connected, 'reconnected');
   }
   clearInterval(load);
