@@ -221,6 +221,8 @@ export function createAutoDevBridge(
         ...(opts?.allowPlaintext ? { allow_plaintext: true } : {}),
       }),
     deleteSecret: (name) => call('autodev:desktop:secrets:delete', { name }),
+    openExternal: (url) => call('autodev:desktop:open-external', { url }),
+    selectDirectory: () => call('autodev:desktop:select-directory'),
     onDesktopEvent(listener) {
       desktopListeners.add(listener);
       return () => {

@@ -107,6 +107,10 @@ export const IPC_COMMANDS = {
     allow_plaintext: z.boolean().optional(),
   }),
   'autodev:desktop:secrets:delete': z.strictObject({ name: SecretNameSchema }),
+  /** Opens an https link in the system browser if its host is allow-listed (main re-checks). */
+  'autodev:desktop:open-external': z.strictObject({ url: z.string().min(1).max(4096) }),
+  /** Native folder picker for the new-session dialog. */
+  'autodev:desktop:select-directory': Empty,
 } as const satisfies Record<string, z.ZodType>;
 
 export type IpcChannel = keyof typeof IPC_COMMANDS;
@@ -186,6 +190,10 @@ export interface AutoDevDesktopApi {
   listSecrets(): Promise<SecretStorageInfo>;
   setSecret(name: string, value: string, options?: { allowPlaintext?: boolean }): Promise<SecretStorageInfo>;
   deleteSecret(name: string): Promise<SecretStorageInfo>;
+  /** true when the URL was allowed (https, allow-listed host) and handed to the system browser. */
+  openExternal(url: string): Promise<boolean>;
+  /** A folder the user picked in the native dialog, or null when cancelled. */
+  selectDirectory(): Promise<string | null>;
   /** Notification clicked / menu used / LAN state changed. Returns an unsubscribe function. */
   onDesktopEvent(listener: (event: DesktopEvent) => void): () => void;
 }
@@ -219,6 +227,8 @@ export const AUTODEV_DESKTOP_KEYS = [
   'listSecrets',
   'setSecret',
   'deleteSecret',
+  'openExternal',
+  'selectDirectory',
   'onDesktopEvent',
 ] as const satisfies readonly (keyof AutoDevDesktopApi)[];
 // Compile-time proof the lists are complete (a new AutoDevApi method must be added above).

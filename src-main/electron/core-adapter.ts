@@ -1,4 +1,10 @@
+import path from 'node:path';
+import { loadConfig } from '../core/config.ts';
+import { type CreateCoreOptions, createCore } from '../core/core.ts';
+import { loadSigningSecret } from '../server/auth/signing-secret.ts';
+import { startServer } from '../server/server.ts';
 import type { DesktopCore } from './desktop-core.ts';
+import { serverDashboardBackend } from './lan-backend.ts';
 import type { DashboardBackend } from './lan-dashboard.ts';
 
 export interface OpenedDesktopCore {
@@ -8,10 +14,46 @@ export interface OpenedDesktopCore {
   providerEnvKeys: string[];
 }
 
-/** Composition root adapter: builds the core for the desktop app (data dir = Electron userData). */
-export async function openDesktopCore(_options: {
+/**
+ * Composition root for the desktop app: the same `createCore` as `autodev serve`, with the data dir
+ * in Electron's userData and the schema/renderer from the app bundle (asar).
+ */
+export async function openDesktopCore(options: {
   dataDir: string;
   appRoot: string;
+  env?: NodeJS.ProcessEnv;
+  /** Test seams (logger, login PATH); the app passes none. */
+  coreOptions?: CreateCoreOptions;
 }): Promise<OpenedDesktopCore> {
-  throw new Error('core composition root (src-main/core/core.ts) not wired yet');
+  const env = options.env ?? process.env;
+  const config = loadConfig({ dataDir: options.dataDir, env });
+  const core = await createCore(
+    { ...config, schemaDir: path.join(options.appRoot, 'schema') },
+    { env, ...options.coreOptions },
+  );
+  let signingKey: Uint8Array | null = null;
+  const lanBackend = serverDashboardBackend({
+    core,
+    // Loaded on first use: a desktop user who never turns the dashboard on never gets a key file.
+    signingKey: () => {
+      signingKey ??= loadSigningSecret(options.dataDir, env).key;
+      return signingKey;
+    },
+    startServer,
+    dashboardDir: path.join(options.appRoot, 'src-renderer', 'dist'),
+    defaultPort: config.server.port,
+  });
+  const providerEnvKeys = [...new Set(core.providers.list().flatMap((p) => p.env_keys))].sort();
+  return {
+    core: {
+      sessions: core.sessions,
+      listProviders: () => core.listProviders(),
+      store: core.store,
+      tasks: null,
+      ...(core.onLiveEvent ? { onLiveEvent: core.onLiveEvent } : {}),
+      close: () => core.close(),
+    },
+    lanBackend,
+    providerEnvKeys,
+  };
 }

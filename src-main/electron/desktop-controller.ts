@@ -12,6 +12,7 @@ import { type AttentionEvent, notificationFor, type ViewState } from './attentio
 import type { DesktopCore } from './desktop-core.ts';
 import { IpcError, type IpcHandlerMap } from './ipc-router.ts';
 import type { LanDashboard } from './lan-dashboard.ts';
+import { isAllowedExternalUrl } from './navigation.ts';
 import type { SecretStore } from './secret-store.ts';
 import { WindowAttachments } from './terminal-attachments.ts';
 import { type TimerLike, WindowEventChannel } from './window-events.ts';
@@ -36,6 +37,10 @@ export interface DesktopControllerDeps {
   sessionsChanged(sessions: SessionInfo[]): void;
   /** Bring a window to the front (notification click). */
   focusWindow(windowId: number): void;
+  /** shell.openExternal; only called for allow-listed https URLs. */
+  openExternal(url: string): unknown;
+  /** Native folder picker attached to the window; null when cancelled. */
+  selectDirectory(windowId: number): Promise<string | null>;
   log?(message: string): void;
   timers?: TimerLike;
 }
@@ -286,6 +291,12 @@ export class DesktopController {
       'autodev:desktop:secrets:set': ({ name, value, allow_plaintext }) =>
         secrets.set(name, value, { allowPlaintext: allow_plaintext === true }),
       'autodev:desktop:secrets:delete': ({ name }) => secrets.delete(name),
+      'autodev:desktop:open-external': ({ url }) => {
+        if (!isAllowedExternalUrl(url)) return false;
+        void this._deps.openExternal(url);
+        return true;
+      },
+      'autodev:desktop:select-directory': (_p, w) => this._deps.selectDirectory(w.id),
     };
   }
 

@@ -3,6 +3,7 @@ import path from 'node:path';
 import {
   app,
   BrowserWindow,
+  dialog,
   ipcMain,
   Menu,
   type MenuItemConstructorOptions,
@@ -93,6 +94,13 @@ async function start(): Promise<void> {
       app.setBadgeCount(waiting);
       tray?.setToolTip(trayTooltip(sessions));
       tray?.setTitle?.(waiting > 0 ? String(waiting) : '');
+    },
+    openExternal: (url) => shell.openExternal(url),
+    selectDirectory: async (id) => {
+      const win = BrowserWindow.getAllWindows().find((w) => w.webContents.id === id);
+      const options = { properties: ['openDirectory' as const, 'createDirectory' as const] };
+      const result = win ? await dialog.showOpenDialog(win, options) : await dialog.showOpenDialog(options);
+      return result.canceled ? null : (result.filePaths[0] ?? null);
     },
     focusWindow: (id) => {
       const win = BrowserWindow.getAllWindows().find((w) => w.webContents.id === id) ?? mainWindow;
