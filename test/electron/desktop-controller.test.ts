@@ -101,7 +101,7 @@ test('notifications fire only for sessions not in view; a click focuses the wind
   manager.setState(s1.session_id, 'processing');
   manager.setState(s2.session_id, 'processing');
   manager.setState(s1.session_id, 'waiting_input');
-  assert.deepEqual(h.notified, [], 'the tab in view does not notify');
+  assert.equal(h.notified.length, 0, 'the tab in view does not notify');
   manager.setState(s2.session_id, 'waiting_input');
   assert.deepEqual(
     h.notified.map((n) => [n.kind, n.session_id]),
