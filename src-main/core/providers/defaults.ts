@@ -25,7 +25,8 @@ export const COMMON_AGENT_RULES: ScreenRule[] = [
     // The URL is usually soft-wrapped; screen text joins wrapped lines before matching.
     pattern:
       '(browser didn.t open|(didn.t|doesn.t|does not|did not) open automatically|open this (url|link)|open the following (url|link)|visit this url|paste (this|the) url)[\\s\\S]{0,400}?https?://\\S+',
-    region: { kind: 'screen' },
+    // Not the whole screen: once the user has signed in, the URL may linger in the transcript.
+    region: { kind: 'last-lines', count: 8 },
     state: 'waiting_input',
     auth: true,
   },
