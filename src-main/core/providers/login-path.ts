@@ -68,7 +68,7 @@ function queryLoginShell(shell: string, env: NodeJS.ProcessEnv, timeoutMs: numbe
   return new Promise((resolve) => {
     let child: ReturnType<typeof spawn>;
     try {
-      child = spawn(shell, ['-lic', `printf '%s' "${START}$PATH${END}"`], {
+      child = spawn(shell, ['-lic', `printf '%s' "${START}\${PATH}${END}"`], {
         env: { ...env, TERM: 'dumb' },
         stdio: ['ignore', 'pipe', 'ignore'],
         // Own process group, so a timeout kills whatever the rc files started too.

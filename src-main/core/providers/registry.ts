@@ -47,7 +47,7 @@ class StaticProviderRegistry implements ProviderRegistry {
     env: NodeJS.ProcessEnv,
     timeoutMs: number | undefined,
   ) {
-    this._byId = new Map(providers.map((p) => [p.id, Object.freeze(p)]));
+    this._byId = new Map(providers.map((p) => [p.id, deepFreeze(p)]));
     this.errors = Object.freeze([...errors]);
     this.configFile = configFile;
     this._env = env;
@@ -96,4 +96,13 @@ class StaticProviderRegistry implements ProviderRegistry {
       error: found === null ? notInstalledMessage(def.binary) : null,
     };
   }
+}
+
+/** Definitions are shared by every session: freeze them so no caller can change another's view. */
+function deepFreeze<T>(value: T): T {
+  if (value !== null && typeof value === 'object' && !Object.isFrozen(value)) {
+    Object.freeze(value);
+    for (const child of Object.values(value)) deepFreeze(child);
+  }
+  return value;
 }

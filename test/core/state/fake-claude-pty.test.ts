@@ -87,7 +87,7 @@ test('claude: login menu → authentication_required with the menu line, OAuth U
   assert.match(url.auth_prompt ?? '', /Browser didn't open/);
   // The URL is ~300 characters, soft-wrapped over several rows: it must come back in one piece.
   const found = /https:\/\/claude\.ai\/oauth\/authorize\S+/.exec(url.auth_prompt ?? '');
-  assert.ok(found && found[0].endsWith('uV1wX3yZ'), `whole URL in auth_prompt:\n${url.auth_prompt}`);
+  assert.ok(found?.[0].endsWith('uV1wX3yZ'), `whole URL in auth_prompt:\n${url.auth_prompt}`);
 
   run.type('abc123');
   run.type('\r');
