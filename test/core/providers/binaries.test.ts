@@ -124,13 +124,18 @@ test('a login shell that hangs is killed at the timeout and the process PATH is 
   const marker = `autodev-hang-${process.pid}-${Date.now()}`;
   // The marker is in both command lines: the "shell" and the child it starts.
   const shell = script(path.join(home, `${marker}-shell`), `/bin/sh -c 'sleep 30; echo ${marker}'`);
-  const result = await loginShellPath({
+  const pending = loginShellPath({
     env: { HOME: home, SHELL: shell, PATH: '/usr/bin:/bin' },
-    timeoutMs: 500,
+    timeoutMs: 1500,
   });
+  const seenBy = Date.now() + 5000;
+  while (processesMentioning(marker).length === 0 && Date.now() < seenBy)
+    await new Promise((r) => setTimeout(r, 20));
+  assert.ok(processesMentioning(marker).length > 0, 'the hanging shell was running');
+  const result = await pending;
   assert.equal(result.source, 'process');
   assert.equal(result.path, '/usr/bin:/bin');
-  assert.match(result.error ?? '', /did not answer within 500 ms/);
+  assert.match(result.error ?? '', /did not answer within 1500 ms/);
   // The shell and its child were killed as a group.
   const deadline = Date.now() + 5000;
   while (processesMentioning(marker).length > 0 && Date.now() < deadline)
