@@ -181,3 +181,36 @@ test('close flushes everything still buffered', (t) => {
   persistence.close();
   assert.equal(createHistory(opened.db).output(s.session_id)[0]?.text, 'last words');
 });
+
+test('with the core redactor: secrets split across chunks and wrapped in ANSI never reach SQLite', async (t) => {
+  const { createRedactor, createStreamRedactor } = await import('../../src-main/core/security/redact.ts');
+  const redactor = createRedactor({ secrets: ['my-own-exact-key-value-123'] });
+  const { manager, history, persistence, db } = setup(t, {
+    redact: (text) => redactor.redact(text),
+    createStreamRedactor: () => createStreamRedactor(redactor),
+  });
+  const s = manager.create();
+  const key = `sk-ant-api03-${'Z'.repeat(40)}`;
+  // Cut the key over three chunks and three flushes, with colour codes around it.
+  manager.print(s.session_id, `${'filler '.repeat(100)}export KEY=\x1b[33m${key.slice(0, 10)}`);
+  persistence.flush();
+  manager.print(s.session_id, key.slice(10, 30));
+  persistence.flush();
+  manager.print(s.session_id, `${key.slice(30)}\x1b[0m and my-own-exact-key-value-123 done\r\n`);
+  persistence.journal.record({
+    session_id: s.session_id,
+    kind: 'command',
+    text: `use ${key}`,
+    at: new Date().toISOString(),
+    seq: 3,
+  });
+  manager.exit(s.session_id);
+  const dump =
+    JSON.stringify(db.prepare('SELECT data, text FROM session_output').all()) +
+    JSON.stringify(db.prepare('SELECT text FROM cli_session_commands').all());
+  assert.ok(!dump.includes('ZZZZZZZZZZ'), 'no piece of the key is stored');
+  assert.ok(!dump.includes('my-own-exact-key-value-123'));
+  assert.match(dump, /REDACTED/);
+  assert.match(history.exportTranscript(s.session_id)!, /done/);
+  assert.deepEqual(history.search({ q: 'ZZZZZZZZZZ' }), []);
+});

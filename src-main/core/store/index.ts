@@ -28,6 +28,8 @@ export {
   type PersistenceStatus,
   type StreamRedactorLike,
 } from './persistence.ts';
+export { createPreferenceStore, type PreferenceStore } from './preferences.ts';
 export { DEFAULT_RETENTION, enforceRetention, type RetentionLimits } from './retention.ts';
 export { createSessionStore, type OutputBatch, SessionStore } from './session-store.ts';
+export { createTokenStore, type TokenRecord, type TokenStore } from './tokens.ts';
 export { type LoggerLike, silentLogger } from './types.ts';
