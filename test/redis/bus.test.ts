@@ -196,6 +196,16 @@ test('Redis down mid-run under load: no crash, dropped not queued, SQLite comple
   const warns = lines.filter((l) => l.level === 'warn' && /redis/.test(l.msg));
   assert.equal(warns.length, 1, 'logged once for the outage');
   assert.ok(lines.some((l) => l.level === 'info' && /reachable again/.test(l.msg)));
+
+  // The subscriber side resubscribed: live events flow again after the restart.
+  const live: BusEvent[] = [];
+  a.bus.subscribe((e) => live.push(e), { includeOwn: true });
+  await waitFor(async () => {
+    a.manager.print(sessions[0]!.session_id, 'after the outage\r\n');
+    a.persistence.flush();
+    await new Promise((r) => setTimeout(r, 50));
+    return live.some((e) => e.type === 'output' && e.batch.data.includes('after the outage'));
+  }, 'pub/sub after reconnect');
 });
 
 test('connections killed while Redis keeps its data: resync appends only what is missing (no duplicates)', async (t) => {

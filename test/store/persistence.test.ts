@@ -214,3 +214,19 @@ test('with the core redactor: secrets split across chunks and wrapped in ANSI ne
   assert.match(history.exportTranscript(s.session_id)!, /done/);
   assert.deepEqual(history.search({ q: 'ZZZZZZZZZZ' }), []);
 });
+
+test('retention limits are applied as output is written', (t) => {
+  const { manager, persistence, history, db } = setup(t, {
+    retention: { maxBytesPerSession: 20_000, maxBytesTotal: null },
+  });
+  const s = manager.create();
+  for (let i = 0; i < 100; i++) {
+    manager.print(s.session_id, `batch-${i} ${'r'.repeat(1000)}\r\n`);
+    persistence.flush();
+  }
+  const bytes = db.prepare('SELECT stored_output_bytes AS n FROM cli_sessions').get() as { n: number };
+  assert.ok(bytes.n <= 20_000, `stored ${bytes.n}`);
+  assert.equal(history.search({ q: 'batch-99' }).length, 1);
+  assert.equal(history.search({ q: 'batch-0' }).length, 0);
+  assert.ok(history.exportJson(s.session_id)!.output_trimmed_seq > 0);
+});
