@@ -317,13 +317,18 @@ class TaskServiceImpl implements TaskService {
   // ---- reads -----------------------------------------------------------------------------------
 
   async get(taskId: string): Promise<TaskInfo> {
+    let unavailable: unknown = null;
     if (this._redis) {
-      const shared = await this._redis.get(taskId);
-      if (shared) return shared;
+      try {
+        const shared = await this._redis.get(taskId);
+        if (shared) return shared;
+      } catch (error) {
+        unavailable = error; // fall back to this instance's record
+      }
     }
     const local = this._store.get(taskId);
-    if (!local) throw new TaskNotFoundError(taskId);
-    return local.info;
+    if (local) return local.info;
+    throw unavailable ?? new TaskNotFoundError(taskId);
   }
 
   async getDetail(taskId: string, options: { outputLimit?: number } = {}): Promise<TaskDetail> {
@@ -748,7 +753,8 @@ class TaskServiceImpl implements TaskService {
       return info;
     }
     if (this._redis) {
-      const shared = { ...info, worker_id: release ? null : info.worker_id };
+      // A finished task keeps the worker that ran it; a re-queued one belongs to nobody.
+      const shared = { ...info, worker_id: release && !release.final ? null : info.worker_id };
       try {
         if (release) {
           await this._redis.finish(
