@@ -3,7 +3,7 @@ export { buildArgv, buildOneShotArgv, OneShotUnsupportedError, oneShotStdin } fr
 export { COMMON_AGENT_RULES, defaultProviders } from './defaults.ts';
 export type { LoginPathResult } from './login-path.ts';
 export { clearLoginPathCache, loginShellPath } from './login-path.ts';
-export type { LoadProviderRegistryOptions } from './registry.ts';
+export type { LoadedProviderRegistry, LoadProviderRegistryOptions } from './registry.ts';
 export { loadProviderRegistry } from './registry.ts';
 export { findExecutable, notInstalledMessage } from './resolve-binary.ts';
 export type { ProviderVersion } from './version.ts';

@@ -13,11 +13,18 @@ export interface LoadProviderRegistryOptions {
   loginShellTimeoutMs?: number;
 }
 
+/** The registry loadProviderRegistry returns: the optional members of ProviderRegistry are always there. */
+export interface LoadedProviderRegistry extends ProviderRegistry {
+  searchPath(): Promise<string>;
+  readonly errors: readonly ProviderConfigError[];
+  readonly configFile: string | null;
+}
+
 /**
  * Bundled defaults + the user's config file. Never throws for a bad config: `errors` says what was
  * wrong (file, field, message) and the defaults stay in force for what could not be applied.
  */
-export function loadProviderRegistry(options: LoadProviderRegistryOptions = {}): ProviderRegistry {
+export function loadProviderRegistry(options: LoadProviderRegistryOptions = {}): LoadedProviderRegistry {
   const env = options.env ?? process.env;
   const loaded = loadConfigFile(defaultProviders(env), {
     env,
@@ -32,7 +39,7 @@ export function loadProviderRegistry(options: LoadProviderRegistryOptions = {}):
   );
 }
 
-class StaticProviderRegistry implements ProviderRegistry {
+class StaticProviderRegistry implements LoadedProviderRegistry {
   private readonly _byId: Map<string, ProviderDefinition>;
   private readonly _resolved = new Map<string, Promise<ResolvedBinary>>();
   private readonly _env: NodeJS.ProcessEnv;

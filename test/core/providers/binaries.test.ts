@@ -67,7 +67,7 @@ test("login-shell PATH: a binary only the user's .bashrc puts on PATH resolves, 
   const resolved = await reg.resolveBinary('fakecli');
   assert.deepEqual(resolved, { provider_id: 'fakecli', binary: 'autodev-fake-cli', path: cli, error: null });
 
-  const searchPath = (await reg.searchPath?.()) ?? '';
+  const searchPath = await reg.searchPath();
   const entries = searchPath.split(':');
   assert.equal(entries[0], path.join(home, '.nvm', 'bin'));
   assert.ok(entries.includes(path.join(home, 'tools-a')));
