@@ -230,3 +230,33 @@ test('retention limits are applied as output is written', (t) => {
   assert.equal(history.search({ q: 'batch-0' }).length, 0);
   assert.ok(history.exportJson(s.session_id)!.output_trimmed_seq > 0);
 });
+
+test('a row that cannot be stored (not a medium error) is dropped alone; the journal says so', (t) => {
+  const { manager, persistence, history } = setup(t);
+  const s = manager.create();
+  // A session nobody knows: its command violates the foreign key.
+  assert.throws(
+    () =>
+      persistence.journal.record({
+        session_id: 'ghost',
+        kind: 'command',
+        text: 'x',
+        at: new Date().toISOString(),
+        seq: 0,
+      }),
+    /could not be stored/,
+  );
+  // The same round's other rows are stored; persistence is not paused.
+  manager.print(s.session_id, 'still fine');
+  persistence.flush();
+  assert.equal(persistence.status.ok, true);
+  assert.equal(history.output(s.session_id)[0]?.text, 'still fine');
+  persistence.journal.record({
+    session_id: s.session_id,
+    kind: 'command',
+    text: 'ok',
+    at: new Date().toISOString(),
+    seq: 1,
+  });
+  assert.equal(history.commands(s.session_id).total, 1);
+});

@@ -308,6 +308,9 @@ export function createPersistence(store: SessionStore, options: PersistenceOptio
     'UPDATE cli_sessions SET stored_output_bytes = stored_output_bytes + ? WHERE session_id = ?',
   );
 
+  /** Items the last commit could not store (non-medium errors), so the journal can tell its caller. */
+  const lastFailures = new Set<object>();
+
   /** Writes everything ready in one transaction. true on success (or nothing to do). */
   function commit(): boolean {
     if (
@@ -321,21 +324,39 @@ export function createPersistence(store: SessionStore, options: PersistenceOptio
       if (!status.ok) resume();
       return true;
     }
-    const batches = readyBatches;
+    let batches = readyBatches;
     const sessions = [...readySessions.values()];
+    // One operation per row, in dependency order: sessions before their commands, spawns and output.
+    lastFailures.clear();
+    const ops: { op: () => void; batch?: OutputBatch; item?: object; what: string }[] = [
+      ...sessions.map((s) => ({ op: () => store.upsertSession(s), what: `session ${s.session_id}` })),
+      ...readyCommands.map((c) => ({
+        op: () => void store.insertCommand(c),
+        item: c,
+        what: `command of ${c.session_id}`,
+      })),
+      ...readySpawns.map((r) => ({ op: () => store.recordSpawn(r), what: `spawn of ${r.session_id}` })),
+      ...batches.map((b) => ({
+        op: () => void store.insertOutput(b),
+        batch: b,
+        what: `output of ${b.session_id}`,
+      })),
+      ...readyTails.map((t) => ({
+        op: () => {
+          const bytes = Buffer.byteLength(t.data) + Buffer.byteLength(t.text);
+          if (appendTail.run(t.data, t.text, bytes, t.session_id).changes > 0)
+            addStoredBytes.run(bytes, t.session_id);
+        },
+        what: `output tail of ${t.session_id}`,
+      })),
+      ...readyReleases.map((r) => ({
+        op: () => void store.releaseLedger(r.session_id, r.reason, r.at),
+        what: `ledger release of ${r.session_id}`,
+      })),
+    ];
     try {
       store.write(() => {
-        for (const s of sessions) store.upsertSession(s);
-        for (const c of readyCommands) store.insertCommand(c);
-        for (const s of readySpawns) store.recordSpawn(s);
-        for (const b of batches) store.insertOutput(b);
-        for (const t of readyTails) {
-          const bytes = Buffer.byteLength(t.data) + Buffer.byteLength(t.text);
-          if (appendTail.run(t.data, t.text, bytes, t.session_id).changes > 0) {
-            addStoredBytes.run(bytes, t.session_id);
-          }
-        }
-        for (const r of readyReleases) store.releaseLedger(r.session_id, r.reason, r.at);
+        for (const o of ops) o.op();
       });
     } catch (error) {
       if (isPausingError(error)) {
@@ -343,10 +364,22 @@ export function createPersistence(store: SessionStore, options: PersistenceOptio
         boundMemory();
         return false;
       }
-      // A bug (constraint…) must not wedge persistence: log and drop this round.
-      logger.error('persistence write failed; batch dropped', { error: String(error) });
-      clearReady();
-      return false;
+      // A bug (a constraint…) in one row must not wedge persistence or take the others with it:
+      // write row by row, log and drop only what fails.
+      const failed = new Set<OutputBatch>();
+      for (const o of ops) {
+        try {
+          store.write(o.op);
+        } catch (rowError) {
+          logger.error('persistence: a row could not be stored and was dropped', {
+            what: o.what,
+            error: String(rowError),
+          });
+          if (o.batch) failed.add(o.batch);
+          if (o.item) lastFailures.add(o.item);
+        }
+      }
+      batches = batches.filter((b) => !failed.has(b));
     }
     for (const s of sessions) knownSessions.add(s.session_id);
     clearReady();
@@ -438,7 +471,7 @@ export function createPersistence(store: SessionStore, options: PersistenceOptio
       };
       ensureSession(entry.session_id);
       readyCommands.push(command);
-      if (status.ok && commit()) return;
+      if (status.ok && commit() && !lastFailures.has(command)) return;
       if (status.ok) throw new Error(`command for ${entry.session_id} could not be stored (see log)`);
       throw new PersistencePausedError(
         `command for ${entry.session_id} kept in memory, not yet durable: ${status.paused_reason}`,
