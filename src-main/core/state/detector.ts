@@ -41,8 +41,18 @@ export interface StateDetectorOptions {
 export function createStateDetector(
   def: ProviderDefinition,
   options: StateDetectorOptions,
-): ScreenStateDetector {
+): ScreenStateDetector & { readonly stats: DetectorStats } {
   return new HeadlessStateDetector(def, options);
+}
+
+/** Counters for benchmarks and diagnostics: how much work the detector did. */
+export interface DetectorStats {
+  /** evaluate() runs (timer-driven or called). */
+  evaluations: number;
+  /** Reads of the rendered grid (only when something was parsed since the previous one). */
+  gridReads: number;
+  /** Rule passes over a changed screen. */
+  ruleScans: number;
 }
 
 class HeadlessStateDetector implements ScreenStateDetector {
@@ -78,6 +88,7 @@ class HeadlessStateDetector implements ScreenStateDetector {
   private _timer: NodeJS.Timeout | null = null;
   private _timerAt = Number.POSITIVE_INFINITY;
   private _disposed = false;
+  readonly stats: DetectorStats = { evaluations: 0, gridReads: 0, ruleScans: 0 };
 
   constructor(def: ProviderDefinition, options: StateDetectorOptions) {
     this._now = options.now ?? Date.now;
@@ -186,6 +197,7 @@ class HeadlessStateDetector implements ScreenStateDetector {
 
   private _evaluateAt(now: number): Detection {
     if (this._dirty) this._refresh();
+    this.stats.evaluations++;
     this._lastEvaluatedAt = now;
     const next = decide(this._evidence(now));
     if (this._verdict === null || !sameVerdict(next, this._verdict)) {
@@ -201,6 +213,7 @@ class HeadlessStateDetector implements ScreenStateDetector {
   private _refresh(): void {
     if (!this._dirty) return;
     this._dirty = false;
+    this.stats.gridReads++;
     const buffer = this._terminal.buffer.active;
     const lines = readScreenLines(buffer, this._rows, this._cols);
     const text = lines.join('\n');
@@ -210,6 +223,7 @@ class HeadlessStateDetector implements ScreenStateDetector {
       this._lastChangeAt = this._lastParsedAt;
       if (this._inputAt !== null && this._lastChangeAt >= this._inputAt) this._changedSinceInput = true;
       this._matches = matchScreenRules(this._screenRules, lines);
+      this.stats.ruleScans++;
     }
   }
 

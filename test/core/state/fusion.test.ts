@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import type { ProviderDefinition } from '../../../src-main/core/providers/types.ts';
+import { createStateDetector } from '../../../src-main/core/state/detector.ts';
 import type { Detection } from '../../../src-main/core/state/types.ts';
 import { clockedDetector, provider, screen } from './screen-replay.ts';
 
@@ -235,4 +236,48 @@ test('a disposed detector ignores writes and keeps its last detection', async ()
   detector.dispose();
   await new Promise<void>((resolve) => detector.write('late output', resolve));
   assert.equal(detector.evaluate().state, 'starting');
+});
+
+test('raw input without data counts as a submission (compatibility); with data only Enter does', async () => {
+  const { detector, clock, write } = clockedDetector(provider('codex'));
+  try {
+    await write(screen('codex-idle'));
+    clock.t += 5_000;
+    assert.equal(detector.evaluate().state, 'waiting_input');
+    detector.noteInput('input', 'abc');
+    assert.equal(detector.evaluate().state, 'waiting_input');
+    detector.noteInput('input', '\x1b[200~pasted\x1b[201~\r');
+    assert.equal(detector.evaluate().state, 'running');
+    await write('x');
+    clock.t += 5_000;
+    assert.equal(detector.evaluate().state, 'waiting_input');
+    detector.noteInput('input');
+    assert.equal(detector.evaluate().state, 'running');
+  } finally {
+    detector.dispose();
+  }
+});
+
+test('self-driven evaluation: throttled while output floods, then settles to waiting on its own timers', async () => {
+  const def: ProviderDefinition = { ...bare, stability_ms: 300 };
+
+  const detector = createStateDetector(def, { cols: 80, rows: 24 }); // real clock, own timers
+  const states: string[] = [];
+  detector.onDidDetect((d) => states.push(d.state));
+  try {
+    const chunks = 2000;
+    let parsed = 0;
+    for (let i = 0; i < chunks; i++) detector.write(`line ${i} of a flood\r\n`, () => parsed++);
+    const deadline = Date.now() + 20_000;
+    while ((parsed < chunks || detector.evaluate().state !== 'waiting_input') && Date.now() < deadline) {
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    assert.equal(detector.evaluate().state, 'waiting_input', states.join(','));
+    // One grid read per throttle window at most, not one per chunk.
+    assert.ok(detector.stats.gridReads < chunks / 10, JSON.stringify(detector.stats));
+    assert.ok(detector.stats.gridReads >= 1);
+    assert.match(detector.screenText(), /line 1999 of a flood/);
+  } finally {
+    detector.dispose();
+  }
 });
