@@ -1,9 +1,7 @@
 import { loadConfig } from '../core/config.ts';
 import { createCore } from '../core/core.ts';
 import { createLogger } from '../core/log/logger.ts';
-import { TokenRevocations } from '../server/auth/revocation.ts';
 import { loadSigningSecret } from '../server/auth/signing-secret.ts';
-import { TokenRegistry } from '../server/auth/token-registry.ts';
 import { isLoopback } from '../server/http/guards.ts';
 import { startServer } from '../server/server.ts';
 import { parseCommandArgs, parsePort, UsageError } from './args.ts';
@@ -60,7 +58,6 @@ export async function serveCommand(argv: string[], io: CliIo, signal?: AbortSign
   const core = await createCore(config, { logger, env: io.env });
   let server: Awaited<ReturnType<typeof startServer>>;
   try {
-    const revocations = new TokenRevocations(core.database ? new TokenRegistry(core.database.db) : null);
     server = await startServer({
       core,
       signingKey: secret.key,
@@ -70,7 +67,6 @@ export async function serveCommand(argv: string[], io: CliIo, signal?: AbortSign
       allowedOrigins: [...config.server.allowedOrigins, ...(values['allow-origin'] ?? [])],
       allowedHosts: config.server.allowedHosts,
       ...(config.server.dashboardDir !== undefined ? { dashboardDir: config.server.dashboardDir } : {}),
-      revocations,
       routes: core.routeModules,
       ws: {
         ...(config.server.heartbeatMs !== undefined ? { heartbeatMs: config.server.heartbeatMs } : {}),

@@ -1,5 +1,6 @@
 import type { ProviderSummary } from '../../src-shared/rest.ts';
 import type { LiveEvent } from '../../src-shared/ws-protocol.ts';
+import { TokenRegistry } from '../server/auth/token-registry.ts';
 import type { RouteModule } from '../server/http/router.ts';
 import type { ServerCore, ServerStore } from '../server/types.ts';
 import type { AutoDevConfig } from './config.ts';
@@ -35,6 +36,8 @@ export interface Core extends ServerCore {
   readonly database: OpenedDatabase | null;
   readonly history: History | null;
   readonly persistence: Persistence | null;
+  /** Issued tokens (auth_tokens table) for revocation; null without persistence. */
+  readonly tokens: TokenRegistry | null;
   /** Extra REST routes the server mounts (the task runner's). */
   readonly routeModules: RouteModule[];
   /** Sessions terminated, data flushed, Redis closed, database closed. Idempotent. */
@@ -146,9 +149,12 @@ export async function createCore(config: AutoDevConfig, options: CreateCoreOptio
     liveEvents.fire({ kind: 'persistence', paused: !status.ok, reason: status.paused_reason }),
   );
 
+  const tokens = database ? new TokenRegistry(database.db) : null;
   const store: ServerStore | null =
-    history && persistence
+    history && persistence && tokens
       ? {
+          isTokenRevoked: (jti) => tokens.isTokenRevoked(jti),
+          revokeToken: (jti) => tokens.revokeToken(jti),
           listSessions: (query) => history!.listSessions(query),
           getSession: (id) => history!.getSession(id),
           history: (id, query) => history!.entries(id, query).items,
@@ -179,6 +185,7 @@ export async function createCore(config: AutoDevConfig, options: CreateCoreOptio
     database,
     history,
     persistence,
+    tokens,
     store,
     routeModules: [],
     onLiveEvent: liveEvents.event,

@@ -119,7 +119,11 @@ export async function verifyToken(key: Uint8Array, token: string, now?: number):
     };
   } catch (error) {
     if (error instanceof TokenError) throw error;
-    if (error instanceof joseErrors.JWTExpired) throw new TokenError('token expired', true);
+    if (error instanceof joseErrors.JWTExpired) {
+      // maxTokenAge failures arrive as JWTExpired on the iat claim: too old, not "expired".
+      if (error.claim === 'iat') throw new TokenError('token claim "iat" is too old');
+      throw new TokenError('token expired', true);
+    }
     if (error instanceof joseErrors.JWTClaimValidationFailed) {
       throw new TokenError(`token claim "${error.claim}" check failed: ${error.reason}`);
     }

@@ -308,7 +308,7 @@ export class WsHub {
     });
     const onAuthenticated = (): void => {
       if (authTimer) clearTimeout(authTimer);
-      if (conn.sessionId && !this._streams.has(conn) && conn.isOpen) {
+      if (conn.sessionId && autoAttach === null && conn.isOpen) {
         autoAttach = setTimeout(() => {
           const stream = this._streams.get(conn);
           if (stream && !stream.started) stream.start(null);
