@@ -121,7 +121,7 @@ test('QR: known capacities and structure (finder patterns, timing, format bits)'
     [0, 0],
     [code.size - 7, 0],
     [0, code.size - 7],
-  ]) {
+  ] as const) {
     for (let i = 0; i < 7; i++) {
       assert.equal(code.modules[fy]![fx + i], true, 'finder top edge dark');
       assert.equal(code.modules[fy + 6]![fx + i], true, 'finder bottom edge dark');
