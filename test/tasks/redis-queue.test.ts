@@ -6,7 +6,7 @@ import { fileURLToPath } from 'node:url';
 import { QueueUnavailableError } from '../../src-main/core/tasks/errors.ts';
 import { createTaskService, type TaskServiceOptions } from '../../src-main/core/tasks/task-service.ts';
 import { FINAL_TASK_STATES, type TaskInfo } from '../../src-shared/tasks.ts';
-import { type RedisServer, startRedisServer } from '../helpers/redis-server.ts';
+import { freePort, type RedisServer, startRedisServer } from '../helpers/redis-server.ts';
 import { agentLog, fakeProvider, fakeRegistry, groupAlive, openTaskDb, tempEnv, waitFor } from './helpers.ts';
 
 const WORKER = path.join(path.dirname(fileURLToPath(import.meta.url)), 'redis-worker.ts');
@@ -234,4 +234,38 @@ test('Redis down: submit fails fast with a clear error, a running task still fin
     40_000,
   );
   assert.equal((await svc.waitForFinal(again.task_id, 30_000)).state, 'passed');
+});
+
+test('Redis absent at start: one logged error, clear submit errors, working once it appears', async (t) => {
+  const port = await freePort();
+  const env = tempEnv();
+  const opened = openTaskDb(env.dbPath);
+  const errors: string[] = [];
+  const svc = createTaskService({
+    db: opened.db,
+    providers: fakeRegistry([fakeProvider('fake')]),
+    workerId: 'late',
+    logger: { debug() {}, info() {}, warn() {}, error: (m: string) => errors.push(m) },
+    redis: { url: `redis://127.0.0.1:${port}`, poll_ms: 50 },
+    limits: { global_concurrency: 1 },
+    env: { ...process.env, FAKE_AGENT_LOG: env.log },
+  });
+  let server: RedisServer | null = null;
+  t.after(async () => {
+    await svc.shutdown({ requeue: false });
+    opened.close();
+    env.cleanup();
+    await server?.close();
+  });
+  await assert.rejects(svc.submit({ cli_tool: 'fake', prompt: 'ok' }), QueueUnavailableError);
+  await assert.rejects(svc.submit({ cli_tool: 'fake', prompt: 'ok' }), /task queue unavailable/);
+  await new Promise((r) => setTimeout(r, 1500)); // several reconnect attempts happen meanwhile
+  assert.equal(errors.length, 1, errors.join('\n'));
+  server = await startRedisServer({ port });
+  const result = await waitFor(
+    () => svc.submit({ cli_tool: 'fake', prompt: 'ok late', mode: 'sync' }).catch(() => null),
+    'submit once redis is up',
+    40_000,
+  );
+  assert.equal(result.tasks[0]!.state, 'passed');
 });

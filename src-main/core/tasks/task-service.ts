@@ -158,6 +158,9 @@ class TaskServiceImpl implements TaskService {
   private readonly _rateWindowMs: number;
   private readonly _redactor: Redactor;
   private readonly _env: NodeJS.ProcessEnv;
+  private _lastUpkeepError = '';
+  /** Redis mode: providers whose binary this machine has (others are left to workers that do). */
+  private _installed: { ids: Set<string>; at: number } | null = null;
   private _pumping = false;
   private _pumpAgain = false;
   private _stopped = false;
@@ -202,7 +205,16 @@ class TaskServiceImpl implements TaskService {
         if (busy || this._stopped) return;
         busy = true;
         fn()
-          .catch((error: unknown) => this._logger.warn('task queue upkeep failed', { error: String(error) }))
+          .catch((error: unknown) => {
+            // Once per distinct failure: a Redis outage must not flood the log every interval.
+            const message = String(error);
+            if (message !== this._lastUpkeepError)
+              this._logger.warn('task queue upkeep failed', { error: message });
+            this._lastUpkeepError = message;
+          })
+          .then(() => {
+            this._lastUpkeepError = '';
+          })
           .finally(() => {
             busy = false;
           });
@@ -474,15 +486,33 @@ class TaskServiceImpl implements TaskService {
 
   // ---- scheduling ------------------------------------------------------------------------------
 
-  private _providersWithRoom(): string[] {
+  private async _providersWithRoom(): Promise<string[]> {
     if (this._live.size >= this.limits.global_concurrency) return [];
     const running = new Map<string, number>();
     for (const l of this._live.values()) running.set(l.cli_tool, (running.get(l.cli_tool) ?? 0) + 1);
+    const installed = this._redis ? await this._installedProviders() : null;
     return this._providers
       .list()
-      .filter((p) => p.one_shot !== null)
+      .filter((p) => p.one_shot !== null && (installed === null || installed.has(p.id)))
       .map((p) => p.id)
       .filter((id) => (running.get(id) ?? 0) < (this.limits.per_provider[id] ?? Number.POSITIVE_INFINITY));
+  }
+
+  /**
+   * With a shared queue, a worker only claims tasks it can run: one without the CLI would turn every
+   * such task into "not installed" while another machine could have run it. (Alone, it claims them
+   * anyway, so the user sees that clear error.) Re-checked every minute.
+   */
+  private async _installedProviders(): Promise<Set<string>> {
+    if (this._installed && Date.now() - this._installed.at < 60_000) return this._installed.ids;
+    const ids = new Set<string>();
+    for (const p of this._providers.list()) {
+      if (!p.one_shot) continue;
+      const resolved = await this._providers.resolveBinary(p.id).catch(() => null);
+      if (resolved?.path) ids.add(p.id);
+    }
+    this._installed = { ids, at: Date.now() };
+    return ids;
   }
 
   private _schedulePump(): void {
@@ -504,7 +534,7 @@ class TaskServiceImpl implements TaskService {
   private async _pump(): Promise<void> {
     try {
       while (!this._stopped) {
-        const room = this._providersWithRoom();
+        const room = await this._providersWithRoom();
         if (room.length === 0) return;
         const claimed = await this._claim(room);
         if (!claimed) break;
