@@ -75,6 +75,9 @@ export interface Persistence {
   close(): void;
 }
 
+/** How long a retry while paused waits for a lock (the normal busy_timeout is 5 s). */
+const RETRY_BUSY_TIMEOUT_MS = 200;
+
 const PAUSING_CODES = /^SQLITE_(FULL|IOERR|BUSY|LOCKED|READONLY|CANTOPEN|PROTOCOL|NOMEM|CORRUPT|NOTADB)/;
 
 /** Errors of the medium (disk full, I/O, lock held too long) pause persistence; others are bugs. */
@@ -211,7 +214,17 @@ export function createPersistence(store: SessionStore, options: PersistenceOptio
       retryTimer = undefined;
       status.retries++;
       retryDelay = Math.min(retryDelay * 2, retryMaxMs);
-      if (!commit()) scheduleRetry();
+      // better-sqlite3 is synchronous: a retry against a lock still held must not block the event loop
+      // for the whole busy_timeout (5 s) every time. Retries wait briefly; normal writes wait fully.
+      const busyTimeout = store.db.pragma('busy_timeout', { simple: true }) as number;
+      store.db.pragma(`busy_timeout = ${RETRY_BUSY_TIMEOUT_MS}`);
+      let ok = false;
+      try {
+        ok = commit();
+      } finally {
+        store.db.pragma(`busy_timeout = ${Math.trunc(busyTimeout)}`);
+      }
+      if (!ok) scheduleRetry();
     }, retryDelay);
     retryTimer.unref?.();
   }
