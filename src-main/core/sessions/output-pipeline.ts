@@ -38,6 +38,7 @@ export class OutputPipeline {
   private _pending: string[] = [];
   private _pendingChars = 0;
   private _timer: NodeJS.Timeout | undefined;
+  private _lastFlushAt = 0;
   private _seq = 0;
   private _totalChars = 0;
   private _ring: OutputChunk[] = [];
@@ -71,7 +72,13 @@ export class OutputPipeline {
     if (this._closed || data.length === 0) return;
     this._pending.push(data);
     this._pendingChars += data.length;
-    if (this._o.batchMs <= 0 || this._pendingChars >= this._o.maxBatchChars) {
+    // Leading edge: the first data after a quiet period goes out at once (keystroke echo pays no
+    // batch delay); data following it within the window is batched (throughput, fewer messages).
+    if (
+      this._o.batchMs <= 0 ||
+      this._pendingChars >= this._o.maxBatchChars ||
+      (this._timer === undefined && Date.now() - this._lastFlushAt >= this._o.batchMs)
+    ) {
       this.flush();
       return;
     }
@@ -88,6 +95,7 @@ export class OutputPipeline {
       this._timer = undefined;
     }
     if (this._pendingChars === 0) return;
+    this._lastFlushAt = Date.now();
     const data = this._pending.length === 1 ? (this._pending[0] as string) : this._pending.join('');
     this._pending = [];
     this._pendingChars = 0;

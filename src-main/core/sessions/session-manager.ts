@@ -31,6 +31,7 @@ import {
   SessionNotFoundError,
   SessionNotRunningError,
 } from './errors.ts';
+import { MirrorFeeder, type MirrorFeederOptions } from './mirror-feeder.ts';
 import { OutputPipeline } from './output-pipeline.ts';
 import { createPassiveDetector } from './passive-detector.ts';
 import {
@@ -83,6 +84,13 @@ export interface SessionManagerOptions {
    *  provider's rules; `createPassiveDetector` is the rule-less fallback. */
   detectorFactory?: DetectorFactory;
   output?: Partial<OutputTuning>;
+  /** Mirror feeding tunables (compaction threshold, budget, scrollback). */
+  mirror?: Partial<
+    Pick<
+      MirrorFeederOptions,
+      'compactAboveChars' | 'budgetChars' | 'maxWriteChars' | 'scrollbackLines' | 'coalesceMs'
+    >
+  >;
   /** One /proc sample of all trees every this many ms (limits, resource_usage). Default 2000. */
   sampleIntervalMs?: number;
   /** Re-evaluate detectors this often while output flows or settles. Default 200. */
@@ -132,6 +140,7 @@ interface SessionRecord {
   pipeline: OutputPipeline;
   detector: ScreenStateDetector;
   mirror: OutputAttachment | null;
+  feeder: MirrorFeeder | null;
   mirrorParsedSeq: number;
   spawn: SpawnRecord | null;
   knownTree: ProcStat[];
@@ -274,6 +283,7 @@ class PtySessionManager implements SessionManager {
       pipeline: undefined as unknown as OutputPipeline,
       detector: undefined as unknown as ScreenStateDetector,
       mirror: null,
+      feeder: null,
       mirrorParsedSeq: 0,
       spawn: null,
       knownTree: [],
@@ -325,16 +335,24 @@ class PtySessionManager implements SessionManager {
       detector = createPassiveDetector();
     }
     rec.disposables.push(detector.onDidDetect((d) => this._applyDetection(rec, d)));
-    // The mirror is a flow-controlled consumer: it acks once xterm has parsed a chunk.
+    // The mirror is a flow-controlled consumer fed through MirrorFeeder: exact while it keeps up,
+    // compacting plain scrolling floods when it lags, pausing the PTY only past its budget.
     const attachment = rec.pipeline.attach({
       flowControlled: true,
-      onData: (chunk) => {
-        detector.write(chunk.data, () => {
-          rec.mirrorParsedSeq = chunk.seq;
-          attachment.ack(chunk.data.length);
-        });
-      },
+      onData: (chunk) => feeder.write(chunk),
     });
+    const feeder = new MirrorFeeder({
+      detector,
+      cols: options.cols,
+      rows: options.rows,
+      ...this._o.mirror,
+      ack: (chars) => attachment.ack(chars),
+      onParsed: (seq) => {
+        rec.mirrorParsedSeq = seq;
+      },
+      onError: (error) => rec.log.warn('mirror write failed', { error }),
+    });
+    rec.feeder = feeder;
     rec.mirror = attachment;
     return detector;
   }
@@ -555,6 +573,7 @@ class PtySessionManager implements SessionManager {
     this._sessions.delete(sessionId);
     for (const d of rec.disposables) d.dispose();
     rec.mirror?.dispose();
+    rec.feeder?.dispose();
     rec.detector.dispose();
     this._onDidRemove.fire(sessionId);
   }
@@ -586,6 +605,7 @@ class PtySessionManager implements SessionManager {
   async snapshot(sessionId: string): Promise<{ seq: number; screen: string; cols: number; rows: number }> {
     const rec = this._require(sessionId);
     rec.pipeline.flush();
+    rec.feeder?.flush();
     // Serialize once the mirror has parsed everything emitted so far (bounded wait), and say which seq it shows.
     const target = rec.pipeline.lastSeq;
     const deadline = Date.now() + 2000;
@@ -666,11 +686,7 @@ class PtySessionManager implements SessionManager {
     rec.info.cols = cols;
     rec.info.rows = rows;
     rec.pty?.resize(cols, rows);
-    try {
-      rec.detector.resize(cols, rows);
-    } catch (error) {
-      rec.log.warn('detector resize failed', { error });
-    }
+    rec.feeder?.resize(cols, rows); // in order with the output still queued for the mirror
   }
 
   private _journal(rec: SessionRecord, kind: 'command' | 'input', text: string): void {

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { ProcessLimitError } from '../../../src-main/core/sessions/errors.ts';
+import { createPassiveDetector } from '../../../src-main/core/sessions/index.ts';
 import type { CommandJournal } from '../../../src-main/core/sessions/types.ts';
 import type { Detection, ScreenStateDetector } from '../../../src-main/core/state/types.ts';
 import { Emitter } from '../../../src-main/core/util/event.ts';
@@ -198,15 +199,19 @@ test('commands: bracketed paste then Enter, journaled synchronously first; a thr
   assert.equal(manager.diagnostics(id).recent_errors.at(-1)?.error_code, 'PERSISTENCE_PAUSED');
 });
 
-test('interrupt sends Ctrl-C to the foreground process', async (t) => {
-  const { manager } = testManager([promptAgent()]);
+test('interrupt sends Ctrl-C, which the tty turns into SIGINT for the foreground process group', async (t) => {
+  const script = 'trap "echo got-sigint" INT; echo ready; while :; do sleep 0.05; done';
+  const { manager } = testManager([provider('sh', '/bin/sh', ['-c', script])], {
+    detectorFactory: createPassiveDetector,
+  });
   t.after(() => manager.shutdown());
   let id: string | undefined;
   const out = collect(manager, () => id);
-  id = (await manager.create({ cli_tool: 'prompt' })).session_id;
-  await waitFor('prompt', () => out.text().includes('> '));
+  id = (await manager.create({ cli_tool: 'sh' })).session_id;
+  await waitFor('ready', () => out.text().includes('ready'));
   manager.interrupt(id);
-  await waitFor('interrupted', () => out.text().includes('interrupted'));
+  await waitFor('SIGINT trapped', () => out.text().includes('got-sigint'));
+  assert.equal(manager.get(id)?.ended_at, null, 'the shell survived its trapped SIGINT');
 });
 
 test('the initial prompt is sent once the agent first waits for input', async (t) => {

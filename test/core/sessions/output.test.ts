@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { test } from 'node:test';
@@ -91,22 +91,34 @@ test('seq runs 1..n without gaps; replay serves the ring and says null past it',
 });
 
 test('batches are flushed before a resize', async (t) => {
-  const { manager } = testManager([provider('sh', '/bin/sh', ['-c', 'printf ready; sleep 30'])], {
-    detectorFactory: createPassiveDetector,
-    output: { batchMs: 10_000 },
-  });
+  const { manager } = testManager(
+    [provider('sh', '/bin/sh', ['-c', 'printf first; sleep 0.3; printf ready; sleep 30'])],
+    {
+      detectorFactory: createPassiveDetector,
+      output: { batchMs: 10_000 },
+    },
+  );
   t.after(() => manager.shutdown());
   let id: string | undefined;
   const out = collect(manager, () => id);
-  id = (await manager.create({ cli_tool: 'sh' })).session_id;
-  await waitFor(
-    'output buffered',
-    () =>
-      manager.diagnostics(id as string).session.last_seq === 0 &&
-      manager.get(id as string)?.state === 'starting' &&
-      out.chunks.length === 0,
+  const info = await manager.create({ cli_tool: 'sh' });
+  id = info.session_id;
+  // The first output goes out at once (leading edge of the batch window)…
+  await waitFor('first output', () => out.text().includes('first'));
+  // …and once the shell sits in `sleep 30`, "ready" has been written and waits in the 10 s batch.
+  await waitFor('second sleep', () =>
+    readdirSync('/proc').some((p) => {
+      try {
+        return (
+          readFileSync(`/proc/${p}/cmdline`, 'utf8') === 'sleep\u000030\u0000' &&
+          readFileSync(`/proc/${p}/stat`, 'utf8').includes(`) S ${info.pid} `)
+        );
+      } catch {
+        return false;
+      }
+    }),
   );
-  await new Promise((r) => setTimeout(r, 300));
+  assert.equal(out.text().includes('ready'), false);
   manager.resize(id, 100, 40);
   // With a 10 s batch window, only the resize can have flushed it.
   await waitFor('flushed', () => out.text().includes('ready'), 5000);
