@@ -64,6 +64,10 @@ if (!app.requestSingleInstanceLock()) {
 }
 
 let mainWindow: BrowserWindow | null = null;
+/** e2e tests (AUTODEV_E2E=1) read the notifications main decided to show; records only, grants nothing. */
+const e2eNotifications: AttentionEvent[] | null = process.env['AUTODEV_E2E'] === '1' ? [] : null;
+if (e2eNotifications)
+  (globalThis as { __autodevNotifications?: AttentionEvent[] }).__autodevNotifications = e2eNotifications;
 
 async function start(): Promise<void> {
   const dataDir = app.getPath('userData');
@@ -82,6 +86,7 @@ async function start(): Promise<void> {
     lan,
     log,
     notify: (event: AttentionEvent) => {
+      e2eNotifications?.push(event);
       if (!Notification.isSupported()) return;
       const n = new Notification({ title: event.title, body: event.body, silent: false });
       notifications.add(n); // keep a reference or the click handler is garbage-collected
