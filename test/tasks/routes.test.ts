@@ -114,6 +114,13 @@ test('errors: validation 400 with details, unknown provider, bad id, 404, 409, 4
   assert.equal(invalid.body.error_code, 'VALIDATION_ERROR');
   assert.ok((invalid.body.details as unknown[]).length >= 1);
   assert.equal((await call('POST', '/tasks', '{not json')).status, 400);
+  const relative = await call('POST', '/tasks', {
+    cli_tool: 'fake',
+    prompt: 'x',
+    working_directory: '../etc',
+  });
+  assert.equal(relative.status, 400);
+  assert.match(relative.body.error as string, /absolute path/);
   const unknown = await call('POST', '/tasks', { cli_tool: 'nope', prompt: 'x' });
   assert.equal(unknown.status, 400);
   assert.equal(unknown.body.error_code, 'PROVIDER_UNKNOWN');

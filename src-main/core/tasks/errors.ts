@@ -54,3 +54,10 @@ export class QueueUnavailableError extends TaskError {
     super(`task queue unavailable: ${detail}`, 'INTERNAL', 503);
   }
 }
+
+/** A request the schema accepts but the service cannot (a relative working directory…). */
+export class TaskValidationError extends TaskError {
+  constructor(message: string) {
+    super(message, 'VALIDATION_ERROR', 400);
+  }
+}

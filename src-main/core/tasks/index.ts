@@ -6,6 +6,7 @@ export {
   TaskConflictError,
   TaskError,
   TaskNotFoundError,
+  TaskValidationError,
   UnknownProviderError,
 } from './errors.ts';
 export { getOutputFormat, listOutputFormats, type OutputFormat, outputFormatFor } from './output-formats.ts';

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { statSync } from 'node:fs';
 import os from 'node:os';
+import path from 'node:path';
 import type { Database } from 'better-sqlite3';
 import type { Registry } from 'prom-client';
 import type { Page, TaskListQuery } from '../../../src-shared/rest.ts';
@@ -26,6 +27,7 @@ import {
   RateLimitError,
   TaskConflictError,
   TaskNotFoundError,
+  TaskValidationError,
   UnknownProviderError,
 } from './errors.ts';
 import { outputFormatFor } from './output-formats.ts';
@@ -241,7 +243,13 @@ class TaskServiceImpl implements TaskService {
     if (this._stopped) throw new TaskConflictError('task service is shutting down');
     const requests = (Array.isArray(input) ? input : [input]).map((r) => SubmitTaskSchema.parse(r));
     if (requests.length === 0) return { tasks: [], completed: true };
-    for (const r of requests) this._requireOneShotProvider(r.cli_tool);
+    for (const r of requests) {
+      this._requireOneShotProvider(r.cli_tool);
+      // Relative to what? Another instance (or a restarted one) would resolve it differently.
+      if (r.working_directory !== undefined && !path.isAbsolute(r.working_directory)) {
+        throw new TaskValidationError(`working_directory must be an absolute path: ${r.working_directory}`);
+      }
+    }
     const now = new Date();
     const created_at = now.toISOString();
     const batchId = requests.length > 1 ? `batch-${randomUUID()}` : null;
