@@ -12,6 +12,10 @@ import { issueToken, type TokenClaims } from '../../src-main/server/auth/tokens.
 import { type RunningServer, type StartServerOptions, startServer } from '../../src-main/server/server.ts';
 import type { SessionInfo } from '../../src-shared/session.ts';
 
+/** Parsed JSON from the server under test: tests index into it freely and assert on the values. */
+// biome-ignore lint/suspicious/noExplicitAny: assertions check the shape
+export type Json = any;
+
 export const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 
 export interface TestServer {
@@ -33,7 +37,7 @@ export interface TestServer {
     method: string,
     pathname: string,
     options?: { token?: string; body?: unknown; headers?: Record<string, string> },
-  ): Promise<{ status: number; body: any; headers: Headers; text: string }>;
+  ): Promise<{ status: number; body: Json; headers: Headers; text: string }>;
   createShell(body?: Record<string, unknown>): Promise<SessionInfo>;
   close(): Promise<void>;
 }
@@ -141,7 +145,7 @@ export async function startTestServer(
 export interface WsMessage {
   type: string;
   session_id?: string;
-  data: any;
+  data: Json;
   timestamp: string;
   message_id: string;
 }
