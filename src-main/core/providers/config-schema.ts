@@ -40,6 +40,7 @@ const ScreenRegionSchema = z.discriminatedUnion('kind', [
   z.strictObject({ kind: z.literal('last-lines'), count: z.number().int().min(1).max(500) }),
   z.strictObject({ kind: z.literal('above-input-box'), lines: z.number().int().min(0).max(100) }),
   z.strictObject({ kind: z.literal('screen') }),
+  z.strictObject({ kind: z.literal('cursor-line') }),
 ]);
 
 export const ScreenRuleSchema = z.strictObject({
@@ -89,6 +90,7 @@ export const ProviderEntrySchema = z.strictObject({
   extra_screen_rules: z.array(ScreenRuleSchema).optional(),
   title_rules: z.array(TitleRuleSchema).optional(),
   stability_ms: z.number().int().min(100).max(600_000).optional(),
+  stability_state: z.enum(['waiting_input', 'running']).optional(),
   icon: z.string().max(64).optional(),
 });
 export type ProviderEntry = z.infer<typeof ProviderEntrySchema>;

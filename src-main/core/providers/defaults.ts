@@ -273,8 +273,9 @@ const cursor: ProviderDefinition = {
 /** Rules for a plain shell: a prompt-looking last line only; everything else is the stability window. */
 export const SHELL_PROMPT_RULE: ScreenRule = {
   id: 'shell.prompt',
-  pattern: '[$#%>❯][ \\t]*$',
-  region: { kind: 'last-lines', count: 1 },
+  // `user@host:~$ `, `% `, `> `, `❯ `, also with a half-typed command after it.
+  pattern: '[$#%>❯](?:[ \\t]|$)',
+  region: { kind: 'cursor-line' },
   state: 'waiting_input',
   priority: WEAK_PROMPT,
 };
@@ -292,6 +293,8 @@ function shellProvider(env: NodeJS.ProcessEnv): ProviderDefinition {
     bracketed_paste: false,
     // Generous: shells print in bursts (builds, tests) with pauses that are not "waiting".
     stability_ms: 3000,
+    // A silent command (sleep, a quiet build) leaves the screen still: that is not "waiting".
+    stability_state: 'running',
     icon: 'terminal',
     title_rules: [],
     screen_rules: [SHELL_PROMPT_RULE],

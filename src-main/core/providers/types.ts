@@ -25,6 +25,9 @@ export interface ProviderDefinition {
   title_rules: TitleRule[];
   /** Screen unchanged this long (ms) while no busy rule matches → waiting for input. */
   stability_ms: number;
+  /** What a stable screen means when no rule matched (default `waiting_input`). Shells use `running`:
+   *  a silent command leaves the screen still, and only a prompt on the cursor line means "waiting". */
+  stability_state?: 'waiting_input' | 'running';
   /** Optional icon name for the UI. */
   icon?: string;
 }
@@ -43,7 +46,9 @@ export type ScreenRegion =
   /** The block between the last two horizontal rules (─) and the lines just above it: an agent's input box. */
   | { kind: 'above-input-box'; lines: number }
   /** Whole visible screen. */
-  | { kind: 'screen' };
+  | { kind: 'screen' }
+  /** The (logical) line the cursor is on: where a shell draws its prompt; empty while a command runs. */
+  | { kind: 'cursor-line' };
 
 export type DetectedState = 'starting' | 'running' | 'processing' | 'waiting_input' | 'error';
 

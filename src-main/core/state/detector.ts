@@ -12,7 +12,7 @@ import {
   matchTitle,
   type RuleMatch,
 } from './rules.ts';
-import { readScreenLines } from './screen-text.ts';
+import { readScreen } from './screen-text.ts';
 import type { Detection, ScreenStateDetector } from './types.ts';
 
 const { Terminal } = xtermHeadless;
@@ -68,6 +68,7 @@ class HeadlessStateDetector implements ScreenStateDetector {
   private readonly _titleRules: CompiledTitleRule[];
   private readonly _thresholds: number[];
   private readonly _stabilityMs: number;
+  private readonly _stabilityState: 'waiting_input' | 'running';
 
   private _cols: number;
   private _rows: number;
@@ -97,6 +98,7 @@ class HeadlessStateDetector implements ScreenStateDetector {
     this._cols = options.cols;
     this._rows = options.rows;
     this._stabilityMs = def.stability_ms;
+    this._stabilityState = def.stability_state ?? 'waiting_input';
     this._screenRules = compileScreenRules(def);
     this._titleRules = compileTitleRules(def);
     // The moments after the last change at which a verdict can flip without new output.
@@ -215,14 +217,15 @@ class HeadlessStateDetector implements ScreenStateDetector {
     this._dirty = false;
     this.stats.gridReads++;
     const buffer = this._terminal.buffer.active;
-    const lines = readScreenLines(buffer, this._rows, this._cols);
-    const text = lines.join('\n');
+    const { lines, cursorLine } = readScreen(buffer, this._rows, this._cols);
+    // The cursor line is part of the state: a shell prompt is only a prompt where the cursor is.
+    const text = `${cursorLine}\n${lines.join('\n')}`;
     if (text !== this._text) {
       this._text = text;
       this._lines = lines;
       this._lastChangeAt = this._lastParsedAt;
       if (this._inputAt !== null && this._lastChangeAt >= this._inputAt) this._changedSinceInput = true;
-      this._matches = matchScreenRules(this._screenRules, lines);
+      this._matches = matchScreenRules(this._screenRules, lines, cursorLine);
       this.stats.ruleScans++;
     }
   }
@@ -239,6 +242,7 @@ class HeadlessStateDetector implements ScreenStateDetector {
       inputAt: this._inputAt,
       changedSinceInput: this._changedSinceInput,
       stabilityMs: this._stabilityMs,
+      stabilityState: this._stabilityState,
       current: this._verdict,
     };
   }

@@ -26,6 +26,8 @@ export interface Evidence {
   inputAt: number | null;
   changedSinceInput: boolean;
   stabilityMs: number;
+  /** What a stable screen without any matching rule means for this provider. */
+  stabilityState: 'waiting_input' | 'running';
   /** The verdict we hold now (for stickiness and leaving `starting`). */
   current: Verdict | null;
 }
@@ -95,7 +97,7 @@ export function decide(e: Evidence): Verdict {
   }
   if (quiet >= e.stabilityMs) {
     return verdict(
-      'waiting_input',
+      e.stabilityState,
       'stability',
       'screen-stable',
       `screen unchanged for ${quiet} ms (window ${e.stabilityMs} ms) with no busy indicator`,
@@ -120,6 +122,8 @@ function describeRegion(match: RuleMatch): string {
       return `the last ${region.count} lines`;
     case 'above-input-box':
       return 'the block above the input box';
+    case 'cursor-line':
+      return 'the cursor line';
   }
 }
 

@@ -5,8 +5,12 @@ import { isRuleLine } from './screen-text.ts';
  * The lines a rule looks at. Regions keep rules from matching stale text: the transcript of an agent
  * can quote "esc to interrupt" or "Do you want to proceed?", the live UI is at the bottom.
  */
-export function regionLines(lines: readonly string[], region: ScreenRegion): string[] {
+export function regionLines(lines: readonly string[], region: ScreenRegion, cursorLine = -1): string[] {
   switch (region.kind) {
+    case 'cursor-line': {
+      const line = lines[cursorLine];
+      return line !== undefined && line.trim().length > 0 ? [line] : [];
+    }
     case 'screen':
       return lines.filter((l) => l.trim().length > 0);
     case 'last-lines':

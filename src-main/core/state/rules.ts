@@ -81,13 +81,14 @@ export function compileTitleRules(def: ProviderDefinition): CompiledTitleRule[] 
 export function matchScreenRules(
   rules: readonly CompiledScreenRule[],
   lines: readonly string[],
+  cursorLine = -1,
 ): RuleMatch[] {
   const regions = new Map<string, string[]>();
   const matches: RuleMatch[] = [];
   for (const compiled of rules) {
     let region = regions.get(compiled.regionKey);
     if (region === undefined) {
-      region = regionLines(lines, compiled.rule.region as ScreenRegion);
+      region = regionLines(lines, compiled.rule.region as ScreenRegion, cursorLine);
       regions.set(compiled.regionKey, region);
     }
     const text = region.join('\n');

@@ -8,6 +8,8 @@
 /** The slice of the xterm buffer API we read (kept minimal so tests can feed plain grids). */
 export interface GridBuffer {
   readonly baseY: number;
+  /** Cursor row, relative to baseY. */
+  readonly cursorY: number;
   readonly length: number;
   getLine(
     y: number,
@@ -36,12 +38,24 @@ interface RawLine {
   text: string;
   /** Rendered width of the last physical row (to spot rows filled to the margin). */
   lastRowWidth: number;
+  hasCursor: boolean;
+}
+
+export interface ScreenLines {
+  lines: string[];
+  /** Index in `lines` of the logical line holding the cursor (-1 if off screen). */
+  cursorLine: number;
 }
 
 /** Visible screen rows (the bottom page) as normalised logical lines. */
 export function readScreenLines(buffer: GridBuffer, rows: number, cols: number): string[] {
+  return readScreen(buffer, rows, cols).lines;
+}
+
+export function readScreen(buffer: GridBuffer, rows: number, cols: number): ScreenLines {
   const raw: RawLine[] = [];
   const top = buffer.baseY;
+  const cursorRow = top + buffer.cursorY;
   for (let y = top; y < top + rows && y < buffer.length; y++) {
     const line = buffer.getLine(y);
     if (line === undefined) continue;
@@ -50,8 +64,9 @@ export function readScreenLines(buffer: GridBuffer, rows: number, cols: number):
     if (line.isWrapped && last !== undefined) {
       last.text += text;
       last.lastRowWidth = text.length;
+      last.hasCursor ||= y === cursorRow;
     } else {
-      raw.push({ text, lastRowWidth: text.length });
+      raw.push({ text, lastRowWidth: text.length, hasCursor: y === cursorRow });
     }
   }
   // Hard-wrapped URLs: a row that reaches the right margin ending in a URL, followed by a row that is
@@ -69,9 +84,13 @@ export function readScreenLines(buffer: GridBuffer, rows: number, cols: number):
     ) {
       prev.text = prev.text.trimEnd() + trimmed;
       prev.lastRowWidth = line.lastRowWidth;
+      prev.hasCursor ||= line.hasCursor;
     } else {
       joined.push({ ...line });
     }
   }
-  return joined.map((l) => normaliseLine(l.text));
+  return {
+    lines: joined.map((l) => normaliseLine(l.text)),
+    cursorLine: joined.findIndex((l) => l.hasCursor),
+  };
 }

@@ -46,13 +46,17 @@ export function runAgent(
     LANG: 'C.UTF-8',
     ...options.env,
   };
-  const term = pty.spawn(path.join(AGENTS_DIR, script), options.args ?? [], {
-    name: 'xterm-256color',
-    cols,
-    rows,
-    cwd: AGENTS_DIR,
-    env,
-  });
+  const term = pty.spawn(
+    path.isAbsolute(script) ? script : path.join(AGENTS_DIR, script),
+    options.args ?? [],
+    {
+      name: 'xterm-256color',
+      cols,
+      rows,
+      cwd: AGENTS_DIR,
+      env,
+    },
+  );
   term.onData((data) => detector.write(data));
   const exitCode = new Promise<number>((resolve) => term.onExit(({ exitCode }) => resolve(exitCode)));
   let exited = false;

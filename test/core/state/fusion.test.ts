@@ -12,6 +12,7 @@ const bare: ProviderDefinition = {
   screen_rules: [],
   title_rules: [],
   stability_ms: 1000,
+  stability_state: 'waiting_input',
 };
 
 test('no output yet → starting (lifecycle), whatever the time', () => {
@@ -48,7 +49,7 @@ test('stability window: starting while drawing, waiting once unchanged for stabi
     assert.equal(detector.evaluate().state, 'waiting_input');
 
     // Output that leaves the rendered text as it was (cursor moves, same text redrawn) is not a change.
-    await write('\x1b[1;1H\x1b[?25l\x1b[?25h');
+    await write('\x1b[?25l\x1b[?25h\rmore output');
     clock.t += 10;
     assert.equal(detector.evaluate().state, 'waiting_input');
   } finally {
