@@ -131,6 +131,9 @@ test('Redis absent at start: app fully works on SQLite, one logged warning, no u
   const a = app(t, `redis://127.0.0.1:${port}`, { logger });
   await a.bus.connect();
   assert.equal(a.bus.status.connected, false);
+  // Start-up recovery does not wait for Redis: the cross-check is deferred until it is reachable.
+  const report = await runRecovery({ db: a.db, redis: a.bus });
+  assert.match(report.redis.error ?? '', /deferred/);
   const s = a.manager.create();
   for (let round = 0; round < 10; round++) {
     for (let i = 0; i < 10; i++) a.manager.print(s.session_id, `r${round} l${i}\r\n`);

@@ -130,6 +130,7 @@ export function createRedisBus(options: RedisBusOptions): RedisBus {
   let closed = false;
   let resyncing: Promise<{ sessions: number; added: number }> | null = null;
   let heartbeat: NodeJS.Timeout | undefined;
+  let deferredReconcile: RedisTruth | null = null;
 
   const snapshot = () => ({ ...status });
   const ready = () => client.status === 'ready';
@@ -169,6 +170,14 @@ export function createRedisBus(options: RedisBusOptions): RedisBus {
     for (const id of known) dirty.add(id);
     void beat();
     void runResync();
+    if (deferredReconcile) {
+      const truth = deferredReconcile;
+      deferredReconcile = null;
+      reconcileNow(truth).then(
+        (r) => logger.info('redis cross-checked against SQLite (deferred from start-up)', r),
+        (error) => logger.warn('redis cross-check failed', { error: String(error) }),
+      );
+    }
   });
   sub.on('ready', () => {
     sub
@@ -421,49 +430,12 @@ export function createRedisBus(options: RedisBusOptions): RedisBus {
     },
 
     async reconcile(truth: RedisTruth) {
-      await waitReady(client, 3000);
-      let checked = 0;
-      let repaired = 0;
-      let orphans = 0;
-      const ids = new Set<string>();
-      for (const key of await scanAll(`${keys.prefix}:session:*`)) {
-        const m = SESSION_KEY.exec(key);
-        if (m && m[1] === keys.prefix) ids.add(m[2]!);
+      if (!ready()) {
+        // Do not hold start-up for Redis: cross-check as soon as it is reachable.
+        deferredReconcile = truth;
+        throw new Error(`redis not connected (${client.status}): cross-check deferred until it is`);
       }
-      for (const id of ids) {
-        checked++;
-        const [stateOwner, state, registryOwner] = await Promise.all([
-          client.hget(keys.state(id), 'owner'),
-          client.hget(keys.state(id), 'state'),
-          client.get(keys.owner(id)),
-        ]);
-        let owner = stateOwner ?? registryOwner;
-        if (owner === null) {
-          const last = (await client.xrevrange(keys.stream(id), '+', '-', 'COUNT', 1)) as [
-            string,
-            string[],
-          ][];
-          const fields = last[0]?.[1] ?? [];
-          const at = fields.indexOf('instance');
-          owner = at >= 0 ? (fields[at + 1] ?? null) : null;
-        }
-        if (owner !== me) continue; // another instance's session: its own SQLite is its truth
-        const row = truth(id);
-        if (!row) {
-          orphans += await client.del(keys.state(id), keys.stream(id), keys.owner(id));
-          continue;
-        }
-        if (state !== row.state) {
-          await client.hset(keys.state(id), 'state', row.state, 'updated_at', isoNow());
-          const info = options.source?.session(id);
-          if (info) await client.hset(keys.state(id), 'info', JSON.stringify(info));
-          repaired++;
-        }
-        if (row.ended && registryOwner !== null) {
-          orphans += await client.del(keys.owner(id));
-        }
-      }
-      return { checked, repaired, orphans_removed: orphans };
+      return reconcileNow(truth);
     },
 
     async close() {
@@ -482,6 +454,50 @@ export function createRedisBus(options: RedisBusOptions): RedisBus {
     },
   };
 
+  async function reconcileNow(
+    truth: RedisTruth,
+  ): Promise<{ checked: number; repaired: number; orphans_removed: number }> {
+    let checked = 0;
+    let repaired = 0;
+    let orphans = 0;
+    const ids = new Set<string>();
+    for (const key of await scanAll(`${keys.prefix}:session:*`)) {
+      const m = SESSION_KEY.exec(key);
+      if (m && m[1] === keys.prefix) ids.add(m[2]!);
+    }
+    for (const id of ids) {
+      checked++;
+      const [stateOwner, state, registryOwner] = await Promise.all([
+        client.hget(keys.state(id), 'owner'),
+        client.hget(keys.state(id), 'state'),
+        client.get(keys.owner(id)),
+      ]);
+      let owner = stateOwner ?? registryOwner;
+      if (owner === null) {
+        const last = (await client.xrevrange(keys.stream(id), '+', '-', 'COUNT', 1)) as [string, string[]][];
+        const fields = last[0]?.[1] ?? [];
+        const at = fields.indexOf('instance');
+        owner = at >= 0 ? (fields[at + 1] ?? null) : null;
+      }
+      if (owner !== me) continue; // another instance's session: its own SQLite is its truth
+      const row = truth(id);
+      if (!row) {
+        orphans += await client.del(keys.state(id), keys.stream(id), keys.owner(id));
+        continue;
+      }
+      if (state !== row.state) {
+        await client.hset(keys.state(id), 'state', row.state, 'updated_at', isoNow());
+        const info = options.source?.session(id);
+        if (info) await client.hset(keys.state(id), 'info', JSON.stringify(info));
+        repaired++;
+      }
+      if (row.ended && registryOwner !== null) {
+        orphans += await client.del(keys.owner(id));
+      }
+    }
+    return { checked, repaired, orphans_removed: orphans };
+  }
+
   async function scanAll(pattern: string): Promise<string[]> {
     const out: string[] = [];
     let cursor = '0';
@@ -494,19 +510,4 @@ export function createRedisBus(options: RedisBusOptions): RedisBus {
   }
 
   return bus;
-}
-
-function waitReady(client: Redis, timeoutMs: number): Promise<void> {
-  if (client.status === 'ready') return Promise.resolve();
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => {
-      client.off('ready', onReady);
-      reject(new Error(`redis not connected (status ${client.status})`));
-    }, timeoutMs);
-    const onReady = () => {
-      clearTimeout(timer);
-      resolve();
-    };
-    client.once('ready', onReady);
-  });
 }
