@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
 import { test } from 'node:test';
 import { getOutputFormat, outputFormatFor } from '../../src-main/core/tasks/output-formats.ts';
 import { OneShotOutputParser } from '../../src-main/core/tasks/output-parser.ts';
@@ -8,7 +9,7 @@ import { tasksRecoverer } from '../../src-main/core/tasks/task-recovery.ts';
 import { TaskStore } from '../../src-main/core/tasks/task-store.ts';
 import { TASK_TRANSITIONS } from '../../src-main/core/tasks/transitions.ts';
 import { SubmitTaskSchema, TASK_STATES } from '../../src-shared/tasks.ts';
-import { fakeProvider, openTaskDb, tempEnv } from './helpers.ts';
+import { fakeProvider, groupAlive, openTaskDb, tempEnv, waitFor } from './helpers.ts';
 
 const lines = (events: unknown[]) =>
   `${events.map((e) => (typeof e === 'string' ? e : JSON.stringify(e))).join('\n')}\n`;
@@ -310,4 +311,52 @@ test('sliding window: retry_after is when enough old entries leave the window', 
   assert.deepEqual(slidingWindowVerdict(times, 1, 10, hour, now), { allowed: false, retry_after_s: 60 });
   assert.deepEqual(slidingWindowVerdict(times, 3, 10, hour, now), { allowed: false, retry_after_s: 180 });
   assert.deepEqual(slidingWindowVerdict([], 11, 10, hour, now), { allowed: false, retry_after_s: 3600 });
+});
+
+test('recovery kills a leftover agent group only when /proc shows our task marker', async (t) => {
+  const env = tempEnv();
+  const opened = openTaskDb(env.dbPath);
+  const { spawn } = await import('node:child_process');
+  const spawnHang = (taskId: string) =>
+    spawn(process.execPath, ['-e', 'setInterval(() => {}, 1000)'], {
+      detached: true,
+      stdio: 'ignore',
+      env: { ...process.env, AUTODEV_TASK_ID: taskId },
+    });
+  const ours = spawnHang('orphan');
+  const stranger = spawnHang('someone-else');
+  t.after(() => {
+    for (const p of [ours, stranger]) {
+      try {
+        process.kill(-p.pid!, 'SIGKILL');
+      } catch {}
+    }
+    opened.close();
+    env.cleanup();
+  });
+  const store = new TaskStore(opened.db);
+  const mk = (id: string) => ({
+    task_id: id,
+    batch_id: null,
+    created_at: new Date().toISOString(),
+    options: { ...SubmitTaskSchema.parse({ cli_tool: 'a', prompt: 'p' }), working_directory: '/' },
+  });
+  store.insert([mk('orphan'), mk('recycled')]);
+  store.claimNext(['a'], 'dead-worker', Date.now());
+  store.claimNext(['a'], 'dead-worker', Date.now());
+  store.transition('orphan', ['starting'], 'running', 'spawned', { pid: ours.pid! });
+  // A recycled pid: the row says "recycled" but that process belongs to someone else's task.
+  store.transition('recycled', ['starting'], 'running', 'spawned', { pid: stranger.pid! });
+  await waitFor(() => {
+    try {
+      return readFileSync(`/proc/${ours.pid}/environ`, 'latin1').includes('AUTODEV_TASK_ID=orphan');
+    } catch {
+      return false;
+    }
+  }, 'orphan environ readable');
+  const counts = tasksRecoverer.run(opened.db);
+  assert.equal(counts.killed_groups, 1);
+  await waitFor(() => !groupAlive(ours.pid!), 'orphan group gone');
+  assert.equal(groupAlive(stranger.pid!), true, 'the stranger is spared');
+  assert.equal(store.get('orphan')!.info.state, 'queued');
 });

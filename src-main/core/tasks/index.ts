@@ -9,6 +9,7 @@ export {
   TaskValidationError,
   UnknownProviderError,
 } from './errors.ts';
+export { taskLiveEvents } from './live-events.ts';
 export { getOutputFormat, listOutputFormats, type OutputFormat, outputFormatFor } from './output-formats.ts';
 export { OneShotOutputParser, type ParsedResult } from './output-parser.ts';
 export type { TaskRedisOptions } from './redis-queue.ts';

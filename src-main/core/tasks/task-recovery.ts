@@ -23,7 +23,7 @@ export type TaskRecoveryCounts = {
  * else marked `error`. A recorded pid is only signalled when /proc shows our task marker in its
  * environment, so a recycled pid is never hit.
  */
-export const tasksRecoverer: Recoverer & { run(db: Database): TaskRecoveryCounts } = {
+export const tasksRecoverer = {
   name: 'tasks',
   run(db: Database): TaskRecoveryCounts {
     const counts: TaskRecoveryCounts = {
@@ -81,7 +81,7 @@ export const tasksRecoverer: Recoverer & { run(db: Database): TaskRecoveryCounts
     }).immediate();
     return counts;
   },
-};
+} satisfies Recoverer;
 
 function ownsProcess(pid: number, taskId: string): boolean {
   try {
