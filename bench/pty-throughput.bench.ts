@@ -18,7 +18,7 @@ import type { SessionManager } from '../src-main/core/sessions/types.ts';
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const flood = path.join(root, 'test/fixtures/agents/proc-flood.mjs');
 const MB = Number(process.env.BENCH_PTY_MB ?? 200);
-const ROUNDS = Number(process.env.BENCH_PTY_ROUNDS ?? 2);
+const ROUNDS = Number(process.env.BENCH_PTY_ROUNDS ?? 3);
 const ECHO_SAMPLES = Number(process.env.BENCH_ECHO_SAMPLES ?? 300);
 
 let peakRss = 0;
@@ -60,12 +60,21 @@ function managerWith(detectorFactory?: DetectorFactory): SessionManager {
     providers: registry,
     loginPath: async () => process.env.PATH ?? '/usr/bin:/bin',
     limits: { idle_timeout_s: null },
-    ...(detectorFactory ? { detectorFactory } : {}),
+    // "No mirror": a detector that acks at once, fed without coalescing (the pipeline's own cost).
+    ...(detectorFactory ? { detectorFactory, mirror: { coalesceMs: 0 } } : {}),
   });
 }
 
-async function rawRun(): Promise<{ mbps: number; chars: number }> {
+interface Run {
+  mbps: number;
+  chars: number;
+  /** CPU seconds this process spent per 100 MB (the agent's own CPU is not counted). */
+  cpuPer100: number;
+}
+
+async function rawRun(): Promise<Run> {
   const started = performance.now();
+  const cpu = process.cpuUsage();
   const p = ptySpawn(process.execPath, [flood, String(MB)], {
     cols: 120,
     rows: 32,
@@ -76,12 +85,19 @@ async function rawRun(): Promise<{ mbps: number; chars: number }> {
     chars += d.length;
   });
   await new Promise<void>((resolve) => p.onExit(() => resolve()));
-  const seconds = (performance.now() - started) / 1000;
-  return { mbps: chars / 1048576 / seconds, chars };
+  return finish(started, cpu, chars);
 }
 
-async function sessionRun(manager: SessionManager): Promise<{ mbps: number; chars: number }> {
+function finish(started: number, cpu: NodeJS.CpuUsage, chars: number): Run {
+  const seconds = (performance.now() - started) / 1000;
+  const used = process.cpuUsage(cpu);
+  const mb = chars / 1048576;
+  return { mbps: mb / seconds, chars, cpuPer100: ((used.user + used.system) / 1e6 / mb) * 100 };
+}
+
+async function sessionRun(manager: SessionManager): Promise<Run> {
   const started = performance.now();
+  const cpu = process.cpuUsage();
   let id = '';
   let chars = 0;
   const exited = new Promise<void>((resolve) => {
@@ -92,7 +108,6 @@ async function sessionRun(manager: SessionManager): Promise<{ mbps: number; char
       }
     });
   });
-  const pending: string[] = [];
   const unsubscribe = manager.onDidCreate((s) => {
     if (!id) {
       id = s.session_id;
@@ -109,10 +124,9 @@ async function sessionRun(manager: SessionManager): Promise<{ mbps: number; char
   await manager.create({ cli_tool: 'flood' });
   unsubscribe.dispose();
   await exited;
-  void pending;
-  const seconds = (performance.now() - started) / 1000;
+  const run = finish(started, cpu, chars);
   manager.remove(id);
-  return { mbps: chars / 1048576 / seconds, chars };
+  return run;
 }
 
 function percentile(sorted: number[], p: number): number {
@@ -155,32 +169,43 @@ async function echoLatency(manager: SessionManager): Promise<{ p50: number; p99:
 }
 
 const fmt = (n: number) => n.toFixed(1);
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] as number;
 const withMirror = managerWith();
 const withoutMirror = managerWith(createPassiveDetector);
-const raw: number[] = [];
-const session: number[] = [];
-const noMirror: number[] = [];
+const runs: Record<'raw' | 'session' | 'noMirror', Run[]> = { raw: [], session: [], noMirror: [] };
+const label = { raw: 'raw node-pty       ', session: 'session + mirror   ', noMirror: 'session, no mirror ' };
+// The machine is shared: rotate the order each round and compare within rounds (median of ratios).
+const orders: (keyof typeof runs)[][] = [
+  ['raw', 'session', 'noMirror'],
+  ['session', 'noMirror', 'raw'],
+  ['noMirror', 'raw', 'session'],
+];
 for (let round = 0; round < ROUNDS; round++) {
-  const r = await rawRun();
-  raw.push(r.mbps);
-  console.log(`round ${round + 1}: raw node-pty      ${fmt(r.mbps)} MB/s (${fmt(r.chars / 1048576)} MB)`);
-  const s = await sessionRun(withMirror);
-  session.push(s.mbps);
-  console.log(`round ${round + 1}: session + mirror  ${fmt(s.mbps)} MB/s (${fmt(s.chars / 1048576)} MB)`);
-  const n = await sessionRun(withoutMirror);
-  noMirror.push(n.mbps);
-  console.log(`round ${round + 1}: session, no mirror ${fmt(n.mbps)} MB/s (${fmt(n.chars / 1048576)} MB)`);
+  for (const kind of orders[round % orders.length] as (keyof typeof runs)[]) {
+    const r =
+      kind === 'raw' ? await rawRun() : await sessionRun(kind === 'session' ? withMirror : withoutMirror);
+    runs[kind].push(r);
+    console.log(
+      `round ${round + 1}: ${label[kind]} ${fmt(r.mbps)} MB/s (${fmt(r.chars / 1048576)} MB, ${r.cpuPer100.toFixed(2)} CPU-s/100 MB here)`,
+    );
+  }
 }
-const best = (xs: number[]) => Math.max(...xs);
-const ratio = best(session) / best(raw);
-const ratioNoMirror = best(noMirror) / best(raw);
+const ratios = runs.session.map((s, i) => s.mbps / (runs.raw[i] as Run).mbps);
+const ratiosNoMirror = runs.noMirror.map((s, i) => s.mbps / (runs.raw[i] as Run).mbps);
+const ratio = median(ratios);
+const ratioNoMirror = median(ratiosNoMirror);
+const best = (xs: Run[]) => Math.max(...xs.map((r) => r.mbps));
+const cpu = (xs: Run[]) => median(xs.map((r) => r.cpuPer100));
 const echo = await echoLatency(withMirror);
 await withMirror.shutdown();
 await withoutMirror.shutdown();
 clearInterval(rssTimer);
 const rssPeakMb = Math.max(peakRss, process.resourceUsage().maxRSS * 1024) / 1048576;
 console.log(
-  `throughput (best of ${ROUNDS}, ${MB} MB): raw ${fmt(best(raw))} MB/s, session ${fmt(best(session))} MB/s (ratio ${ratio.toFixed(2)}, target >= 0.8), without mirror ${fmt(best(noMirror))} MB/s (ratio ${ratioNoMirror.toFixed(2)})`,
+  `throughput (${ROUNDS} rounds, ${MB} MB each): raw best ${fmt(best(runs.raw))} MB/s, session best ${fmt(best(runs.session))} MB/s; median per-round ratio ${ratio.toFixed(2)} (target >= 0.8), without mirror ${ratioNoMirror.toFixed(2)}`,
+);
+console.log(
+  `CPU of this process per 100 MB (median): raw ${cpu(runs.raw).toFixed(2)} s, session ${cpu(runs.session).toFixed(2)} s, no mirror ${cpu(runs.noMirror).toFixed(2)} s`,
 );
 console.log(
   `echo latency (${ECHO_SAMPLES} keys to cat): p50 ${echo.p50.toFixed(2)} ms, p99 ${echo.p99.toFixed(2)} ms`,
@@ -188,11 +213,12 @@ console.log(
 console.log(`peak RSS ${fmt(rssPeakMb)} MB`);
 console.log(
   [
-    `pty_raw_mbps=${fmt(best(raw))}`,
-    `pty_session_mbps=${fmt(best(session))}`,
+    `pty_raw_mbps=${fmt(best(runs.raw))}`,
+    `pty_session_mbps=${fmt(best(runs.session))}`,
     `pty_ratio=${ratio.toFixed(2)}`,
-    `pty_nomirror_mbps=${fmt(best(noMirror))}`,
     `pty_nomirror_ratio=${ratioNoMirror.toFixed(2)}`,
+    `pty_cpu_raw_s_per_100mb=${cpu(runs.raw).toFixed(2)}`,
+    `pty_cpu_session_s_per_100mb=${cpu(runs.session).toFixed(2)}`,
     `echo_p50_ms=${echo.p50.toFixed(2)}`,
     `echo_p99_ms=${echo.p99.toFixed(2)}`,
     `pty_rss_peak_mb=${fmt(rssPeakMb)}`,

@@ -47,11 +47,28 @@ export interface MirrorFeederOptions {
   onError(error: unknown): void;
 }
 
-type Item = { kind: 'data'; data: string; seq: number } | { kind: 'resize'; cols: number; rows: number };
+/** `plain` is computed lazily (only a lagging mirror needs it). */
+type DataItem = { kind: 'data'; data: string; seq: number; plain?: boolean };
+type Item = DataItem | { kind: 'resize'; cols: number; rows: number };
 
-/** Characters that may appear in a skippable stretch besides printable text: TAB LF CR BS BEL and SGR. */
-const NOT_PLAIN = /[\x00-\x06\x0b\x0c\x0e-\x1a\x1c-\x1f\x7f-\x9f]|\x1b(?!\[[0-9;:]*m)/;
+/** Controls that may not appear in a skippable stretch (TAB LF CR BS BEL and ESC are checked apart). */
+const BAD_CONTROL = /[\x00-\x06\x0b\x0c\x0e-\x1a\x1c-\x1f\x7f-\x9f]/;
+const SGR_AT = /\x1b\[[0-9;:]*m/y;
 const SGR = /\x1b\[([0-9;:]*)m/g;
+/** ESC, or a CSI still collecting parameters, at the very end of a chunk. */
+const INCOMPLETE_ESCAPE = /^\x1b(?:\[[0-9;:?<=>]*)?$/;
+
+/** Printable text, TAB/LF/CR/BS/BEL and SGR sequences only (two native scans: ~2× a combined regex). */
+export function isPlainOutput(text: string): boolean {
+  if (BAD_CONTROL.test(text)) return false;
+  let i = text.indexOf('\x1b');
+  while (i >= 0) {
+    SGR_AT.lastIndex = i;
+    if (!SGR_AT.test(text)) return false;
+    i = text.indexOf('\x1b', SGR_AT.lastIndex);
+  }
+  return true;
+}
 /** Mode changes that make skipping unsafe, and their reversals. */
 const MODE_CHANGE = /\x1b\[\?([0-9;]+)([hl])|\x1b\[([0-9;]*)r|\x1b\[4([hl])|\x1bc/g;
 
@@ -74,6 +91,9 @@ export class MirrorFeeder {
   private _modeCarry = '';
   private _nextCompactAt: number;
   private _timer: NodeJS.Timeout | undefined;
+  private _partial = '';
+  private _partialSince = -1;
+  private _lastSeq = 0;
   /** Chars dropped by compaction, for diagnostics and the bench. */
   skippedChars = 0;
 
@@ -92,7 +112,22 @@ export class MirrorFeeder {
   write(chunk: OutputChunk): void {
     if (this._disposed) return;
     this._received += chunk.data.length;
-    this._queue.push({ kind: 'data', data: chunk.data, seq: chunk.seq });
+    this._lastSeq = chunk.seq;
+    // PTY reads split escape sequences anywhere; an incomplete one at the end of a chunk is moved to
+    // the next, so each queued item holds whole sequences and plain output is recognised as plain.
+    let data = this._partial + chunk.data;
+    this._partial = '';
+    const esc = data.lastIndexOf('\x1b');
+    if (
+      this._o.coalesceMs > 0 &&
+      esc >= 0 &&
+      data.length - esc < 64 &&
+      INCOMPLETE_ESCAPE.test(data.slice(esc))
+    ) {
+      this._partial = data.slice(esc);
+      data = data.slice(0, esc);
+    }
+    if (data.length > 0) this._queue.push({ kind: 'data', data, seq: chunk.seq });
     this._queuedChars += chunk.data.length;
     if (this._queuedChars > this._nextCompactAt) {
       this._compact();
@@ -107,7 +142,15 @@ export class MirrorFeeder {
   flush(): void {
     if (this._timer) clearTimeout(this._timer);
     this._timer = undefined;
+    this._releasePartial();
     this._pump();
+  }
+
+  /** A held partial sequence whose rest has not come within a coalesce window goes out as it is. */
+  private _releasePartial(): void {
+    if (this._partial === '') return;
+    this._queue.push({ kind: 'data', data: this._partial, seq: this._lastSeq, plain: false });
+    this._partial = '';
   }
 
   private _schedule(): void {
@@ -119,7 +162,10 @@ export class MirrorFeeder {
     this._timer = setTimeout(() => {
       this._timer = undefined;
       if (this._queuedChars > this._o.compactAboveChars) this._compact();
+      if (this._partial !== '' && this._partialSince === this._received) this._releasePartial();
+      this._partialSince = this._received;
       this._pump();
+      if (this._partial !== '') this._schedule();
     }, this._o.coalesceMs);
   }
 
@@ -174,12 +220,13 @@ export class MirrorFeeder {
         parts.push(next.data);
         chars += next.data.length;
         seq = next.seq;
+        // Plain output cannot change modes; only other output is scanned (in stream order).
+        if (next.plain !== true || this._modeCarry !== '') this._trackModes(next.data);
       }
       const data = parts.length === 1 ? (parts[0] as string) : parts.join('');
       this._queuedChars -= chars;
       this._inflightChars = chars;
       this._inflight = true;
-      this._trackModes(data);
       const done = () => {
         this._inflight = false;
         this._inflightChars = 0;
@@ -200,7 +247,7 @@ export class MirrorFeeder {
   }
 
   private _trackModes(data: string): void {
-    if (!data.includes('\x1b') && this._modeCarry === '') return;
+    if (this._modeCarry === '' && !data.includes('\x1b')) return;
     const text = this._modeCarry + data;
     // Keep a short tail so a sequence split across writes is still seen (a duplicate match is harmless).
     this._modeCarry = text.slice(-24).includes('\x1b') ? text.slice(-24) : '';
@@ -231,50 +278,82 @@ export class MirrorFeeder {
   /** Replace a plain prefix of the unwritten backlog by its SGR state and last lines (see above). */
   private _compact(): void {
     if (!this._plainMode()) return;
-    // Only the leading run of data items (a queued resize ends the stretch we may touch).
+    // The leading run of plain data items (a resize or non-plain output ends what we may touch).
     let end = 0;
-    while (end < this._queue.length && (this._queue[end] as Item).kind === 'data') end++;
+    while (end < this._queue.length) {
+      const item = this._queue[end] as Item;
+      if (item.kind !== 'data') break;
+      item.plain ??= isPlainOutput(item.data);
+      if (!item.plain) break;
+      end++;
+    }
     if (end === 0) return;
-    const items = this._queue.slice(0, end) as Extract<Item, { kind: 'data' }>[];
-    const text = items.map((i) => i.data).join('');
-    const bad = NOT_PLAIN.exec(text);
-    const plainEnd = bad ? bad.index : text.length;
+    const items = this._queue.slice(0, end) as DataItem[];
+    // Walk back keepLines + 1 line feeds from the end of the run, item by item (no big join).
     const keepLines = 2 * this._o.rows + this._o.scrollbackLines + 2;
-    // Walk back keepLines + 1 line feeds from the end of the plain prefix.
-    let pos = text.lastIndexOf('\n', plainEnd - 1);
-    for (let i = 0; i < keepLines && pos > 0; i++) pos = text.lastIndexOf('\n', pos - 1);
-    if (pos <= 0 || text.charCodeAt(pos - 1) !== 13) return; // not enough lines, or not a CR LF boundary
-    const cut = pos + 1;
-    const dropped = text.slice(0, cut);
-    const carry = sgrCarry(dropped);
-    const kept = `${carry}\r${text.slice(cut)}`;
-    const lastSeq = (items[items.length - 1] as { seq: number }).seq;
-    this._queue.splice(0, end, { kind: 'data', data: kept, seq: lastSeq });
-    const before = text.length;
-    this._queuedChars += kept.length - before;
-    this.skippedChars += before - kept.length;
+    let needed = keepLines + 1;
+    let cutItem = -1;
+    let cutPos = -1;
+    for (let k = items.length - 1; k >= 0 && cutItem < 0; k--) {
+      const data = (items[k] as DataItem).data;
+      // Lines must be complete: ignore the unterminated tail of the last item.
+      let pos = data.lastIndexOf('\n');
+      while (pos >= 0) {
+        if (--needed === 0) {
+          cutItem = k;
+          cutPos = pos;
+          break;
+        }
+        pos = pos > 0 ? data.lastIndexOf('\n', pos - 1) : -1;
+      }
+    }
+    if (cutItem < 0) return; // not enough lines yet
+    // The cut must follow a CR LF, so the first kept line starts at column 0 in both worlds.
+    const cutData = (items[cutItem] as DataItem).data;
+    const before =
+      cutPos > 0
+        ? cutData.charCodeAt(cutPos - 1)
+        : cutItem > 0
+          ? lastCharCode((items[cutItem - 1] as DataItem).data)
+          : -1;
+    if (before !== 13) return;
+    const droppedParts = items.slice(0, cutItem).map((i) => i.data);
+    droppedParts.push(cutData.slice(0, cutPos + 1));
+    const carry = sgrCarry(droppedParts);
+    const keptParts = [cutData.slice(cutPos + 1), ...items.slice(cutItem + 1).map((i) => i.data)];
+    const kept = `${carry}\r${keptParts.join('')}`;
+    let droppedChars = 0;
+    for (const part of droppedParts) droppedChars += part.length;
+    const lastSeq = (items[items.length - 1] as DataItem).seq;
+    this._queue.splice(0, end, { kind: 'data', data: kept, seq: lastSeq, plain: true });
+    const removed = droppedChars + keptParts.reduce((n, p) => n + p.length, 0) - kept.length;
+    this._queuedChars -= removed;
+    this.skippedChars += removed;
   }
 }
 
+function lastCharCode(text: string): number {
+  return text.length > 0 ? text.charCodeAt(text.length - 1) : -1;
+}
+
 /** The SGR sequences whose combined effect equals that of all SGRs in `text`: those from the last reset on. */
-function sgrCarry(text: string): string {
-  // Only the part from the last plain reset can matter; scanning just that keeps this cheap on floods.
-  const reset = Math.max(
-    text.lastIndexOf('\x1b[0m'),
-    text.lastIndexOf('\x1b[m'),
-    text.lastIndexOf('\x1b[0;'),
-  );
-  const all = [...(reset > 0 ? text.slice(reset) : text).matchAll(SGR)];
-  let from = 0;
-  for (let i = all.length - 1; i >= 0; i--) {
-    const params = (all[i] as RegExpMatchArray)[1] as string;
-    if (params === '' || params === '0' || params.startsWith('0;')) {
-      from = i;
+function sgrCarry(parts: string[]): string {
+  // Only the part from the last plain reset can matter; scan backwards for it, then collect SGRs after it.
+  const tail: string[] = [];
+  for (let k = parts.length - 1; k >= 0; k--) {
+    const text = parts[k] as string;
+    const reset = Math.max(
+      text.lastIndexOf('\x1b[0m'),
+      text.lastIndexOf('\x1b[m'),
+      text.lastIndexOf('\x1b[0;'),
+    );
+    if (reset >= 0) {
+      tail.unshift(text.slice(reset));
       break;
     }
+    tail.unshift(text);
   }
-  return all
-    .slice(from)
-    .map((m) => m[0])
-    .join('');
+  const out: string[] = [];
+  for (const m of tail.join('').matchAll(SGR)) out.push(m[0]);
+  return out.join('');
 }

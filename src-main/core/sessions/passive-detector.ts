@@ -5,7 +5,10 @@ import { Emitter } from '../util/event.ts';
  * The fallback detector when none is configured: no screen, no rules. It only says "running" once
  * output arrives (an honest "unknown/running", never a guessed "waiting"), and acks writes at once.
  */
-export function createPassiveDetector(): ScreenStateDetector {
+/** Marks detectors that need no screen: the manager then skips the mirror feeder entirely. */
+export const PASSIVE_DETECTOR = Symbol('autodev.passive-detector');
+
+export function createPassiveDetector(): ScreenStateDetector & { [PASSIVE_DETECTOR]: true } {
   const onDidDetect = new Emitter<Detection>();
   let current: Detection = {
     state: 'starting',
@@ -14,6 +17,7 @@ export function createPassiveDetector(): ScreenStateDetector {
     reason: { source: 'lifecycle', detail: 'no output yet', at: new Date().toISOString() },
   };
   return {
+    [PASSIVE_DETECTOR]: true,
     write(_data, onParsed) {
       if (current.state === 'starting') {
         current = {

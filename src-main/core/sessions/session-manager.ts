@@ -33,7 +33,7 @@ import {
 } from './errors.ts';
 import { MirrorFeeder, type MirrorFeederOptions } from './mirror-feeder.ts';
 import { OutputPipeline } from './output-pipeline.ts';
-import { createPassiveDetector } from './passive-detector.ts';
+import { createPassiveDetector, PASSIVE_DETECTOR } from './passive-detector.ts';
 import {
   bootId,
   EnvMarkerCache,
@@ -335,6 +335,18 @@ class PtySessionManager implements SessionManager {
       detector = createPassiveDetector();
     }
     rec.disposables.push(detector.onDidDetect((d) => this._applyDetection(rec, d)));
+    if ((detector as { [PASSIVE_DETECTOR]?: true })[PASSIVE_DETECTOR]) {
+      // No screen to keep: a plain consumer that acks at once (never slows the PTY).
+      const passive = rec.pipeline.attach({
+        flowControlled: false,
+        onData: (chunk) =>
+          detector.write(chunk.data, () => {
+            rec.mirrorParsedSeq = chunk.seq;
+          }),
+      });
+      rec.mirror = passive;
+      return detector;
+    }
     // The mirror is a flow-controlled consumer fed through MirrorFeeder: exact while it keeps up,
     // compacting plain scrolling floods when it lags, pausing the PTY only past its budget.
     const attachment = rec.pipeline.attach({
