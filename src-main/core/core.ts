@@ -1,12 +1,16 @@
+import type { Registry } from 'prom-client';
 import type { ProviderSummary } from '../../src-shared/rest.ts';
 import type { LiveEvent } from '../../src-shared/ws-protocol.ts';
 import { TokenRegistry } from '../server/auth/token-registry.ts';
 import type { RouteModule } from '../server/http/router.ts';
+import { tasksRouteModule } from '../server/routes/tasks.ts';
 import type { ServerCore, ServerStore } from '../server/types.ts';
 import type { AutoDevConfig } from './config.ts';
 import { createLogger, type Logger } from './log/logger.ts';
 import { loadProviderRegistry, providerVersion } from './providers/index.ts';
 import type { ProviderRegistry } from './providers/types.ts';
+import { type RecoveryReport, runRecovery } from './recovery/index.ts';
+import { createRedisBus, historySource, publishCommitted, type RedisBus } from './redis/index.ts';
 import { createRedactor, createStreamRedactor, type Redactor } from './security/redact.ts';
 import { createSessionManager } from './sessions/index.ts';
 import type { SessionManager } from './sessions/types.ts';
@@ -19,6 +23,7 @@ import {
   openDatabase,
   type Persistence,
 } from './store/index.ts';
+import { createTaskService, type TaskService, tasksRecoverer } from './tasks/index.ts';
 import { Emitter } from './util/event.ts';
 
 export const AUTODEV_VERSION = '0.1.0';
@@ -38,6 +43,12 @@ export interface Core extends ServerCore {
   readonly persistence: Persistence | null;
   /** Issued tokens (auth_tokens table) for revocation; null without persistence. */
   readonly tokens: TokenRegistry | null;
+  /** Optional Redis fan-out (REDIS_URL / redis_url); null when not configured. */
+  readonly redis: RedisBus | null;
+  /** What start-up recovery found and did (null without persistence). */
+  readonly recovery: RecoveryReport | null;
+  /** The task runner (one-shot agent tasks); null without persistence. */
+  readonly tasks: TaskService | null;
   /** Extra REST routes the server mounts (the task runner's). */
   readonly routeModules: RouteModule[];
   /** Sessions terminated, data flushed, Redis closed, database closed. Idempotent. */
@@ -49,6 +60,8 @@ export interface CreateCoreOptions {
   env?: NodeJS.ProcessEnv;
   /** In-memory only: no SQLite (tests of parts that do not need history). */
   persistence?: boolean;
+  /** Start the task runner (default true with persistence). */
+  tasks?: boolean;
   /** Manager tuning passed through (tests use short grace periods). */
   manager?: Partial<Parameters<typeof createSessionManager>[0]>;
 }
@@ -121,15 +134,51 @@ export async function createCore(config: AutoDevConfig, options: CreateCoreOptio
   let database: OpenedDatabase | null = null;
   let history: History | null = null;
   let persistence: Persistence | null = null;
+  let instanceId: string | null = null;
   if (options.persistence !== false) {
     database = openDatabase({ schemaDir: config.schemaDir, dataDir: config.dataDir, env, logger: log });
     const store = createSessionStore(database.db);
+    instanceId = store.instanceId;
     history = createHistory(database.db);
     persistence = createPersistence(store, {
       logger: logger.child({ component: 'persistence' }),
       redact: (text) => redactor.redact(text),
       createStreamRedactor: () => createStreamRedactor(redactor),
     });
+  }
+
+  // Redis (optional) and start-up recovery run before the manager exists, so nothing new is started
+  // while leftovers of the previous run are being killed and marked interrupted.
+  let redis: RedisBus | null = null;
+  let recovery: RecoveryReport | null = null;
+  let tasks: TaskService | null = null;
+  if (database && history && instanceId) {
+    if (config.redisUrl) {
+      redis = createRedisBus({
+        url: config.redisUrl,
+        instanceId,
+        logger: logger.child({ component: 'redis' }),
+        source: historySource(history),
+      });
+      await redis.connect();
+    }
+    recovery = await runRecovery({
+      db: database.db,
+      redis,
+      recoverers: options.tasks === false ? [] : [tasksRecoverer],
+      logger: logger.child({ component: 'recovery' }),
+      instanceId,
+    });
+    if (options.tasks !== false) {
+      tasks = createTaskService({
+        db: database.db,
+        providers,
+        logger: logger.child({ component: 'tasks' }),
+        redactor,
+        env,
+        ...(config.redisUrl ? { redis: { url: config.redisUrl } } : {}),
+      });
+    }
   }
 
   const sessions = createSessionManager({
@@ -144,7 +193,9 @@ export async function createCore(config: AutoDevConfig, options: CreateCoreOptio
   });
   const persistenceAttachment = persistence?.attach(sessions) ?? null;
 
+  const redisPublishing = persistence && redis ? publishCommitted(persistence, redis) : null;
   const liveEvents = new Emitter<LiveEvent>();
+  tasks?.onDidChangeTask((task) => liveEvents.fire({ kind: 'task', task }));
   persistence?.onDidChangeStatus((status) =>
     liveEvents.fire({ kind: 'persistence', paused: !status.ok, reason: status.paused_reason }),
   );
@@ -187,24 +238,48 @@ export async function createCore(config: AutoDevConfig, options: CreateCoreOptio
     persistence,
     tokens,
     store,
-    routeModules: [],
+    redis,
+    recovery,
+    tasks,
+    routeModules: tasks ? [tasksRouteModule(tasks)] : [],
+    registerMetrics: (registry: Registry) => tasks?.registerCollectors(registry) ?? (() => {}),
     onLiveEvent: liveEvents.event,
     listProviders: () => summarizeProviders(providers, env, versionCache),
     hasProvider: (id) => providers.get(id) !== undefined,
-    recoveryReport: () => null,
-    redisStatus: () => ({ configured: config.redisUrl !== null, connected: false }),
+    recoveryReport: (sessionId) =>
+      recovery?.interrupted_session_ids.includes(sessionId)
+        ? {
+            interrupted: true,
+            recovered_at: recovery.started_at,
+            detail: 'AutoDev stopped while this session was live',
+          }
+        : null,
+    redisStatus: () => ({ configured: redis !== null, connected: redis?.status.connected ?? false }),
     close() {
       closing ??= (async () => {
         log.info('core shutting down', { sessions: sessions.list().length });
+        // 0. Tasks stop taking work; running ones go back to the queue for the next start.
+        try {
+          await tasks?.shutdown({ requeue: true });
+        } catch (error) {
+          log.error('task shutdown failed', { error });
+        }
         // 1. Sessions: SIGTERM every process group, SIGKILL after the grace, final output emitted.
         try {
           await sessions.shutdown();
         } catch (error) {
           log.error('session shutdown failed', { error });
         }
-        // 2. Data: flush buffered output and commands, then close the database (WAL checkpoint).
+        // 2. Data: flush buffered output and commands.
         persistenceAttachment?.dispose();
         persistence?.close();
+        // 3. Redis after the last publish; then the database (WAL checkpoint).
+        redisPublishing?.dispose();
+        try {
+          await redis?.close();
+        } catch (error) {
+          log.error('redis close failed', { error });
+        }
         database?.close();
         liveEvents.dispose();
         log.info('core closed');

@@ -107,6 +107,7 @@ export async function startServer(options: StartServerOptions): Promise<RunningS
   const log = core.logger;
   const key = options.signingKey;
   const metrics = new ServerMetrics(core.sessions);
+  const unregisterCoreMetrics = core.registerMetrics?.(metrics.registry) ?? (() => {});
   const revocations =
     options.revocations ??
     new TokenRevocations(
@@ -350,6 +351,7 @@ export async function startServer(options: StartServerOptions): Promise<RunningS
     close() {
       closing ??= new Promise<void>((resolve) => {
         hub.close();
+        unregisterCoreMetrics();
         server.close(() => resolve());
         server.closeAllConnections();
         if (!options.revocations) revocations.dispose();

@@ -1,3 +1,4 @@
+import type { Registry } from 'prom-client';
 import type { z } from 'zod';
 import type {
   HistoryEntry,
@@ -49,4 +50,6 @@ export interface ServerCore {
   /** Extra live events beyond the manager's (tasks, persistence pause). */
   readonly onLiveEvent?: Event<LiveEvent>;
   readonly logger: ServerLogger;
+  /** Extra collectors for /metrics (tasks); returns an unregister function. */
+  registerMetrics?(registry: Registry): () => void;
 }

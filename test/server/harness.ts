@@ -69,6 +69,8 @@ export async function startTestServer(
   const core = await createCore(config, {
     logger,
     env,
+    // The task runner polls its queue; server tests that need it opt in.
+    tasks: false,
     ...coreOptions,
     manager: { loginPath: async () => process.env['PATH'] ?? '/usr/bin:/bin', ...coreOptions?.manager },
   });
@@ -81,6 +83,7 @@ export async function startTestServer(
       host: '127.0.0.1',
       port: 0,
       dashboardDir: null,
+      routes: core.routeModules,
       ...serverOptions,
     });
   } catch (error) {

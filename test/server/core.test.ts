@@ -1,0 +1,82 @@
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { test } from 'node:test';
+import { loadConfig } from '../../src-main/core/config.ts';
+import { createCore } from '../../src-main/core/core.ts';
+import { createLogger } from '../../src-main/core/log/logger.ts';
+import { startTestServer, until } from './harness.ts';
+
+test('createCore wires the task runner: /tasks routes mounted, task collectors on /metrics, recovery report', async (t) => {
+  const ts = await startTestServer(t, { coreOptions: { tasks: true } });
+  assert.ok(ts.core.tasks, 'task service created');
+  const list = await ts.api('GET', '/tasks');
+  assert.equal(list.status, 200, list.text);
+  assert.deepEqual(list.body.items, []);
+  const read = await ts.token('read');
+  assert.equal(
+    (await ts.api('POST', '/tasks', { token: read, body: { cli_tool: 'shell', prompt: 'x' } })).status,
+    403,
+  );
+  const metrics = await ts.api('GET', '/metrics');
+  assert.match(metrics.text, /task/i);
+  assert.ok(ts.core.recovery, 'recovery ran at start');
+  assert.equal(ts.core.recovery!.sessions_interrupted, 0);
+});
+
+test('recovery: sessions live when a previous run died are reported interrupted, leftovers killed', async (t) => {
+  const dataDir = mkdtempSync(path.join(os.tmpdir(), 'autodev-core-'));
+  t.after(() => rmSync(dataDir, { recursive: true, force: true }));
+  const env = { PATH: process.env['PATH'], HOME: dataDir, SHELL: '/bin/bash', LANG: 'C.UTF-8' };
+  const config = loadConfig({ dataDir, env });
+  const quiet = createLogger({ level: 'error', sink: () => {} });
+  // First run: a live session, then the process "dies" (no shutdown; data flushed as a crash would leave it).
+  const first = await createCore(config, {
+    logger: quiet,
+    env,
+    tasks: false,
+    manager: { loginPath: async () => env.PATH ?? '' },
+  });
+  t.after(() => first.close());
+  const session = await first.sessions.create({
+    cli_tool: 'shell',
+    mode: 'interactive',
+    full_access: false,
+    user_id: 'local',
+    metadata: {},
+    cols: 80,
+    rows: 24,
+    env: {},
+  });
+  await until(() => first.sessions.get(session.session_id)!.pid, 20_000, 'pid');
+  const pid = first.sessions.get(session.session_id)!.pid!;
+  first.persistence!.flush();
+
+  // Second run on the same data dir, while the first one's agent is still alive.
+  const second = await createCore(config, {
+    logger: quiet,
+    env,
+    tasks: false,
+    manager: { loginPath: async () => env.PATH ?? '' },
+  });
+  t.after(() => second.close());
+  assert.ok(second.recovery!.interrupted_session_ids.includes(session.session_id));
+  await until(
+    () => {
+      try {
+        process.kill(pid, 0);
+        return false;
+      } catch {
+        return true;
+      }
+    },
+    20_000,
+    'leftover agent killed',
+  );
+  const report = second.recoveryReport(session.session_id) as { interrupted: boolean } | null;
+  assert.equal(report?.interrupted, true);
+  const stored = second.store!.getSession(session.session_id)!;
+  assert.equal(stored.state, 'terminated');
+  assert.equal(stored.state_reason.source, 'recovery');
+});
