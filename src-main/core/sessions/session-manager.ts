@@ -17,6 +17,7 @@ import {
 import { createLogger, type Logger } from '../log/logger.ts';
 import { loginShellPath } from '../providers/login-path.ts';
 import type { ProviderDefinition, ProviderRegistry } from '../providers/types.ts';
+import { createRedactor } from '../security/redact.ts';
 import { createStateDetector } from '../state/detector.ts';
 import type { Detection, ScreenStateDetector } from '../state/types.ts';
 import { Emitter } from '../util/event.ts';
@@ -205,7 +206,7 @@ class PtySessionManager implements SessionManager {
     this._o = options;
     this.limits = { ...DEFAULT_LIMITS, ...options.limits };
     this._output = { ...DEFAULT_OUTPUT, ...options.output };
-    this._log = (options.logger ?? createLogger({ level: 'warn' })).child({ component: 'sessions' });
+    this._log = (options.logger ?? defaultLogger(options)).child({ component: 'sessions' });
   }
 
   // ── lifecycle ────────────────────────────────────────────────────────────────────────────────
@@ -946,6 +947,17 @@ class PtySessionManager implements SessionManager {
   private _listenerError(error: unknown): void {
     this._log.error('event listener threw', { error });
   }
+}
+
+/** Warn-level JSON lines on stderr, redacting the values of every provider's keys found in the env. */
+function defaultLogger(options: SessionManagerOptions): Logger {
+  const env = options.env ?? process.env;
+  const secrets = options.providers
+    .list()
+    .flatMap((p) => p.env_keys)
+    .map((key) => env[key])
+    .filter((v): v is string => typeof v === 'string');
+  return createLogger({ level: 'warn', redactor: createRedactor({ secrets }) });
 }
 
 function isDirectory(path: string): boolean {

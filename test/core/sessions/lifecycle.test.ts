@@ -151,6 +151,30 @@ test('max run time and memory limits terminate with the figure in the reason', a
   );
 });
 
+test('max run time and a sustained CPU breach end the session in error with the figure', async (t) => {
+  const { manager } = testManager(
+    [provider('sleep', '/bin/sleep', ['30']), provider('spin', '/bin/sh', ['-c', 'while :; do :; done'])],
+    { limits: { max_run_time_s: 0.3, terminate_grace_ms: 500 }, sampleIntervalMs: 100 },
+  );
+  t.after(() => manager.shutdown());
+  const slow = await manager.create({ cli_tool: 'sleep' });
+  await waitFor('run time limit', () => manager.get(slow.session_id)?.state === 'error');
+  assert.equal(manager.get(slow.session_id)?.state_reason.rule, 'max_run_time_s');
+  assert.match(manager.get(slow.session_id)?.state_reason.detail ?? '', /over the maximum run time of 0.3 s/);
+
+  const { manager: cpuManager } = testManager([provider('spin', '/bin/sh', ['-c', 'while :; do :; done'])], {
+    limits: { max_cpu_percent: 1, terminate_grace_ms: 500 },
+    sampleIntervalMs: 150,
+    cpuBreachSamples: 2,
+  });
+  t.after(() => cpuManager.shutdown());
+  const spin = await cpuManager.create({ cli_tool: 'spin' });
+  await waitFor('cpu limit', () => cpuManager.get(spin.session_id)?.state === 'error');
+  const s = cpuManager.get(spin.session_id) as SessionInfo;
+  assert.equal(s.state_reason.rule, 'max_cpu_percent');
+  assert.match(s.state_reason.detail, /^CPU [\d.]+% over the limit of 1%$/);
+});
+
 test('resource_usage samples the whole tree', async (t) => {
   const { manager } = testManager([provider('sh', '/bin/sh', ['-c', 'sleep 30 & sleep 30 & wait'])], {
     sampleIntervalMs: 100,
