@@ -4,7 +4,7 @@
 // plus a `version` file; the real binary cannot be downloaded here) with npmRebuild off.
 // The result is a real app.asar + app.asar.unpacked that test/electron/package-smoke.test.ts inspects.
 //
-//   node scripts/package-smoke.mjs --out <dir> [--skip-build]
+//   node scripts/package-smoke.mjs --out <dir> [--skip-build] [--electron-dist <unpacked Electron dir>]
 // Prints one JSON line: { appOutDir, asar, unpacked }.
 import { spawnSync } from 'node:child_process';
 import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -20,6 +20,9 @@ if (outArg < 0) {
 }
 const out = path.resolve(args[outArg + 1]);
 const skipBuild = args.includes('--skip-build');
+// A real unpacked Electron (e.g. node_modules/electron/dist) instead of the stub, where one exists.
+const distArg = args.indexOf('--electron-dist');
+const realDist = distArg >= 0 ? path.resolve(args[distArg + 1]) : null;
 const node = process.execPath;
 const log = (m) => console.error(`[package-smoke] ${m}`);
 
@@ -62,21 +65,27 @@ for (const needed of [
   if (!existsSync(path.join(root, needed))) throw new Error(`missing build output ${needed}`);
 }
 
-// The stub "Electron": electron-builder copies this directory as the app's runtime.
-const stub = path.join(out, 'electron-stub');
-mkdirSync(stub, { recursive: true });
-writeFileSync(
-  path.join(stub, 'electron'),
-  '#!/bin/sh\necho "stub electron: not a real binary" >&2\nexit 1\n',
-);
-chmodSync(path.join(stub, 'electron'), 0o755);
+// The stub "Electron" (unless a real one was given): electron-builder copies this directory as the
+// app's runtime.
 const electronVersion = JSON.parse(
   readFileSync(path.join(root, 'node_modules', 'electron', 'package.json'), 'utf8'),
 ).version;
-writeFileSync(path.join(stub, 'version'), electronVersion);
+let stub = realDist;
+if (stub === null) {
+  stub = path.join(out, 'electron-stub');
+  mkdirSync(stub, { recursive: true });
+  writeFileSync(
+    path.join(stub, 'electron'),
+    '#!/bin/sh\necho "stub electron: not a real binary" >&2\nexit 1\n',
+  );
+  chmodSync(path.join(stub, 'electron'), 0o755);
+  writeFileSync(path.join(stub, 'version'), electronVersion);
+}
 
 const outputDir = path.join(out, 'installers');
-log(`electron-builder --linux dir (stub Electron ${electronVersion}) → ${outputDir}`);
+log(
+  `electron-builder --linux dir (${realDist ? 'Electron' : 'stub Electron'} ${electronVersion}) → ${outputDir}`,
+);
 const builder = run(
   node,
   [

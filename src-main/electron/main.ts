@@ -36,6 +36,13 @@ import { mainWindowOptions } from './window-options.ts';
  */
 
 const log = (message: string) => console.log(message);
+const DEBUG_SWITCHES = [
+  'remote-debugging-port',
+  'remote-debugging-pipe',
+  'inspect',
+  'inspect-brk',
+  'remote-allow-origins',
+];
 const isDev = !app.isPackaged && process.env['AUTODEV_DEV'] === '1';
 const appRoot = app.getAppPath();
 const rendererDir = process.env['AUTODEV_RENDERER_DIR'] ?? path.join(appRoot, 'src-renderer', 'dist');
@@ -45,7 +52,13 @@ const trayIconPath = path.join(appRoot, 'assets', 'icons', 'png', '32x32.png');
 
 if (process.env['AUTODEV_USER_DATA_DIR']) app.setPath('userData', process.env['AUTODEV_USER_DATA_DIR']);
 
-if (!app.requestSingleInstanceLock()) {
+// The fuses turn off --inspect and NODE_OPTIONS; Chromium's own debugging switches have no fuse, so a
+// packaged app refuses to run with them (nothing should be able to attach to a user's agent terminals).
+const debugSwitch = DEBUG_SWITCHES.find((s) => app.commandLine.hasSwitch(s));
+if (app.isPackaged && debugSwitch !== undefined) {
+  console.error(`[main] refusing to start with --${debugSwitch}`);
+  app.exit(1);
+} else if (!app.requestSingleInstanceLock()) {
   // A second launch only brings the first one forward (its `second-instance` handler below).
   app.quit();
 } else {
