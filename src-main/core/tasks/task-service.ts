@@ -602,7 +602,23 @@ class TaskServiceImpl implements TaskService {
     this._live.set(live.task_id, live);
     this._onDidChangeTask.fire(task.info);
     live.finished = this._execute(task, live)
-      .catch((error: unknown) => this._logger.error('task execution failed', { error: String(error) }))
+      .catch(async (error: unknown) => {
+        // A bug or a storage failure must not leave the task `starting` forever.
+        this._logger.error('task execution failed', { task_id: live.task_id, error: String(error) });
+        live.run?.cancel('internal error');
+        await this._move(
+          live,
+          ['starting', 'running', 'paused', 'completing'],
+          'error',
+          'internal error',
+          {
+            error: `internal error: ${String(error).slice(0, 500)}`,
+            ended_at: new Date().toISOString(),
+            pid: null,
+          },
+          { final: true },
+        ).catch(() => {});
+      })
       .finally(() => {
         this._live.delete(live.task_id);
         this._schedulePump();
