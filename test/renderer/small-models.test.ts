@@ -32,10 +32,13 @@ const { safeExternalUrl } = await loadRenderer<{ safeExternalUrl(s: string): str
   'model/links.ts',
 );
 const { loadPreferences, loadTabLayout, savePreferences, saveTabLayout } = await loadRenderer<{
-  loadPreferences(s: Storage | null, dark?: boolean): { theme: string; fontSize: number };
-  savePreferences(s: Storage | null, p: { theme: string; fontSize: number }): void;
-  loadTabLayout(s: Storage | null): { tabs: string[]; active: string | null };
-  saveTabLayout(s: Storage | null, tabs: string[], active: string | null): void;
+  loadPreferences(s: Storage | null, dark?: boolean): { theme: string; fontSize: number; gpu: string };
+  savePreferences(s: Storage | null, p: { theme: string; fontSize: number; gpu: string }): void;
+  loadTabLayout(s: Storage | null): { tabs: string[]; active: string | null; attention: string[] } | null;
+  saveTabLayout(
+    s: Storage | null,
+    layout: { tabs: string[]; active: string | null; attention: string[] },
+  ): void;
 }>('model/preferences.ts');
 const { providerLook } = await loadRenderer<{ providerLook(id: string): { color: string; glyph: string } }>(
   'model/providers.ts',
@@ -169,17 +172,18 @@ test('transport: window.autodev with the full API means desktop; otherwise the p
 
 test('preferences and tab layout round-trip and reject junk', () => {
   const storage = memoryStorage();
-  assert.deepEqual(loadPreferences(storage, false), { theme: 'light', fontSize: 14 });
-  savePreferences(storage, { theme: 'dark', fontSize: 18 });
-  assert.deepEqual(loadPreferences(storage), { theme: 'dark', fontSize: 18 });
-  storage.setItem('autodev.preferences', '{"theme":"neon","fontSize":900}');
-  assert.deepEqual(loadPreferences(storage, true), { theme: 'dark', fontSize: 14 });
+  assert.deepEqual(loadPreferences(storage, false), { theme: 'light', fontSize: 14, gpu: 'auto' });
+  savePreferences(storage, { theme: 'dark', fontSize: 18, gpu: 'off' });
+  assert.deepEqual(loadPreferences(storage), { theme: 'dark', fontSize: 18, gpu: 'off' });
+  storage.setItem('autodev.preferences', '{"theme":"neon","fontSize":900,"gpu":"maybe"}');
+  assert.deepEqual(loadPreferences(storage, true), { theme: 'dark', fontSize: 14, gpu: 'auto' });
   storage.setItem('autodev.preferences', 'not json');
   assert.equal(loadPreferences(storage).fontSize, 14);
-  saveTabLayout(storage, ['a', 'b'], 'b');
-  assert.deepEqual(loadTabLayout(storage), { tabs: ['a', 'b'], active: 'b' });
+  assert.equal(loadTabLayout(storage), null, 'first visit: no layout');
+  saveTabLayout(storage, { tabs: ['a', 'b'], active: 'b', attention: ['a'] });
+  assert.deepEqual(loadTabLayout(storage), { tabs: ['a', 'b'], active: 'b', attention: ['a'] });
   storage.setItem('autodev.tabs', '{"tabs":[1,"x"],"active":5}');
-  assert.deepEqual(loadTabLayout(storage), { tabs: ['x'], active: null });
+  assert.deepEqual(loadTabLayout(storage), { tabs: ['x'], active: null, attention: [] });
 });
 
 test('session filters: state groups, provider, text; newest first', () => {

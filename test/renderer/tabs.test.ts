@@ -14,7 +14,11 @@ interface WorkspaceState {
   windowVisible: boolean;
 }
 type WorkspaceAction =
-  | { type: 'loaded'; sessions: SessionInfo[]; restoreTabs?: string[]; restoreActive?: string | null }
+  | {
+      type: 'loaded';
+      sessions: SessionInfo[];
+      restore?: { tabs: string[]; active: string | null; attention: string[] } | null;
+    }
   | { type: 'event'; event: LiveEvent }
   | { type: 'upsert'; session: SessionInfo; open?: boolean; activate?: boolean }
   | { type: 'open' | 'close' | 'activate'; sessionId: string }
@@ -52,11 +56,31 @@ test('a reload restores the previous tab order and active tab (ended tabs includ
   const s = run({
     type: 'loaded',
     sessions: [a, b, c, old],
-    restoreTabs: ['c', 'old', 'gone'],
-    restoreActive: 'old',
+    restore: { tabs: ['c', 'old', 'gone'], active: 'old', attention: [] },
   });
   assert.deepEqual(s.tabs, ['c', 'old', 'a', 'b']);
   assert.equal(s.active, 'old');
+});
+
+test('first visit marks background tabs that need the user; a reload keeps only what was unseen', () => {
+  const wa = moved(a, { state: 'waiting_input' });
+  const wb = moved(b, { state: 'waiting_input' });
+  const wc = moved(c, { state: 'waiting_input' });
+  const first = run({ type: 'loaded', sessions: [wa, wb, wc] });
+  assert.deepEqual([...first.attention].sort(), ['b', 'c']);
+  const reload = run({
+    type: 'loaded',
+    sessions: [wa, wb, wc],
+    restore: { tabs: ['a', 'b'], active: 'a', attention: ['b'] },
+  });
+  // b was unseen before the reload; c is new since (not in the saved tabs), so unseen too.
+  assert.deepEqual([...reload.attention].sort(), ['b', 'c']);
+  const seen = run({
+    type: 'loaded',
+    sessions: [wa, wb],
+    restore: { tabs: ['a', 'b'], active: 'a', attention: [] },
+  });
+  assert.equal(seen.attention.size, 0);
 });
 
 test('created sessions get a tab; closing the active tab selects its right neighbour, then the left', () => {

@@ -1,3 +1,5 @@
+import type { DesktopEvent } from '../../../src-shared/ipc.ts';
+
 /**
  * What the app can do beyond AutoDevApi, depending on where it runs. Everything is optional: the UI
  * shows a feature only when its transport provides it.
@@ -10,28 +12,29 @@ export interface DashboardStatus {
   url: string | null;
   /** A token to paste into the dashboard sign-in screen (shown only on demand). */
   token: string | null;
+  /** QR code rows of '1' (dark) / '0' (light) for phones, when the desktop provides one. */
+  qr?: string[] | null;
   error?: string | null;
 }
 
-/**
- * Extension point for the Electron preload: optional members of `window.autodev` next to the
- * AutoDevApi methods. The desktop settings page shows the LAN dashboard switch only when `dashboard`
- * exists, and terminal links go through `openExternal` when present.
- */
-export interface DesktopBridgeExtras {
-  /** Open an http(s) URL in the user's browser (main process must re-check the scheme). */
-  openExternal?(url: string): Promise<void> | void;
-  dashboard?: {
-    getStatus(): Promise<DashboardStatus>;
-    setEnabled(enabled: boolean): Promise<DashboardStatus>;
-  };
-  /** Native folder picker for the new-session dialog. */
-  selectDirectory?(): Promise<string | null>;
+export interface DashboardControl {
+  getStatus(): Promise<DashboardStatus>;
+  setEnabled(enabled: boolean): Promise<DashboardStatus>;
 }
 
-export interface ClientExtras extends DesktopBridgeExtras {
+export interface ClientExtras {
   /** Server connection status (dashboard): the live events channel's socket state. */
   onConnectionChange?(listener: (state: ConnectionState) => void): () => void;
   /** Forget the token and go back to the sign-in screen (dashboard). */
   signOut?(): void;
+  /** Open an http(s) URL in the user's browser (desktop: main process re-checks the scheme). */
+  openExternal?(url: string): void;
+  /** Native folder picker for the new-session dialog (desktop). */
+  selectDirectory?(): Promise<string | null>;
+  /** LAN dashboard switch (desktop settings). */
+  dashboard?: DashboardControl;
+  /** Tell the desktop which session is on screen (it suppresses notifications for that one). */
+  setViewedSession?(sessionId: string | null): void;
+  /** Desktop menu, notification clicks, LAN state. */
+  onDesktopEvent?(listener: (event: DesktopEvent) => void): () => void;
 }

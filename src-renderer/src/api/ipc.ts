@@ -1,15 +1,14 @@
 import type { AutoDevApi } from '../../../src-shared/api.ts';
-import type { ClientExtras, DesktopBridgeExtras } from './client-extras.ts';
+import type { AutoDevDesktopApi, LanStatus } from '../../../src-shared/ipc.ts';
+import type { ClientExtras, DashboardStatus } from './client-extras.ts';
 
 /**
  * The desktop transport: `window.autodev`, exposed by the Electron preload with contextBridge, already
- * implements AutoDevApi over IPC (validated in the main process). This wrapper only binds the methods
- * (contextBridge objects are plain copies, so `this` must not be relied on) and picks out the optional
- * desktop extras (LAN dashboard switch, openExternal, folder picker).
+ * implements AutoDevApi over IPC (validated in the main process), plus `desktop` (AutoDevDesktopApi:
+ * LAN dashboard, openExternal, folder picker, desktop events). This wrapper only binds the methods
+ * (contextBridge objects are frozen plain copies) and maps the desktop part to the UI's extras.
  */
-export type DesktopBridge = Omit<AutoDevApi, 'transport'> &
-  Partial<Pick<AutoDevApi, 'transport'>> &
-  DesktopBridgeExtras;
+export type DesktopBridge = AutoDevApi & { desktop?: Partial<AutoDevDesktopApi> };
 
 const API_METHODS = [
   'whoami',
@@ -37,6 +36,16 @@ export function isDesktopBridge(value: unknown): value is DesktopBridge {
   return API_METHODS.every((name) => typeof record[name] === 'function');
 }
 
+export function lanToDashboard(status: LanStatus): DashboardStatus {
+  return {
+    enabled: status.running,
+    url: status.url,
+    token: status.token,
+    qr: status.qr,
+    error: status.error,
+  };
+}
+
 export function createIpcApi(bridge: DesktopBridge): { api: AutoDevApi; extras: ClientExtras } {
   const call = <K extends (typeof API_METHODS)[number]>(name: K) =>
     ((...args: unknown[]) => (bridge[name] as (...a: unknown[]) => unknown)(...args)) as AutoDevApi[K];
@@ -61,9 +70,24 @@ export function createIpcApi(bridge: DesktopBridge): { api: AutoDevApi; extras: 
     controlTask: call('controlTask'),
   };
   const extras: ClientExtras = {};
-  if (typeof bridge.openExternal === 'function') extras.openExternal = (url) => bridge.openExternal?.(url);
-  if (bridge.dashboard && typeof bridge.dashboard.getStatus === 'function')
-    extras.dashboard = bridge.dashboard;
-  if (typeof bridge.selectDirectory === 'function') extras.selectDirectory = () => bridge.selectDirectory!();
+  const desktop = bridge.desktop;
+  if (!desktop) return { api, extras };
+  if (desktop.openExternal) {
+    const open = desktop.openExternal;
+    extras.openExternal = (url) => void open(url).catch(() => {});
+  }
+  if (desktop.selectDirectory) extras.selectDirectory = desktop.selectDirectory;
+  if (desktop.setViewedSession) {
+    const view = desktop.setViewedSession;
+    extras.setViewedSession = (id) => void view(id).catch(() => {});
+  }
+  if (desktop.onDesktopEvent) extras.onDesktopEvent = desktop.onDesktopEvent;
+  const { lanStatus, startLan, stopLan } = desktop;
+  if (lanStatus && startLan && stopLan) {
+    extras.dashboard = {
+      getStatus: async () => lanToDashboard(await lanStatus()),
+      setEnabled: async (enabled) => lanToDashboard(await (enabled ? startLan() : stopLan())),
+    };
+  }
   return { api, extras };
 }

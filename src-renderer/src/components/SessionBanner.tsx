@@ -21,12 +21,6 @@ export function SessionBanner({
   const notes: { key: string; tone: string; text: string; role?: 'alert' | 'status' }[] = [];
   if (badge.kind === 'auth')
     notes.push({ key: 'auth', tone: 'auth', text: `Sign-in required — ${badge.detail}`, role: 'alert' });
-  else if (badge.kind === 'waiting')
-    notes.push({
-      key: 'wait',
-      tone: 'waiting',
-      text: `Needs you${badge.detail ? ` — ${badge.detail}` : ''}`,
-    });
   else if (badge.kind === 'error')
     notes.push({ key: 'error', tone: 'error', text: `Error — ${badge.detail}`, role: 'alert' });
   else if (badge.kind === 'exited')

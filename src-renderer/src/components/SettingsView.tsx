@@ -4,7 +4,7 @@ import type { ProviderSummary } from '../../../src-shared/rest.ts';
 import type { SessionDiagnostics } from '../../../src-shared/session.ts';
 import type { TokenScope } from '../../../src-shared/ws-protocol.ts';
 import { describeError } from '../api/api-error.ts';
-import type { DashboardStatus, DesktopBridgeExtras } from '../api/client-extras.ts';
+import type { DashboardControl, DashboardStatus } from '../api/client-extras.ts';
 import type { Preferences } from '../model/preferences.ts';
 import { FONT_SIZE, SHORTCUT_HELP } from '../model/shortcuts.ts';
 import { providerProblem } from './NewSessionDialog.tsx';
@@ -20,7 +20,7 @@ export interface SettingsViewProps {
   /** A session whose limits to show (limits are per session). */
   limitsSessionId: string | null;
   identity: { user_id: string; scope: TokenScope; mode: 'desktop' | 'dashboard' } | null;
-  dashboard?: DesktopBridgeExtras['dashboard'];
+  dashboard?: DashboardControl;
   onSignOut?: () => void;
 }
 
@@ -56,6 +56,15 @@ export function SettingsView(props: SettingsViewProps) {
             if (size >= FONT_SIZE.min && size <= FONT_SIZE.max) props.onPrefs({ ...prefs, fontSize: size });
           }}
         />
+      </label>
+
+      <label className="field-check">
+        <input
+          type="checkbox"
+          checked={prefs.gpu === 'auto'}
+          onChange={(e) => props.onPrefs({ ...prefs, gpu: e.target.checked ? 'auto' : 'off' })}
+        />{' '}
+        GPU-accelerated terminal (WebGL, visible terminal only; falls back automatically)
       </label>
 
       {props.dashboard ? <DashboardSettings dashboard={props.dashboard} /> : null}
@@ -148,7 +157,7 @@ function LimitsPanel({ api, sessionId }: { api: AutoDevApi; sessionId: string | 
 }
 
 /** Desktop only: turn the LAN dashboard on or off and show its URL and a token to sign in with. */
-function DashboardSettings({ dashboard }: { dashboard: NonNullable<DesktopBridgeExtras['dashboard']> }) {
+function DashboardSettings({ dashboard }: { dashboard: DashboardControl }) {
   const [status, setStatus] = useState<DashboardStatus | null>(null);
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<string | null>(null);
@@ -196,6 +205,7 @@ function DashboardSettings({ dashboard }: { dashboard: NonNullable<DesktopBridge
               {showToken ? <code className="selectable token">{status.token}</code> : null}
             </p>
           ) : null}
+          {status.qr && status.qr.length > 0 ? <QrCode rows={status.qr} /> : null}
         </div>
       ) : null}
       {error || status?.error ? (
@@ -204,5 +214,28 @@ function DashboardSettings({ dashboard }: { dashboard: NonNullable<DesktopBridge
         </p>
       ) : null}
     </>
+  );
+}
+
+/** The desktop's QR code (rows of '1'/'0') drawn as SVG, with a quiet zone, for phones. */
+export function QrCode({ rows }: { rows: string[] }) {
+  const size = rows.length;
+  const cells: string[] = [];
+  rows.forEach((row, y) => {
+    for (let x = 0; x < row.length; x++) if (row[x] === '1') cells.push(`M${x + 4} ${y + 4}h1v1h-1z`);
+  });
+  return (
+    <svg
+      className="qr"
+      role="img"
+      aria-label="QR code of the dashboard address"
+      viewBox={`0 0 ${size + 8} ${size + 8}`}
+      width={Math.min(240, (size + 8) * 4)}
+      height={Math.min(240, (size + 8) * 4)}
+      shapeRendering="crispEdges"
+    >
+      <rect width="100%" height="100%" fill="#ffffff" />
+      <path d={cells.join('')} fill="#000000" />
+    </svg>
   );
 }

@@ -14,6 +14,7 @@ export interface TerminalPaneProps {
   readOnly: boolean;
   fontSize: number;
   theme: Theme;
+  webgl: boolean;
   searchOpen: boolean;
   registry: Map<string, TerminalController>;
   openLink(uri: string): void;
@@ -29,6 +30,7 @@ export function TerminalPane(props: TerminalPaneProps) {
   const controller = useRef<TerminalController | null>(null);
   const [connection, setConnection] = useState<ConnectionState>('connecting');
   const [streamError, setStreamError] = useState<string | null>(null);
+  const [renderer, setRenderer] = useState<'webgl' | 'dom'>('dom');
   // Latest callbacks without re-creating the terminal.
   const callbacks = useRef(props);
   callbacks.current = props;
@@ -43,6 +45,8 @@ export function TerminalPane(props: TerminalPaneProps) {
       readOnly: props.readOnly,
       fontSize: props.fontSize,
       theme: props.theme,
+      webgl: props.webgl,
+      onRendererChange: setRenderer,
       openLink: (uri) => callbacks.current.openLink(uri),
       onStatus: (s) => callbacks.current.onStatus(s),
       onConnection: (state) => {
@@ -67,6 +71,7 @@ export function TerminalPane(props: TerminalPaneProps) {
   }, [visible, props.searchOpen]);
   useEffect(() => controller.current?.setFontSize(props.fontSize), [props.fontSize]);
   useEffect(() => controller.current?.setTheme(props.theme), [props.theme]);
+  useEffect(() => controller.current?.setWebgl(props.webgl), [props.webgl]);
 
   return (
     <section
@@ -77,6 +82,7 @@ export function TerminalPane(props: TerminalPaneProps) {
       hidden={!visible}
       data-session-id={session.session_id}
       data-connection={connection}
+      data-renderer={renderer}
     >
       <SessionBanner
         session={session}

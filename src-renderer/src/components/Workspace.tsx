@@ -17,6 +17,7 @@ import { type ShortcutAction, shortcutFor, zoomFont } from '../model/shortcuts.t
 import { isLive } from '../model/state-badge.ts';
 import { initialWorkspace, type View, workspaceReducer } from '../model/tabs.ts';
 import type { TerminalController } from '../terminal/terminal-controller.ts';
+import { InfoIcon, SearchIcon } from './Icons.tsx';
 import { ConfirmDialog } from './Modal.tsx';
 import { NewSessionDialog } from './NewSessionDialog.tsx';
 import { ReplayView } from './ReplayView.tsx';
@@ -83,8 +84,7 @@ export function Workspace({ api, extras, identity }: WorkspaceProps) {
         dispatch({
           type: 'loaded',
           sessions: page.items,
-          restoreTabs: layout.tabs,
-          restoreActive: layout.active,
+          restore: layout,
         });
         setLoaded(true);
       })
@@ -101,9 +101,18 @@ export function Workspace({ api, extras, identity }: WorkspaceProps) {
 
   useEffect(() => extras.onConnectionChange?.(setConnection), [extras]);
 
+  // Desktop: tell the main process which session is on screen (no notification for it).
+  const viewed = state.windowVisible && state.view === 'terminals' ? state.active : null;
+  useEffect(() => extras.setViewedSession?.(viewed), [extras, viewed]);
+
   useEffect(() => {
-    if (loaded) saveTabLayout(storage('session'), state.tabs, state.active);
-  }, [loaded, state.tabs, state.active]);
+    if (loaded)
+      saveTabLayout(storage('session'), {
+        tabs: [...state.tabs],
+        active: state.active,
+        attention: [...state.attention],
+      });
+  }, [loaded, state.tabs, state.active, state.attention]);
 
   useEffect(() => {
     const onVisibility = () =>
@@ -191,6 +200,29 @@ export function Workspace({ api, extras, identity }: WorkspaceProps) {
       }
     },
     [readOnly, state.active, state.view, prefs, requestClose, setPrefs, registry],
+  );
+
+  // Desktop menu items and notification clicks arrive as events.
+  const onShortcutRef = useRef(onShortcut);
+  onShortcutRef.current = onShortcut;
+  useEffect(
+    () =>
+      extras.onDesktopEvent?.((event) => {
+        if (event.kind === 'focus_session') dispatch({ type: 'open', sessionId: event.session_id });
+        if (event.kind !== 'menu') return;
+        const map = {
+          new_session: { type: 'new-session' },
+          close_tab: { type: 'close-tab' },
+          next_tab: { type: 'next-tab' },
+          previous_tab: { type: 'previous-tab' },
+          find: { type: 'search' },
+          open_settings: null,
+        } as const satisfies Record<string, ShortcutAction | null>;
+        const action = map[event.action];
+        if (action) onShortcutRef.current(action);
+        else dispatch({ type: 'view', view: 'settings' });
+      }),
+    [extras],
   );
 
   useEffect(() => {
@@ -320,6 +352,7 @@ export function Workspace({ api, extras, identity }: WorkspaceProps) {
                     readOnly={readOnly}
                     fontSize={prefs.fontSize}
                     theme={prefs.theme}
+                    webgl={prefs.gpu === 'auto'}
                     searchOpen={searchOpen}
                     registry={registry}
                     openLink={openLink}
@@ -351,7 +384,7 @@ export function Workspace({ api, extras, identity }: WorkspaceProps) {
                   title="Session details"
                   onClick={() => setDetailOpen((v) => !v)}
                 >
-                  ⓘ
+                  <InfoIcon />
                 </button>
                 <button
                   type="button"
@@ -360,7 +393,7 @@ export function Workspace({ api, extras, identity }: WorkspaceProps) {
                   title="Search (Ctrl+Shift+F)"
                   onClick={() => setSearchOpen(true)}
                 >
-                  ⌕
+                  <SearchIcon />
                 </button>
                 {detailOpen ? (
                   <SessionDetail

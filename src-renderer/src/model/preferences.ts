@@ -6,6 +6,8 @@ export type Theme = 'dark' | 'light';
 export interface Preferences {
   theme: Theme;
   fontSize: number;
+  /** WebGL renderer for the visible terminal ('auto'), or always the DOM renderer ('off'). */
+  gpu: 'auto' | 'off';
 }
 
 const KEY = 'autodev.preferences';
@@ -13,7 +15,11 @@ const KEY = 'autodev.preferences';
 type StorageLike = { getItem(key: string): string | null; setItem(key: string, value: string): void };
 
 export function loadPreferences(storage: StorageLike | null, prefersDark = true): Preferences {
-  const fallback: Preferences = { theme: prefersDark ? 'dark' : 'light', fontSize: FONT_SIZE.default };
+  const fallback: Preferences = {
+    theme: prefersDark ? 'dark' : 'light',
+    fontSize: FONT_SIZE.default,
+    gpu: 'auto',
+  };
   try {
     const raw = storage?.getItem(KEY);
     if (!raw) return fallback;
@@ -26,6 +32,7 @@ export function loadPreferences(storage: StorageLike | null, prefersDark = true)
         value.fontSize <= FONT_SIZE.max
           ? value.fontSize
           : fallback.fontSize,
+      gpu: value.gpu === 'off' ? 'off' : 'auto',
     };
   } catch {
     return fallback;
@@ -43,32 +50,36 @@ export function savePreferences(storage: StorageLike | null, prefs: Preferences)
 /** Open tabs and the active one, per browser tab, so a reload comes back to the same place. */
 const TABS_KEY = 'autodev.tabs';
 
-export function loadTabLayout(storage: { getItem(key: string): string | null } | null): {
+export interface TabLayout {
   tabs: string[];
   active: string | null;
-} {
+  attention: string[];
+}
+
+/** The saved layout, or null when there is none (first visit in this browser tab). */
+export function loadTabLayout(storage: { getItem(key: string): string | null } | null): TabLayout | null {
   try {
-    const value = JSON.parse(storage?.getItem(TABS_KEY) ?? 'null') as {
-      tabs?: unknown;
-      active?: unknown;
-    } | null;
-    const tabs = Array.isArray(value?.tabs)
-      ? value.tabs.filter((t): t is string => typeof t === 'string')
-      : [];
-    return { tabs, active: typeof value?.active === 'string' ? value.active : null };
+    const value = JSON.parse(storage?.getItem(TABS_KEY) ?? 'null') as Record<string, unknown> | null;
+    if (!value || typeof value !== 'object') return null;
+    const strings = (v: unknown) =>
+      Array.isArray(v) ? v.filter((t): t is string => typeof t === 'string') : [];
+    return {
+      tabs: strings(value.tabs),
+      active: typeof value.active === 'string' ? value.active : null,
+      attention: strings(value.attention),
+    };
   } catch {
-    return { tabs: [], active: null };
+    return null;
   }
 }
 
 export function saveTabLayout(
   storage: { setItem(key: string, value: string): void } | null,
-  tabs: readonly string[],
-  active: string | null,
+  layout: TabLayout,
 ) {
   try {
-    storage?.setItem(TABS_KEY, JSON.stringify({ tabs, active }));
+    storage?.setItem(TABS_KEY, JSON.stringify(layout));
   } catch {
-    // ignore
+    // Storage disabled: a reload starts from the live list.
   }
 }

@@ -20,7 +20,12 @@ export interface WorkspaceState {
 }
 
 export type WorkspaceAction =
-  | { type: 'loaded'; sessions: SessionInfo[]; restoreTabs?: string[]; restoreActive?: string | null }
+  | {
+      type: 'loaded';
+      sessions: SessionInfo[];
+      /** The layout saved before a reload; absent on a first visit. */
+      restore?: { tabs: string[]; active: string | null; attention: string[] } | null;
+    }
   | { type: 'event'; event: LiveEvent }
   | { type: 'upsert'; session: SessionInfo; open?: boolean; activate?: boolean }
   | { type: 'open'; sessionId: string }
@@ -52,18 +57,21 @@ export function workspaceReducer(state: WorkspaceState, action: WorkspaceAction)
       const sessions: Record<string, SessionInfo> = {};
       for (const s of action.sessions) sessions[s.session_id] = s;
       // Restore the previous tab order where we can, then every live session not yet open, oldest first.
-      const restored = (action.restoreTabs ?? []).filter((id) => sessions[id]);
+      const restore = action.restore ?? null;
+      const restored = (restore?.tabs ?? []).filter((id) => sessions[id]);
       const live = action.sessions
         .filter((s) => !isEnded(s) && !restored.includes(s.session_id))
         .sort(byCreated)
         .map((s) => s.session_id);
       const tabs = [...restored, ...live];
-      const active =
-        action.restoreActive && tabs.includes(action.restoreActive)
-          ? action.restoreActive
-          : (tabs[0] ?? null);
+      const active = restore?.active && tabs.includes(restore.active) ? restore.active : (tabs[0] ?? null);
+      // After a reload, what was unseen stays unseen; on a first visit every background tab that needs
+      // the user is unseen.
       const attention = new Set<string>();
-      for (const id of tabs) if (id !== active && needsYou(sessions[id])) attention.add(id);
+      for (const id of tabs) {
+        if (id === active || !needsYou(sessions[id])) continue;
+        if (!restore || restore.attention.includes(id) || !restore.tabs.includes(id)) attention.add(id);
+      }
       return { ...state, sessions, tabs, active, attention };
     }
     case 'event':

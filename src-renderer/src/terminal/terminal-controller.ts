@@ -20,11 +20,14 @@ export interface TerminalControllerOptions {
   readOnly: boolean;
   fontSize: number;
   theme: Theme;
+  /** Use WebGL while visible (falls back to the DOM renderer when unavailable or lost). */
+  webgl: boolean;
   /** Open a link the user clicked (already checked to be http/https by the caller's policy). */
   openLink: (uri: string) => void;
   onStatus?: (session: SessionInfo) => void;
   onConnection?: (state: ConnectionState) => void;
   onError?: (error: { error: string; error_code: string }) => void;
+  onRendererChange?: (renderer: 'webgl' | 'dom') => void;
 }
 
 const RESIZE_DEBOUNCE_MS = 60;
@@ -37,6 +40,7 @@ export class TerminalController {
   private readonly _search = new SearchAddon();
   private _webgl: WebglAddon | undefined;
   private _webglFailures = 0;
+  private _webglWanted: boolean;
   private _attachment: TerminalAttachment | null = null;
   private _element: HTMLElement | null = null;
   private _visible = false;
@@ -49,6 +53,7 @@ export class TerminalController {
 
   constructor(options: TerminalControllerOptions) {
     this._options = options;
+    this._webglWanted = options.webgl;
     this.term = new Terminal({
       fontSize: options.fontSize,
       fontFamily: '"DejaVu Sans Mono", "Cascadia Mono", Menlo, Consolas, monospace',
@@ -153,8 +158,15 @@ export class TerminalController {
     }
   }
 
+  setWebgl(enabled: boolean): void {
+    this._webglWanted = enabled;
+    if (!enabled) this._disableWebgl();
+    else if (this._visible) this._enableWebgl();
+  }
+
   private _enableWebgl(): void {
-    if (this._webgl || this._webglFailures >= MAX_WEBGL_FAILURES || !this._element) return;
+    if (!this._webglWanted || this._webgl || this._webglFailures >= MAX_WEBGL_FAILURES || !this._element)
+      return;
     try {
       const addon = new WebglAddon();
       addon.onContextLoss(() => {
@@ -162,9 +174,11 @@ export class TerminalController {
         this._webglFailures += 1;
         if (this._webgl === addon) this._webgl = undefined;
         addon.dispose();
+        this._options.onRendererChange?.('dom');
       });
       this.term.loadAddon(addon);
       this._webgl = addon;
+      this._options.onRendererChange?.('webgl');
     } catch {
       // No WebGL (e.g. --disable-gpu): the DOM renderer stays in place.
       this._webglFailures = MAX_WEBGL_FAILURES;
@@ -182,6 +196,7 @@ export class TerminalController {
       const gl = canvas.getContext('webgl2');
       gl?.getExtension('WEBGL_lose_context')?.loseContext();
     }
+    this._options.onRendererChange?.('dom');
   }
 
   /** Renderer in use, for diagnostics and tests. */

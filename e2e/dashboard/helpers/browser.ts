@@ -1,0 +1,98 @@
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { type BrowserContext, chromium, type Page } from 'playwright-core';
+
+const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
+export const SCREENSHOT_DIR = path.join(ROOT, 'test-results', 'screenshots');
+
+/** Debian Chromium, headless, fresh profile, with the flags of field notes §8. */
+export async function launchBrowser(): Promise<{ context: BrowserContext; close(): Promise<void> }> {
+  const profile = mkdtempSync(path.join(os.tmpdir(), 'autodev-e2e-chromium-'));
+  const context = await chromium.launchPersistentContext(profile, {
+    executablePath: '/usr/bin/chromium',
+    headless: true,
+    args: [
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+      '--no-first-run',
+    ],
+    viewport: { width: 1280, height: 760 },
+    colorScheme: 'dark',
+  });
+  // Tests read the screen from the DOM renderer's rows; the WebGL path has its own test, which turns
+  // the preference back on. Only a default: a preference the page saved later wins.
+  await context.addInitScript(() => {
+    if (!localStorage.getItem('autodev.preferences'))
+      localStorage.setItem(
+        'autodev.preferences',
+        JSON.stringify({ theme: 'dark', fontSize: 14, gpu: 'off' }),
+      );
+  });
+  return {
+    context,
+    async close() {
+      await context.close().catch(() => {});
+      rmSync(profile, { recursive: true, force: true });
+    },
+  };
+}
+
+export async function screenshot(page: Page, name: string): Promise<string> {
+  mkdirSync(SCREENSHOT_DIR, { recursive: true });
+  const file = path.join(SCREENSHOT_DIR, `dashboard-${name}.png`);
+  await page.screenshot({ path: file });
+  return file;
+}
+
+/** Poll `fn` until it returns a truthy value (generous deadline: the machine is shared). */
+export async function waitFor<T>(what: string, fn: () => Promise<T> | T, timeoutMs = 20_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  let last: unknown;
+  for (;;) {
+    try {
+      const value = await fn();
+      if (value) return value;
+      last = value;
+    } catch (error) {
+      last = error;
+    }
+    if (Date.now() > deadline)
+      throw new Error(`timed out waiting for ${what} (last: ${String(last).slice(0, 500)})`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+/** Text of the visible terminal (xterm DOM renderer rows), spaces normalised, trailing blanks trimmed. */
+export async function screenText(page: Page): Promise<string> {
+  return page.evaluate(() => {
+    const pane = document.querySelector('.terminal-pane:not([hidden])');
+    const rows = pane?.querySelectorAll('.xterm-rows > div') ?? [];
+    return Array.from(rows)
+      .map((r) => (r.textContent ?? '').replace(/\u00a0/g, ' ').trimEnd())
+      .join('\n')
+      .trimEnd();
+  });
+}
+
+export async function signIn(page: Page, baseUrl: string, token: string): Promise<void> {
+  await page.goto(`${baseUrl}/`);
+  await page.getByLabel('Access token').fill(token);
+  await page.getByRole('button', { name: 'Sign in' }).click();
+  await page.getByRole('navigation', { name: 'Main' }).waitFor({ timeout: 20_000 });
+}
+
+export async function waitForScreen(page: Page, pattern: RegExp, timeoutMs = 20_000): Promise<string> {
+  return waitFor(
+    `screen to match ${pattern}`,
+    async () => {
+      const text = await screenText(page);
+      return pattern.test(text) ? text : '';
+    },
+    timeoutMs,
+  );
+}

@@ -1,0 +1,149 @@
+import { type ChildProcess, execFile, spawn } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+
+const execFileAsync = promisify(execFile);
+const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
+const CLI = path.join(ROOT, 'bin', 'autodev.mjs');
+const FIXTURES = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../fixtures');
+
+/**
+ * A real `autodev serve` on a free loopback port with a throw-away data dir and three fixture
+ * providers (a prompt agent, an agent stuck at a login menu, an agent printing hostile output).
+ */
+export interface DashboardServer {
+  url: string;
+  dataDir: string;
+  token(scope: 'read' | 'control'): Promise<string>;
+  /** REST call with a control token, for set-up steps the test does not drive through the UI. */
+  rest<T>(method: string, route: string, body?: unknown): Promise<T>;
+  stop(): Promise<void>;
+}
+
+function providersYaml(): string {
+  const f = (name: string) => JSON.stringify(path.join(FIXTURES, name));
+  return `providers:
+  fakeagent:
+    name: Fake Agent
+    binary: ${f('prompt-agent.mjs')}
+    screen_rules:
+      - { id: fake.prompt, pattern: '^> ?$', region: { kind: last-lines, count: 1 }, state: waiting_input }
+      - { id: fake.working, pattern: 'working… \\(esc to interrupt\\)', region: { kind: last-lines, count: 2 }, state: processing }
+  fakelogin:
+    name: Fake Login Agent
+    binary: ${f('login-agent.mjs')}
+    screen_rules:
+      - { id: fakelogin.menu, pattern: 'Select login method', region: { kind: screen }, state: waiting_input, auth: true }
+  xssagent:
+    name: XSS Agent
+    binary: ${f('xss-agent.mjs')}
+    screen_rules:
+      - { id: xss.prompt, pattern: '^> ?$', region: { kind: last-lines, count: 1 }, state: waiting_input }
+`;
+}
+
+export async function startDashboardServer(): Promise<DashboardServer> {
+  const dataDir = mkdtempSync(path.join(os.tmpdir(), 'autodev-e2e-dash-'));
+  writeFileSync(path.join(dataDir, 'providers.yaml'), providersYaml());
+  writeFileSync(
+    path.join(dataDir, 'config.yaml'),
+    `providers_file: ${JSON.stringify(path.join(dataDir, 'providers.yaml'))}\n`,
+  );
+  // A quiet, predictable shell (no user rc files) and the generated signing secret of the data dir.
+  const env: NodeJS.ProcessEnv = { ...process.env, HOME: dataDir, SHELL: '/bin/bash' };
+  delete env.JWT_SECRET;
+  const child = spawn(
+    process.execPath,
+    [
+      CLI,
+      'serve',
+      '--host',
+      '127.0.0.1',
+      '--port',
+      '0',
+      '--data-dir',
+      dataDir,
+      '--config',
+      path.join(dataDir, 'config.yaml'),
+    ],
+    { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] },
+  );
+  let stderr = '';
+  child.stderr?.on('data', (d: Buffer) => {
+    stderr = (stderr + d.toString()).slice(-20_000);
+  });
+  const url = await new Promise<string>((resolve, reject) => {
+    let out = '';
+    const timer = setTimeout(
+      () => reject(new Error(`autodev serve did not start in 60 s\n${stderr}`)),
+      60_000,
+    );
+    child.stdout?.on('data', (d: Buffer) => {
+      out += d.toString();
+      const m = /AutoDev dashboard: (http:\/\/127\.0\.0\.1:\d+)\//.exec(out);
+      if (m?.[1]) {
+        clearTimeout(timer);
+        resolve(m[1]);
+      }
+    });
+    child.once('exit', (code) => {
+      clearTimeout(timer);
+      reject(new Error(`autodev serve exited with ${code}\n${stderr}`));
+    });
+  }).catch((error) => {
+    child.kill('SIGKILL');
+    rmSync(dataDir, { recursive: true, force: true });
+    throw error;
+  });
+
+  const tokens = new Map<string, string>();
+  const token = async (scope: 'read' | 'control') => {
+    const cached = tokens.get(scope);
+    if (cached) return cached;
+    const { stdout } = await execFileAsync(
+      process.execPath,
+      [CLI, 'token', '--scope', scope, '--data-dir', dataDir],
+      {
+        cwd: ROOT,
+        env,
+      },
+    );
+    const jwt = stdout.trim();
+    tokens.set(scope, jwt);
+    return jwt;
+  };
+
+  return {
+    url,
+    dataDir,
+    token,
+    async rest<T>(method: string, route: string, body?: unknown): Promise<T> {
+      const response = await fetch(`${url}${route}`, {
+        method,
+        headers: {
+          Authorization: `Bearer ${await token('control')}`,
+          ...(body === undefined ? {} : { 'Content-Type': 'application/json' }),
+        },
+        ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+      });
+      const text = await response.text();
+      if (!response.ok) throw new Error(`${method} ${route}: ${response.status} ${text}`);
+      return (text ? JSON.parse(text) : undefined) as T;
+    },
+    stop: () => stopChild(child, dataDir),
+  };
+}
+
+async function stopChild(child: ChildProcess, dataDir: string): Promise<void> {
+  if (child.exitCode === null && child.signalCode === null) {
+    const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+    child.kill('SIGTERM');
+    const timer = setTimeout(() => child.kill('SIGKILL'), 15_000);
+    await exited;
+    clearTimeout(timer);
+  }
+  rmSync(dataDir, { recursive: true, force: true });
+}
