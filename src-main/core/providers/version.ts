@@ -1,4 +1,5 @@
 import { execFile } from 'node:child_process';
+import { loginShellPath } from './login-path.ts';
 import type { ProviderDefinition } from './types.ts';
 
 export interface ProviderVersion {
@@ -8,18 +9,33 @@ export interface ProviderVersion {
   error: string | null;
 }
 
-/** Run `path ...version_args` (for `autodev doctor`). Never throws; a hung CLI is killed at the timeout. */
-export function providerVersion(
+/** The little a `--version` run needs: no API keys or other secrets from the app's environment. */
+const BASIC_ENV = ['HOME', 'USER', 'LOGNAME', 'LANG', 'LC_ALL', 'TMPDIR', 'SHELL'];
+
+async function versionEnv(): Promise<NodeJS.ProcessEnv> {
+  const env: NodeJS.ProcessEnv = { TERM: 'dumb', NO_COLOR: '1' };
+  for (const key of BASIC_ENV) if (process.env[key] !== undefined) env[key] = process.env[key];
+  // Many CLIs are `#!/usr/bin/env node` scripts: they need the user's PATH, not the GUI app's.
+  env.PATH = (await loginShellPath({ env: process.env })).path;
+  return env;
+}
+
+/**
+ * Run `path ...version_args` (for `autodev doctor`). Never throws; a hung CLI is killed at the timeout.
+ * Default env: the basics plus the login-shell PATH (no secrets).
+ */
+export async function providerVersion(
   def: ProviderDefinition,
   binaryPath: string,
   options: { timeoutMs?: number; env?: NodeJS.ProcessEnv } = {},
 ): Promise<ProviderVersion> {
   const timeoutMs = options.timeoutMs ?? 5000;
+  const env = options.env ?? (await versionEnv());
   return new Promise((resolve) => {
     execFile(
       binaryPath,
       def.version_args,
-      { timeout: timeoutMs, killSignal: 'SIGKILL', maxBuffer: 256 * 1024, env: options.env ?? process.env },
+      { timeout: timeoutMs, killSignal: 'SIGKILL', maxBuffer: 256 * 1024, env },
       (error, stdout, stderr) => {
         const firstLine = `${stdout}\n${stderr}`
           .split('\n')

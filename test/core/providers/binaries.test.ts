@@ -172,3 +172,28 @@ test('providerVersion: timeout and failure are reported, not thrown', async (t) 
   assert.equal(v2.version, null);
   assert.match(v2.error ?? '', /failed: bad flag/);
 });
+
+test("providerVersion runs without the app's secrets in its environment", async (t) => {
+  const home = tempHome(t);
+  const reg = loadProviderRegistry({ env: { HOME: home, PATH: '/usr/bin:/bin' } });
+  const cli = script(
+    path.join(home, 'envcheck'),
+    // Shell parameter expansion, not a JS template.
+    // biome-ignore lint/suspicious/noTemplateCurlyInString: shell syntax
+    'echo "key=${ANTHROPIC_API_KEY:-unset} openai=${OPENAI_API_KEY:-unset}"',
+  );
+  const saved = { a: process.env.ANTHROPIC_API_KEY, o: process.env.OPENAI_API_KEY };
+  process.env.ANTHROPIC_API_KEY = 'sk-ant-canary-0000';
+  process.env.OPENAI_API_KEY = 'sk-canary-0000';
+  t.after(() => {
+    for (const [k, v] of [
+      ['ANTHROPIC_API_KEY', saved.a],
+      ['OPENAI_API_KEY', saved.o],
+    ] as const) {
+      if (v === undefined) delete process.env[k];
+      else process.env[k] = v;
+    }
+  });
+  const v = await providerVersion(reg.get('claude')!, cli);
+  assert.equal(v.version, 'key=unset openai=unset');
+});
