@@ -61,7 +61,8 @@ CREATE TABLE IF NOT EXISTS tasks (
   pid INTEGER
 ) STRICT;
 
--- Serves the local queue claim:
+-- Serves the local queue claim (named with INDEXED BY in task-store.ts, so the planner cannot prefer
+-- idx_tasks_state_created plus a sort):
 --   SELECT … FROM tasks WHERE state = 'queued' AND available_at_ms <= ? ORDER BY priority DESC, seq
 -- The partial index holds only queued rows, so it stays small however many tasks have finished.
 CREATE INDEX IF NOT EXISTS idx_tasks_queue ON tasks (priority DESC, seq) WHERE state = 'queued';
@@ -69,8 +70,9 @@ CREATE INDEX IF NOT EXISTS idx_tasks_queue ON tasks (priority DESC, seq) WHERE s
 -- Serves GET /tasks without filters: ORDER BY created_at DESC, seq DESC LIMIT ? OFFSET ?
 CREATE INDEX IF NOT EXISTS idx_tasks_created ON tasks (created_at DESC, seq DESC);
 
--- Serves GET /tasks?state=…: WHERE state = ? ORDER BY created_at DESC, and the metrics counts by state.
-CREATE INDEX IF NOT EXISTS idx_tasks_state_created ON tasks (state, created_at DESC);
+-- Serves GET /tasks?state=…: WHERE state = ? ORDER BY created_at DESC, seq DESC (no sort step), and the
+-- metrics counts by state.
+CREATE INDEX IF NOT EXISTS idx_tasks_state_created ON tasks (state, created_at DESC, seq DESC);
 
 -- Serves GET /tasks?cli_tool=…: WHERE cli_tool = ? ORDER BY created_at DESC.
 CREATE INDEX IF NOT EXISTS idx_tasks_tool_created ON tasks (cli_tool, created_at DESC);

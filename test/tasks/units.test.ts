@@ -360,3 +360,49 @@ test('recovery kills a leftover agent group only when /proc shows our task marke
   assert.equal(groupAlive(stranger.pid!), true, 'the stranger is spared');
   assert.equal(store.get('orphan')!.info.state, 'queued');
 });
+
+test('query plans: the claim walks the partial queue index; lists and the rate window need no sort', (t) => {
+  const env = tempEnv();
+  const opened = openTaskDb(env.dbPath);
+  t.after(() => {
+    opened.close();
+    env.cleanup();
+  });
+  const plan = (sql: string, ...args: unknown[]) =>
+    (opened.db.prepare(`EXPLAIN QUERY PLAN ${sql}`).all(...args) as { detail: string }[])
+      .map((r) => r.detail)
+      .join(' | ');
+  assert.match(
+    plan(
+      `SELECT task_id FROM tasks INDEXED BY idx_tasks_queue WHERE state = 'queued' AND available_at_ms <= ?
+       AND cli_tool IN (?, ?) ORDER BY priority DESC, seq LIMIT 1`,
+      0,
+      'a',
+      'b',
+    ),
+    /USING INDEX idx_tasks_queue$/,
+  );
+  for (const [sql, args, index] of [
+    ['SELECT * FROM tasks ORDER BY created_at DESC, seq DESC LIMIT 50', [], 'idx_tasks_created'],
+    [
+      'SELECT * FROM tasks WHERE state = ? ORDER BY created_at DESC, seq DESC LIMIT 50',
+      ['passed'],
+      'idx_tasks_state_created',
+    ],
+    [
+      'SELECT created_at FROM tasks WHERE user_id = ? AND created_at > ? ORDER BY created_at',
+      ['u', ''],
+      'idx_tasks_user_created',
+    ],
+    [
+      'SELECT duration_ms FROM task_metrics WHERE cli_tool = ? AND duration_ms IS NOT NULL ORDER BY duration_ms LIMIT 1 OFFSET 5',
+      ['a'],
+      'idx_task_metrics_tool_duration',
+    ],
+    ['SELECT * FROM task_history WHERE task_id = ? ORDER BY id', ['x'], 'idx_task_history_task'],
+  ] as const) {
+    const p = plan(sql, ...args);
+    assert.match(p, new RegExp(index), sql);
+    assert.doesNotMatch(p, /TEMP B-TREE/, sql);
+  }
+});

@@ -264,7 +264,7 @@ export class TaskStore {
     if (providersWithRoom.length === 0) return null;
     const marks = providersWithRoom.map(() => '?').join(', ');
     const pick = this._db.prepare(
-      `SELECT task_id FROM tasks WHERE state = 'queued' AND available_at_ms <= ? AND cli_tool IN (${marks})
+      `SELECT task_id FROM tasks INDEXED BY idx_tasks_queue WHERE state = 'queued' AND available_at_ms <= ? AND cli_tool IN (${marks})
        ORDER BY priority DESC, seq LIMIT 1`,
     );
     return this._db
