@@ -92,6 +92,13 @@ async function start(): Promise<void> {
   const lan = new LanDashboard(lanBackend, () => os.networkInterfaces());
 
   let tray: Tray | null = null;
+  // The tray tooltip doubles as the always-visible indicator that the LAN dashboard is on.
+  const updateTray = (sessions: SessionInfo[]) => {
+    const lanStatus = lan.status();
+    const suffix = lanStatus.running ? ` — LAN dashboard ON at ${lanStatus.url}` : '';
+    tray?.setToolTip(`${trayTooltip(sessions)}${suffix}`);
+  };
+  lan.onDidChange(() => updateTray(core.sessions.list()));
   const notifications = new Set<Notification>();
   const controller = new DesktopController({
     core,
@@ -110,7 +117,7 @@ async function start(): Promise<void> {
     sessionsChanged: (sessions: SessionInfo[]) => {
       const waiting = waitingCount(sessions);
       app.setBadgeCount(waiting);
-      tray?.setToolTip(trayTooltip(sessions));
+      updateTray(sessions);
       tray?.setTitle?.(waiting > 0 ? String(waiting) : '');
     },
     openExternal: (url) => shell.openExternal(url),
@@ -146,7 +153,7 @@ async function start(): Promise<void> {
   );
   try {
     tray = new Tray(nativeImage.createFromPath(trayIconPath));
-    tray.setToolTip(trayTooltip(core.sessions.list()));
+    updateTray(core.sessions.list());
     tray.setContextMenu(
       Menu.buildFromTemplate([
         { label: 'Show AutoDev', click: () => showMainWindow() },

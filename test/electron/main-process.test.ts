@@ -90,6 +90,13 @@ test('main.ts wiring under a fake electron module, against the real core', (t) =
   assert.equal(report.ack.ok, true);
   assert.match(report.tooltip, /^AutoDev — 1 active session/);
 
+  // LAN dashboard toggle: real server on loopback, indicator in the tray tooltip, events to the window.
+  assert.equal(report.lanStart.ok, true, JSON.stringify(report.lanStart));
+  assert.match(report.lanStart.value.url, /^http:\/\/127\.0\.0\.1:\d+\/$/);
+  assert.match(report.lanTooltip, /LAN dashboard ON at http:\/\/127\.0\.0\.1:/);
+  assert.equal(report.lanStop.value.running, false);
+  assert.deepEqual(report.lanEvents, [true, false]);
+
   // Quit: sessions terminated, then exit(0).
   assert.equal(report.exitCode, 0);
   assert.ok(report.pid > 0);
