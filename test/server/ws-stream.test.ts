@@ -1,6 +1,16 @@
 import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import path from 'node:path';
 import { test } from 'node:test';
-import { openViewer, seqProblem, sessionWsUrl, startTestServer, TestClient, until } from './harness.ts';
+import {
+  openViewer,
+  repoRoot,
+  seqProblem,
+  sessionWsUrl,
+  startTestServer,
+  TestClient,
+  until,
+} from './harness.ts';
 
 /** Prints `count` numbered lines and an end marker; the marker's digits are computed so the echo of the command line never matches. */
 function flood(count: number, tag: string): string {
@@ -131,25 +141,61 @@ test('a client that sends no resume gets the current screen (attach snapshot) an
 
 test('a slow viewer is resynced with a snapshot; the fast viewer and the agent are unaffected', async (t) => {
   const ts = await startTestServer(t, {
-    backpressure: { highWaterBytes: 256 * 1024, lowWaterBytes: 64 * 1024, stuckMs: 120_000, drainPollMs: 20 },
+    backpressure: {
+      highWaterBytes: 1024 * 1024,
+      lowWaterBytes: 128 * 1024,
+      stuckMs: 120_000,
+      drainPollMs: 20,
+    },
     // The paused client cannot answer pings; keep the heartbeat out of this test.
     ws: { heartbeatMs: 600_000 },
   });
   const session = await ts.createShell();
-  const fast = await openViewer(ts, session.session_id);
+  // The fast viewer runs in its own process, so its reading never competes with this test's event loop.
+  const fastScript = `
+    const WebSocket = require(${JSON.stringify(path.join(repoRoot, 'node_modules', 'ws'))});
+    const [url, origin, token] = process.argv.slice(1);
+    const ws = new WebSocket(url, { origin });
+    let last = 0, gaps = 0, snapshots = 0, done = false;
+    ws.on('open', () => { ws.send(JSON.stringify({ type: 'auth', data: { token } })); ws.send(JSON.stringify({ type: 'resume', data: { last_seq: 0 } })); });
+    ws.on('message', (raw) => {
+      const m = JSON.parse(raw.toString());
+      if (m.type === 'auth') console.log('READY');
+      if (m.type === 'snapshot') snapshots++;
+      if (m.type !== 'output') return;
+      if (m.data.seq !== last + 1) gaps++;
+      last = m.data.seq;
+      if (!done && m.data.output.includes('slow-END-42')) { done = true; console.log(JSON.stringify({ last, gaps, snapshots })); ws.close(); }
+    });`;
+  const fast = spawn(
+    process.execPath,
+    ['-e', fastScript, sessionWsUrl(ts.server, session.session_id), ts.origin, await ts.token('read')],
+    {
+      stdio: ['ignore', 'pipe', 'inherit'],
+    },
+  );
+  t.after(() => fast.kill('SIGKILL'));
+  let fastOut = '';
+  fast.stdout!.on('data', (c: Buffer) => {
+    fastOut += c.toString();
+  });
+  await until(() => fastOut.includes('READY'), 20_000, 'fast viewer ready');
   const slow = await openViewer(ts, session.session_id);
   await slow.waitForType('status');
   // Stop reading on the slow client: the kernel buffers fill, then ws.bufferedAmount grows on the server.
   const raw = (slow.ws as unknown as { _socket: { pause(): void; resume(): void } })._socket;
   raw.pause();
-  fast.send({
-    type: 'command',
-    data: { command: 'head -c 10000000 /dev/zero | tr "\\0" x | fold -w 200; echo slow-END-$((40+2))' },
-  });
-  await fast.waitFor(() => fast.output().text.includes('slow-END-42'), 120_000, 'fast viewer end');
-  const fastSnapshots = fast.messages.filter((m) => m.type === 'snapshot').map((m) => m.data.reason);
-  assert.deepEqual(fastSnapshots, [], 'the fast viewer never needed a resync');
-  assert.equal(seqProblem(fast.output().seqs), null, 'fast viewer saw everything in order');
+  ts.core.sessions.command(
+    session.session_id,
+    'head -c 16000000 /dev/zero | tr "\\0" x | fold -w 200; echo slow-END-$((40+2))',
+  );
+  const summary = await until(() => /\{.*\}/.exec(fastOut)?.[0], 180_000, 'fast viewer end');
+  const fastResult = JSON.parse(summary) as { last: number; gaps: number; snapshots: number };
+  assert.deepEqual(
+    [fastResult.gaps, fastResult.snapshots],
+    [0, 0],
+    'the fast viewer saw every chunk in order',
+  );
   assert.equal(ts.core.sessions.diagnostics(session.session_id).output.paused, false, 'PTY never paused');
   raw.resume();
   const resync = await slow.waitFor(
@@ -168,7 +214,6 @@ test('a slow viewer is resynced with a snapshot; the fast viewer and the agent a
   assert.equal(seqProblem(after), null);
   const metrics = await ts.api('GET', '/metrics');
   assert.match(metrics.text, /autodev_ws_resyncs_total\{reason="resync"\} [1-9]/);
-  fast.close();
   slow.close();
 });
 
