@@ -18,6 +18,9 @@ export interface DashboardServer {
   url: string;
   dataDir: string;
   token(scope: 'read' | 'control'): Promise<string>;
+  /** A fresh token with its id, for revocation tests. */
+  issue(scope: 'read' | 'control'): Promise<{ token: string; jti: string }>;
+  revoke(jti: string): Promise<void>;
   /** REST call with a control token, for set-up steps the test does not drive through the UI. */
   rest<T>(method: string, route: string, body?: unknown): Promise<T>;
   stop(): Promise<void>;
@@ -116,10 +119,23 @@ export async function startDashboardServer(): Promise<DashboardServer> {
     return jwt;
   };
 
+  const cli = async (...args: string[]) =>
+    (await execFileAsync(process.execPath, [CLI, ...args, '--data-dir', dataDir], { cwd: ROOT, env })).stdout;
+
   return {
     url,
     dataDir,
     token,
+    async issue(scope) {
+      const { token, jti } = JSON.parse(await cli('token', '--scope', scope, '--json')) as {
+        token: string;
+        jti: string;
+      };
+      return { token, jti };
+    },
+    async revoke(jti) {
+      await cli('token', '--revoke', jti);
+    },
     async rest<T>(method: string, route: string, body?: unknown): Promise<T> {
       const response = await fetch(`${url}${route}`, {
         method,
