@@ -3,9 +3,16 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'n
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { test } from 'node:test';
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
 import { createPassiveDetector } from '../../../src-main/core/sessions/index.ts';
 import type { OutputChunk } from '../../../src-shared/session.ts';
 import { collect, nodeProvider, provider, testManager, waitFor } from './helpers.ts';
+
+function forceGc(): () => void {
+  setFlagsFromString('--expose-gc');
+  return runInNewContext('gc') as () => void;
+}
 
 function tempFile(t: { after(fn: () => void): void }, name: string, content: string): string {
   const dir = mkdtempSync(path.join(tmpdir(), 'autodev-out-'));
@@ -126,13 +133,12 @@ test('batches are flushed before a resize', async (t) => {
 });
 
 test('50 MB flood with a slow flow-controlled consumer: PTY paused and resumed, memory bounded, nothing lost', async (t) => {
-  const { manager } = testManager([nodeProvider('flood', 'proc-flood.mjs', ['50'])], {
-    detectorFactory: createPassiveDetector,
-  });
+  // The real headless mirror is attached too (default detector), as in production.
+  const { manager } = testManager([nodeProvider('flood', 'proc-flood.mjs', ['50'])]);
   t.after(() => manager.shutdown());
   const info = await manager.create({ cli_tool: 'flood' });
   const id = info.session_id;
-  // The consumer holds what it has not processed yet and works it off slowly (2 ms per chunk).
+  // The consumer holds what it has not processed yet.
   const queue: OutputChunk[] = [];
   let queued = 0;
   let maxQueued = 0;
@@ -148,20 +154,41 @@ test('50 MB flood with a slow flow-controlled consumer: PTY paused and resumed, 
       if (queued > maxQueued) maxQueued = queued;
     },
   });
+  // Slow: works off at most 16 Ki chars per 2 ms tick (≤ 8 MB/s, well below what the PTY delivers).
+  let headUsed = 0;
   const worker = setInterval(() => {
-    const chunk = queue.shift();
-    if (!chunk) return;
-    queued -= chunk.data.length;
-    attachment.ack(chunk.data.length);
+    let budget = 16 * 1024;
+    while (budget > 0 && queue.length > 0) {
+      const head = queue[0] as OutputChunk;
+      const take = Math.min(budget, head.data.length - headUsed);
+      headUsed += take;
+      budget -= take;
+      queued -= take;
+      attachment.ack(take);
+      if (headUsed === head.data.length) {
+        queue.shift();
+        headUsed = 0;
+      }
+    }
   }, 2);
   t.after(() => clearInterval(worker));
 
+  // Live memory, not GC timing: every sample forces a full GC and reads what is still reachable.
+  const gc = forceGc();
+  gc();
   const baseline = process.memoryUsage().rss;
+  const heapBaseline = process.memoryUsage().heapUsed;
   let peak = baseline;
+  let liveHeapPeak = heapBaseline;
+  let samples = 0;
   let sawPause = false;
   let resumedAfterPause = false;
   const sampler = setInterval(() => {
     peak = Math.max(peak, process.memoryUsage().rss);
+    if (++samples % 10 === 0) {
+      gc();
+      liveHeapPeak = Math.max(liveHeapPeak, process.memoryUsage().heapUsed);
+    }
     const paused = manager.diagnostics(id).output.paused;
     if (paused) sawPause = true;
     else if (sawPause) resumedAfterPause = true;
@@ -175,8 +202,9 @@ test('50 MB flood with a slow flow-controlled consumer: PTY paused and resumed, 
   );
   clearInterval(sampler);
   const growthMb = (peak - baseline) / 1024 / 1024;
+  const liveMb = (liveHeapPeak - heapBaseline) / 1024 / 1024;
   console.log(
-    `flood: received ${(received / 1048576).toFixed(1)} MB, max unprocessed ${maxQueued} chars, RSS growth ${growthMb.toFixed(1)} MB`,
+    `flood: received ${(received / 1048576).toFixed(1)} MB, max unprocessed ${maxQueued} chars, live heap growth ${liveMb.toFixed(1)} MB, RSS growth ${growthMb.toFixed(1)} MB`,
   );
   assert.ok(received >= 50 * 1024 * 1024, 'every byte arrived');
   assert.ok(tail.includes('FLOOD-END'));
@@ -185,8 +213,12 @@ test('50 MB flood with a slow flow-controlled consumer: PTY paused and resumed, 
   // The consumer never held more than the high watermark plus one batch: that is the bound flow
   // control gives. Without it the consumer would have held up to the whole 50 MB.
   assert.ok(maxQueued <= 100_000 + 256 * 1024, `consumer held ${maxQueued} chars`);
-  // Process memory: ring (2 MiB) + high watermark + a batch + GC slack; the flood itself is 50 MB.
-  assert.ok(growthMb < 48, `RSS grew ${growthMb.toFixed(1)} MB`);
+  // Live heap: ring (2 Mi chars) + mirror backlog budget (4 Mi chars) + the mirror's grid and 1000 lines
+  // of scrollback (~2 MB) + high watermark + a batch, ≈ 10 MB of one-byte strings; 32 MB leaves room
+  // for the rest of the test process. Unbounded buffering would hold up to the whole 50 MB flood.
+  assert.ok(liveMb < 32, `live heap grew ${liveMb.toFixed(1)} MB`);
+  // RSS also counts garbage not yet collected; it is reported above and only checked loosely.
+  assert.ok(growthMb < 256, `RSS grew ${growthMb.toFixed(1)} MB`);
 });
 
 test('non-flow-controlled consumers never pause the PTY', async (t) => {
