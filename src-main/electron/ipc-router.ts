@@ -70,7 +70,13 @@ export function registerIpcHandlers<W>(
     const schema = IPC_COMMANDS[channel];
     const handler = handlers[channel] as (payload: unknown, window: W) => unknown;
     ipcMain.handle(channel, async (event, ...args): Promise<IpcResult> => {
-      const verdict = checkSender(event?.senderFrame ?? null);
+      let frame: FrameLike | null;
+      try {
+        frame = event?.senderFrame ?? null;
+      } catch {
+        frame = null; // the frame went away while the message was in flight
+      }
+      const verdict = checkSender(frame);
       if (!verdict.ok) {
         log(`[ipc] refused ${channel}: ${verdict.reason}`);
         return { ok: false, error: { error: 'Forbidden sender', error_code: 'FORBIDDEN' } };

@@ -17,6 +17,9 @@ export interface SecureWebPreferences {
   navigateOnDragDrop: false;
   safeDialogs: true;
   spellcheck: false;
+  /** Off so a minimised window keeps parsing (and acking) output: throttled timers would stall xterm's
+   *  write queue, hold back acks, and pause every agent PTY while the window is hidden. */
+  backgroundThrottling: false;
   devTools: boolean;
 }
 
@@ -38,6 +41,7 @@ export function secureWebPreferences(
     navigateOnDragDrop: false,
     safeDialogs: true,
     spellcheck: false,
+    backgroundThrottling: false,
     devTools: options.devTools ?? false,
   };
 }

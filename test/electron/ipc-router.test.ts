@@ -69,6 +69,18 @@ test('sender check: only the top frame on app://bundle is accepted', async () =>
     parent: null,
   };
   assert.equal(((await ipcMain.invoke('autodev:whoami', throwing, 7)) as IpcResult).ok, false);
+  const vanished = {
+    get senderFrame(): never {
+      throw new Error('WebFrameMain could not be accessed');
+    },
+    sender: { id: 7 },
+  };
+  const handler = ipcMain.handlers.get('autodev:whoami')!;
+  assert.equal(
+    ((await handler(vanished)) as IpcResult).ok,
+    false,
+    'a senderFrame getter that throws fails closed',
+  );
   assert.equal(seen.length, 0, 'no handler ran for a refused sender');
 
   const ok = (await ipcMain.invoke('autodev:whoami', APP_FRAME, 7)) as IpcResult;

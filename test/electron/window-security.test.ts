@@ -25,6 +25,7 @@ test('window preferences: isolated, sandboxed, no node, web security, no webview
   assert.equal(prefs.allowRunningInsecureContent, false);
   assert.equal(prefs.webviewTag, false);
   assert.equal(prefs.devTools, false, 'devtools off unless asked for');
+  assert.equal(prefs.backgroundThrottling, false, 'a hidden window keeps acking output (no PTY stall)');
   assert.equal(prefs.preload, '/app/dist/preload/preload.cjs');
   assert.equal(opts.show, false);
   assert.deepEqual(auditWebPreferences(prefs as unknown as Record<string, unknown>), []);
