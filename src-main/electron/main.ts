@@ -45,7 +45,10 @@ const DEBUG_SWITCHES = [
 ];
 const isDev = !app.isPackaged && process.env['AUTODEV_DEV'] === '1';
 const appRoot = app.getAppPath();
-const rendererDir = process.env['AUTODEV_RENDERER_DIR'] ?? path.join(appRoot, 'src-renderer', 'dist');
+// A renderer from elsewhere gets the full bridge: dev builds only, never a packaged app (env vars must
+// not be a way to inject code, which is what the NODE_OPTIONS / RunAsNode fuses are about).
+const devRendererDir = app.isPackaged ? undefined : process.env['AUTODEV_RENDERER_DIR'];
+const rendererDir = devRendererDir ?? path.join(appRoot, 'src-renderer', 'dist');
 const preloadPath = path.join(appRoot, 'dist', 'preload', 'preload.cjs');
 const iconPath = path.join(appRoot, 'assets', 'icons', 'png', '256x256.png');
 const trayIconPath = path.join(appRoot, 'assets', 'icons', 'png', '32x32.png');
