@@ -82,10 +82,14 @@ export class OutputPipeline {
       this.flush();
       return;
     }
-    this._timer ??= setTimeout(() => {
-      this._timer = undefined;
-      this.flush();
-    }, this._o.batchMs);
+    // Trailing edge: at most one batch window after the previous emission, not after this data.
+    this._timer ??= setTimeout(
+      () => {
+        this._timer = undefined;
+        this.flush();
+      },
+      Math.max(1, this._lastFlushAt + this._o.batchMs - Date.now()),
+    );
   }
 
   /** Emit what is pending now (before resize, before exit, before a snapshot). */
