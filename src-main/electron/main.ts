@@ -90,7 +90,15 @@ async function start(): Promise<void> {
   protocol.handle(APP_SCHEME, createBundleHandler(rendererDir));
   denyAllPermissions(session.defaultSession, log);
 
-  const { core, lanBackend, providerEnvKeys } = await openDesktopCore({ dataDir, appRoot });
+  // Stored API keys join the core's environment: each agent then gets only its own key (the core's env
+  // allow-list) and the redactor knows their exact values. Keys saved later reach new sessions through
+  // the controller (until the next start the redactor still catches them by pattern).
+  const storedKeys = new SecretStore(dataDir, safeStorage).all();
+  const { core, lanBackend, providerEnvKeys } = await openDesktopCore({
+    dataDir,
+    appRoot,
+    env: { ...process.env, ...storedKeys },
+  });
   const secrets = new SecretStore(dataDir, safeStorage, providerEnvKeys);
   const lan = new LanDashboard(lanBackend, () => os.networkInterfaces());
 
