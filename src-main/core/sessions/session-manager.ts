@@ -425,7 +425,9 @@ class PtySessionManager implements SessionManager {
     rec.spawn = {
       session_id: rec.info.session_id,
       pid: pty.pid,
-      pgid: stat?.pgid ?? pty.pid,
+      // node-pty's spawn helper calls setsid(): the agent leads its own session and group. (Reading
+      // the pgid from /proc this early could still show ours, before the helper's setsid.)
+      pgid: pty.pid,
       start_ticks: stat?.start_ticks ?? 0,
       boot_id: bootId(),
       at: rec.info.started_at,
