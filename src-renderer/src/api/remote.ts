@@ -16,6 +16,7 @@ import {
   type ClientMessage,
   type LiveEvent,
   type SnapshotMessageData,
+  TOKEN_SUBPROTOCOL_PREFIX,
   type TokenScope,
   WS_CLOSE,
 } from '../../../src-shared/ws-protocol.ts';
@@ -35,6 +36,12 @@ export interface RemoteApiOptions {
   token: string;
   /** Called once when the server refuses the token (401 or WS 4401/4408): the app shows sign-in. */
   onUnauthorized?: (message: string) => void;
+  /**
+   * How sockets authenticate: `message` (default, browsers: the first frame is `auth {token}`, so the
+   * token is in no header or URL) or `subprotocol` (`Sec-WebSocket-Protocol: autodev.bearer.<jwt>`,
+   * which the server requires from clients that send no Origin, such as scripts and Node).
+   */
+  wsAuth?: 'message' | 'subprotocol';
   fetch?: typeof fetch;
   WebSocket?: typeof WebSocket;
 }
@@ -88,6 +95,7 @@ export class RemoteApi implements AutoDevApi {
   private readonly _fetch: typeof fetch;
   private readonly _WebSocket: typeof WebSocket;
   private readonly _onUnauthorized: ((message: string) => void) | undefined;
+  private readonly _wsAuth: 'message' | 'subprotocol';
   private _unauthorizedReported = false;
   private _events: EventChannel | null = null;
   private readonly _eventListeners = new Set<(event: LiveEvent) => void>();
@@ -101,6 +109,7 @@ export class RemoteApi implements AutoDevApi {
     this._fetch = options.fetch ?? globalThis.fetch.bind(globalThis);
     this._WebSocket = options.WebSocket ?? globalThis.WebSocket;
     this._onUnauthorized = options.onUnauthorized;
+    this._wsAuth = options.wsAuth ?? 'message';
   }
 
   /** Close every socket; the object is unusable afterwards (sign-out). */
@@ -254,13 +263,16 @@ export class RemoteApi implements AutoDevApi {
     onFrame: (frame: ServerFrame) => void,
     onClose: (ev: CloseEvent) => void,
   ) {
-    const ws = new this._WebSocket(this._wsUrl(path));
+    const byHeader = this._wsAuth === 'subprotocol';
+    const ws = byHeader
+      ? new this._WebSocket(this._wsUrl(path), [`${TOKEN_SUBPROTOCOL_PREFIX}${this._token}`])
+      : new this._WebSocket(this._wsUrl(path));
     let authed = false;
     let authedResolve: () => void = () => {};
     const authedPromise = new Promise<void>((resolve) => {
       authedResolve = resolve;
     });
-    ws.addEventListener('open', () => ws.send(envelope('auth', { token: this._token })));
+    if (!byHeader) ws.addEventListener('open', () => ws.send(envelope('auth', { token: this._token })));
     ws.addEventListener('message', (ev: MessageEvent) => {
       const frame = parseFrame(ev.data);
       if (!frame) return;

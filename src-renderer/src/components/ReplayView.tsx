@@ -31,6 +31,8 @@ export function ReplayView({
     if (!el) return;
     const term = new Terminal({
       disableStdin: true,
+      // Stored transcripts may hold bare \n line ends.
+      convertEol: true,
       cursorBlink: false,
       cols: Math.max(20, session.cols),
       rows: Math.max(5, Math.min(session.rows, 40)),
@@ -84,5 +86,5 @@ async function loadTranscript(api: AutoDevApi, sessionId: string): Promise<strin
   }
   if (parts.length > 0) return parts.join('');
   const text = await api.exportSession(sessionId, 'text');
-  return text.replace(/\r?\n/g, '\r\n');
+  return text;
 }

@@ -37,7 +37,12 @@ export function filterSessions(sessions: readonly SessionInfo[], filter: Session
 }
 
 /** Split a search snippet whose matches are wrapped in « » into plain and highlighted parts. */
-export function splitSnippet(snippet: string): { text: string; match: boolean; start: number }[] {
+export function splitSnippet(raw: string): { text: string; match: boolean; start: number }[] {
+  // Terminal output: CR LF and runs of blank lines would make the snippet tall and empty.
+  const snippet = raw
+    .replace(/\r\n?/g, '\n')
+    .replace(/\n{2,}/g, '\n')
+    .trim();
   const parts: { text: string; match: boolean; start: number }[] = [];
   const re = /«([^»]*)»/g;
   let last = 0;
