@@ -1,0 +1,501 @@
+/**
+ * WebSocket path benchmark: AutoDev's headless server (`autodev serve` in its own process, real PTYs)
+ * against raw node-pty in this process, and against wetty (node-pty + socket.io web terminal) on the
+ * same workloads:
+ *   - echo latency: one keystroke to bash's readline and back, p50/p99 (sequential, 300 samples);
+ *   - output throughput: ~16 MB of 200-column lines to 1 and to 10 WebSocket clients (MB/s until the
+ *     end marker reached every client), and the output messages/s delivered;
+ * wetty is installed on demand into bench/.cache/wetty (gitignored) and skipped with a message when the
+ * install or its start fails. Last line: key=value pairs for bench/run.mjs.
+ *
+ *   node bench/ws-throughput.bench.ts
+ */
+import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { spawn as ptySpawn } from 'node-pty';
+import WebSocket from 'ws';
+import { loadConfig } from '../src-main/core/config.ts';
+import { createCore } from '../src-main/core/core.ts';
+import { createLogger } from '../src-main/core/log/logger.ts';
+import { issueToken } from '../src-main/server/auth/tokens.ts';
+import { startServer } from '../src-main/server/server.ts';
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+const OUTPUT_BYTES = Number(process.env['BENCH_OUTPUT_BYTES'] ?? 16_000_000);
+const ECHO_SAMPLES = Number(process.env['BENCH_ECHO_SAMPLES'] ?? 300);
+const END = 'bench-END-';
+/** The command's own echo never contains the marker's digits: they are computed by the shell. */
+const floodCommand = (tag: string) =>
+  `head -c ${OUTPUT_BYTES} /dev/zero | tr '\\0' x | fold -w 200; echo ${END}${tag}-$((40+2))`;
+const endMarker = (tag: string) => `${END}${tag}-42`;
+
+function percentile(sorted: number[], p: number): number {
+  if (sorted.length === 0) return Number.NaN;
+  return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)]!;
+}
+const fmt = (n: number, digits = 2) => (Number.isFinite(n) ? n.toFixed(digits) : 'nan');
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+async function until<T>(fn: () => T | undefined | null | false, timeoutMs: number, what: string): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const v = fn();
+    if (v) return v;
+    if (Date.now() > deadline) throw new Error(`timed out: ${what}`);
+    await sleep(2);
+  }
+}
+
+interface Terminal {
+  /** AutoDev only: resolves when a ping sent now is answered (all earlier messages handled). */
+  pingPong?(): Promise<void>;
+  /** Everything received so far (for markers); reset by `clear()`. */
+  text(): string;
+  clear(): void;
+  messages(): number;
+  input(data: string): void;
+  close(): void;
+}
+
+/** Echo latency: type a character at the bash prompt, wait until it comes back. */
+async function echoLatency(term: Terminal): Promise<{ p50: number; p99: number }> {
+  const samples: number[] = [];
+  const alphabet = 'abcdefghijklmnopqrstuvwxyz';
+  for (let i = 0; i < ECHO_SAMPLES; i++) {
+    if (i % 40 === 0) {
+      term.input('\u0015'); // Ctrl-U: keep the line short
+      await sleep(20);
+    }
+    const ch = alphabet[i % alphabet.length]!;
+    term.clear();
+    const t0 = performance.now();
+    term.input(ch);
+    await until(() => term.text().includes(ch), 10_000, 'echo');
+    samples.push(performance.now() - t0);
+  }
+  term.input('\u0015');
+  samples.sort((a, b) => a - b);
+  return { p50: percentile(samples, 50), p99: percentile(samples, 99) };
+}
+
+async function throughput(terms: Terminal[], tag: string): Promise<{ mbps: number; msgsPerS: number }> {
+  for (const t of terms) t.clear();
+  const before = terms.reduce((n, t) => n + t.messages(), 0);
+  const t0 = performance.now();
+  terms[0]!.input(`${floodCommand(tag)}\r`);
+  await Promise.all(
+    terms.map((t) => until(() => t.text().includes(endMarker(tag)), 600_000, `end marker ${tag}`)),
+  );
+  const seconds = (performance.now() - t0) / 1000;
+  const msgs = terms.reduce((n, t) => n + t.messages(), 0) - before;
+  return { mbps: OUTPUT_BYTES / 1e6 / seconds, msgsPerS: msgs / seconds };
+}
+
+// ---------------------------------------------------------------- raw node-pty (same process)
+function rawPty(): Terminal & { ready: Promise<void> } {
+  let text = '';
+  let count = 0;
+  const pty = ptySpawn('/bin/bash', ['--norc', '--noprofile', '-i'], {
+    name: 'xterm-256color',
+    cols: 200,
+    rows: 50,
+    cwd: os.tmpdir(),
+    env: {
+      PATH: process.env['PATH'] ?? '/usr/bin:/bin',
+      HOME: os.tmpdir(),
+      TERM: 'xterm-256color',
+      PS1: '$ ',
+    },
+  });
+  pty.onData((d) => {
+    text += d;
+    count++;
+    if (text.length > 1_000_000) text = text.slice(-1000);
+  });
+  return {
+    ready: until(() => text.includes('$ '), 10_000, 'raw prompt').then(() => undefined),
+    text: () => text,
+    clear: () => {
+      text = '';
+    },
+    messages: () => count,
+    input: (d) => pty.write(d),
+    close: () => pty.kill('SIGKILL'),
+  };
+}
+
+// ---------------------------------------------------------------- AutoDev server (own process)
+interface AutoDevServer {
+  url: string;
+  wsUrl: string;
+  token: string;
+  child: ChildProcess;
+  dataDir: string;
+}
+
+async function startAutoDev(): Promise<AutoDevServer> {
+  const dataDir = mkdtempSync(path.join(os.tmpdir(), 'autodev-bench-'));
+  // Ten viewers on one session: above the default per-session cap of 5.
+  writeFileSync(path.join(dataDir, 'config.yaml'), 'server:\n  max_connections_per_session: 10\n');
+  const env = {
+    PATH: process.env['PATH'],
+    HOME: dataDir,
+    SHELL: '/bin/bash',
+    LANG: 'C.UTF-8',
+    AUTODEV_LOG_LEVEL: 'warn',
+  };
+  const child = spawn(
+    process.execPath,
+    [path.join(root, 'bin', 'autodev.mjs'), 'serve', '--port', '0', '--data-dir', dataDir],
+    {
+      env,
+      stdio: ['ignore', 'pipe', 'inherit'],
+    },
+  );
+  let out = '';
+  child.stdout!.on('data', (c: Buffer) => {
+    out += c.toString();
+  });
+  const url = await until(() => /AutoDev dashboard: (http:\/\/[^\s]+)/.exec(out)?.[1], 60_000, 'autodev url');
+  const tok = spawnSync(
+    process.execPath,
+    [path.join(root, 'bin', 'autodev.mjs'), 'token', '--ttl', '2h', '--data-dir', dataDir],
+    {
+      env,
+      encoding: 'utf8',
+    },
+  );
+  return {
+    url,
+    wsUrl: url.replace(/^http/, 'ws').replace(/\/$/, ''),
+    token: tok.stdout.trim(),
+    child,
+    dataDir,
+  };
+}
+
+async function autodevSession(server: AutoDevServer): Promise<string> {
+  const res = await fetch(`${server.url}cli/sessions`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${server.token}`, 'content-type': 'application/json' },
+    body: JSON.stringify({ cli_tool: 'shell', cols: 200, rows: 50, env: { PS1: '$ ' } }),
+  });
+  if (res.status !== 201) throw new Error(`create session: ${res.status} ${await res.text()}`);
+  return ((await res.json()) as { session_id: string }).session_id;
+}
+
+async function autodevViewer(server: AutoDevServer, sessionId: string): Promise<Terminal> {
+  const ws = new WebSocket(`${server.wsUrl}/cli/session/${sessionId}/ws`, {
+    origin: server.url.replace(/\/$/, ''),
+  });
+  let text = '';
+  let count = 0;
+  let authed = false;
+  let pongs = 0;
+  ws.on('message', (raw) => {
+    const m = JSON.parse(raw.toString()) as { type: string; data: { output?: string; screen?: string } };
+    if (m.type === 'auth') authed = true;
+    else if (m.type === 'pong') pongs++;
+    else if (m.type === 'output') {
+      text += m.data.output;
+      count++;
+      if (text.length > 1_000_000) text = text.slice(-1000);
+    } else if (m.type === 'snapshot') text += m.data.screen;
+  });
+  await new Promise<void>((resolve, reject) => {
+    ws.once('open', () => resolve());
+    ws.once('error', reject);
+  });
+  ws.send(JSON.stringify({ type: 'auth', data: { token: server.token } }));
+  ws.send(JSON.stringify({ type: 'resume', data: { last_seq: 0 } }));
+  await until(() => authed, 10_000, 'ws auth');
+  return {
+    text: () => text,
+    clear: () => {
+      text = '';
+    },
+    messages: () => count,
+    input: (d) => ws.send(JSON.stringify({ type: 'input', data: { data: d } })),
+    close: () => ws.terminate(),
+    pingPong: async () => {
+      const want = pongs + 1;
+      ws.send(JSON.stringify({ type: 'ping', data: {} }));
+      await until(() => pongs >= want, 60_000, 'pong');
+    },
+  };
+}
+
+// ---------------------------------------------------------------- wetty (own process, socket.io)
+const wettyDir = path.join(root, 'bench', '.cache', 'wetty');
+
+function ensureWetty(): string | null {
+  const bin = path.join(wettyDir, 'node_modules', 'wetty', 'build', 'main.js');
+  const client = path.join(wettyDir, 'node_modules', 'socket.io-client');
+  if (existsSync(bin) && existsSync(client)) return bin;
+  console.log('# installing wetty@3 into bench/.cache/wetty (one time)');
+  const r = spawnSync(
+    'npm',
+    ['install', '--prefix', wettyDir, 'wetty@3', 'socket.io-client@4', '--no-audit', '--no-fund'],
+    {
+      stdio: ['ignore', 'inherit', 'inherit'],
+      timeout: 600_000,
+    },
+  );
+  if (r.status !== 0 || !existsSync(bin) || !existsSync(client)) return null;
+  return bin;
+}
+
+async function freePort(): Promise<number> {
+  return new Promise((resolve) => {
+    const s = net.createServer().listen(0, '127.0.0.1', () => {
+      const port = (s.address() as net.AddressInfo).port;
+      s.close(() => resolve(port));
+    });
+  });
+}
+
+async function startWetty(bin: string): Promise<{ child: ChildProcess; port: number; log: () => string }> {
+  const port = await freePort();
+  const child = spawn(
+    process.execPath,
+    [
+      bin,
+      '--base',
+      '/wetty',
+      '--host',
+      '127.0.0.1',
+      '--port',
+      String(port),
+      '--command',
+      '/bin/bash --norc --noprofile -i',
+    ],
+    {
+      cwd: wettyDir,
+      env: { PATH: process.env['PATH'], HOME: os.tmpdir(), TERM: 'xterm-256color', PS1: '$ ' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    },
+  );
+  let log = '';
+  child.stdout!.on('data', (c: Buffer) => {
+    log += c.toString();
+  });
+  child.stderr!.on('data', (c: Buffer) => {
+    log += c.toString();
+  });
+  await until(
+    () => {
+      const s = net.connect(port, '127.0.0.1');
+      let ok = false;
+      s.on('connect', () => {
+        ok = true;
+        s.destroy();
+      });
+      s.on('error', () => {});
+      return ok || child.exitCode !== null ? true : null;
+    },
+    30_000,
+    'wetty listening',
+  ).catch(() => undefined);
+  await sleep(500);
+  if (child.exitCode !== null) throw new Error(`wetty exited: ${log.slice(-500)}`);
+  return { child, port, log: () => log };
+}
+
+async function wettyViewer(port: number): Promise<Terminal> {
+  const require = createRequire(path.join(wettyDir, 'package.json'));
+  const { io } = require('socket.io-client') as {
+    io: (
+      url: string,
+      opts: Record<string, unknown>,
+    ) => {
+      on(e: string, f: (d: unknown) => void): void;
+      emit(e: string, d: unknown): void;
+      disconnect(): void;
+    };
+  };
+  const socket = io(`http://127.0.0.1:${port}`, { path: '/wetty/socket.io', transports: ['websocket'] });
+  let text = '';
+  let count = 0;
+  socket.on('data', (d) => {
+    text += String(d);
+    count++;
+    // wetty pauses its PTY until the client commits what it rendered (its own flow control); we commit
+    // on receipt, the most generous reading of its protocol.
+    socket.emit('commit', String(d).length);
+    if (text.length > 1_000_000) text = text.slice(-1000);
+  });
+  socket.on('connect', () => socket.emit('resize', { cols: 200, rows: 50 }));
+  await until(() => /[$#] $/.test(text), 30_000, 'wetty prompt');
+  return {
+    text: () => text,
+    clear: () => {
+      text = '';
+    },
+    messages: () => count,
+    input: (d) => socket.emit('input', d),
+    close: () => socket.disconnect(),
+  };
+}
+
+// ---------------------------------------------------------------- run
+const results: Record<string, string> = {};
+
+{
+  const raw = rawPty();
+  await raw.ready;
+  const echo = await echoLatency(raw);
+  const tp = await throughput([raw], 'raw');
+  raw.close();
+  console.log(
+    `raw node-pty   echo p50 ${fmt(echo.p50)} ms p99 ${fmt(echo.p99)} ms, output ${fmt(tp.mbps)} MB/s (${fmt(tp.msgsPerS, 0)} chunks/s)`,
+  );
+  Object.assign(results, {
+    raw_echo_p50_ms: fmt(echo.p50),
+    raw_echo_p99_ms: fmt(echo.p99),
+    raw_output_mbps: fmt(tp.mbps),
+  });
+}
+
+const server = await startAutoDev();
+try {
+  const sessionId = await autodevSession(server);
+  const one = await autodevViewer(server, sessionId);
+  await until(() => /[$#] $/.test(one.text()), 20_000, 'autodev prompt');
+  const echo = await echoLatency(one);
+  const tp1 = await throughput([one], 'one');
+  const others = await Promise.all(Array.from({ length: 9 }, () => autodevViewer(server, sessionId)));
+  const ten = [one, ...others];
+  const tp10 = await throughput(ten, 'ten').catch((e: Error) => {
+    console.log(`# 10-client run failed: ${e.message}`);
+    return { mbps: Number.NaN, msgsPerS: Number.NaN };
+  });
+  for (const t of ten) t.close();
+  console.log(
+    `autodev ws     echo p50 ${fmt(echo.p50)} ms p99 ${fmt(echo.p99)} ms, output to 1 client ${fmt(tp1.mbps)} MB/s (${fmt(tp1.msgsPerS, 0)} msgs/s), to 10 clients ${fmt(tp10.mbps)} MB/s (${fmt(tp10.msgsPerS, 0)} msgs/s total)`,
+  );
+  Object.assign(results, {
+    ws_echo_p50_ms: fmt(echo.p50),
+    ws_echo_p99_ms: fmt(echo.p99),
+    ws_output_1_mbps: fmt(tp1.mbps),
+    ws_output_10_mbps: fmt(tp10.mbps),
+    ws_msgs_per_s_1: fmt(tp1.msgsPerS, 0),
+    ws_msgs_per_s_10: fmt(tp10.msgsPerS, 0),
+  });
+} finally {
+  server.child.kill('SIGTERM');
+  await new Promise((r) => server.child.once('exit', r));
+  rmSync(server.dataDir, { recursive: true, force: true });
+}
+
+// The WebSocket layer alone: an in-process server whose core has no persistence (no redaction, SQLite
+// or FTS on the output path), with rate limits lifted to measure input messages/s as well.
+{
+  const dataDir = mkdtempSync(path.join(os.tmpdir(), 'autodev-bench-np-'));
+  const env = { PATH: process.env['PATH'], HOME: dataDir, SHELL: '/bin/bash', LANG: 'C.UTF-8' };
+  const core = await createCore(loadConfig({ dataDir, env }), {
+    logger: createLogger({ level: 'error' }),
+    env,
+    persistence: false,
+    tasks: false,
+  });
+  const key = new Uint8Array(32).map(() => Math.floor(Math.random() * 256));
+  const srv = await startServer({
+    core,
+    signingKey: key,
+    port: 0,
+    dashboardDir: null,
+    rateLimits: {
+      messages: { capacity: 1e9, perSecond: 1e9 },
+      inputChars: { capacity: 1e9, perSecond: 1e9 },
+    },
+  });
+  try {
+    const server: AutoDevServer = {
+      url: srv.url,
+      wsUrl: srv.wsUrl,
+      token: (await issueToken(key, { scope: 'control' })).token,
+      child: null as unknown as ChildProcess,
+      dataDir,
+    };
+    const sessionId = await autodevSession(server);
+    const one = await autodevViewer(server, sessionId);
+    await until(() => /[$#] $/.test(one.text()), 20_000, 'autodev prompt');
+    const tp1 = await throughput([one], 'np1');
+    // Input messages/s: 5000 one-key input frames to `cat > /dev/null`, then a ping whose pong proves
+    // every frame before it was handled (messages are processed in order).
+    one.input('stty -echo; cat > /dev/null\r');
+    await sleep(300);
+    const N = 5000;
+    const t0 = performance.now();
+    for (let i = 0; i < N; i++) one.input('k');
+    one.input('\u0003');
+    await one.pingPong!();
+    const inputRate = N / ((performance.now() - t0) / 1000);
+    one.close();
+    console.log(
+      `autodev ws, core without persistence: output to 1 client ${fmt(tp1.mbps)} MB/s; input ${fmt(inputRate, 0)} msgs/s`,
+    );
+    Object.assign(results, {
+      ws_nopersist_output_1_mbps: fmt(tp1.mbps),
+      ws_input_msgs_per_s: fmt(inputRate, 0),
+    });
+  } finally {
+    await srv.close();
+    await core.close();
+    rmSync(dataDir, { recursive: true, force: true });
+  }
+}
+
+const wettyBin = ensureWetty();
+if (!wettyBin) {
+  console.log(
+    '# wetty comparison skipped: `npm install --prefix bench/.cache/wetty wetty@3 socket.io-client@4` failed',
+  );
+  results['wetty'] = 'skipped';
+} else {
+  let wetty: Awaited<ReturnType<typeof startWetty>> | null = null;
+  try {
+    wetty = await startWetty(wettyBin);
+    const one = await wettyViewer(wetty.port);
+    const echo = await echoLatency(one);
+    const tp1 = await throughput([one], 'wone');
+    one.close();
+    // wetty gives every socket its own shell; ten viewers of one terminal is not something it does, so
+    // its 10-client figure is ten terminals each printing the same output.
+    const ten = await Promise.all(Array.from({ length: 10 }, () => wettyViewer(wetty!.port)));
+    const t0 = performance.now();
+    for (const t of ten) t.input(`${floodCommand('wten')}\r`);
+    await Promise.all(
+      ten.map((t) => until(() => t.text().includes(endMarker('wten')), 600_000, 'wetty ten')),
+    );
+    const tp10 = OUTPUT_BYTES / 1e6 / ((performance.now() - t0) / 1000);
+    for (const t of ten) t.close();
+    console.log(
+      `wetty          echo p50 ${fmt(echo.p50)} ms p99 ${fmt(echo.p99)} ms, output to 1 client ${fmt(tp1.mbps)} MB/s (${fmt(tp1.msgsPerS, 0)} msgs/s), 10 terminals ${fmt(tp10)} MB/s each`,
+    );
+    Object.assign(results, {
+      wetty_echo_p50_ms: fmt(echo.p50),
+      wetty_echo_p99_ms: fmt(echo.p99),
+      wetty_output_1_mbps: fmt(tp1.mbps),
+      wetty_msgs_per_s_1: fmt(tp1.msgsPerS, 0),
+      wetty_output_10_terminals_mbps_each: fmt(tp10),
+    });
+  } catch (error) {
+    console.log(`# wetty comparison skipped: ${error instanceof Error ? error.message : String(error)}`);
+    results['wetty'] = 'skipped';
+  } finally {
+    wetty?.child.kill('SIGKILL');
+  }
+}
+
+console.log(
+  Object.entries(results)
+    .map(([k, v]) => `${k}=${v}`)
+    .join(' '),
+);
+process.exit(0);
