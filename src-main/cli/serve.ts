@@ -1,9 +1,7 @@
 import { loadConfig } from '../core/config.ts';
-import { createCore } from '../core/core.ts';
 import { createLogger } from '../core/log/logger.ts';
-import { loadSigningSecret } from '../server/auth/signing-secret.ts';
+import { startHeadless } from '../server/headless.ts';
 import { isLoopback } from '../server/http/guards.ts';
-import { startServer } from '../server/server.ts';
 import { parseCommandArgs, parsePort, UsageError } from './args.ts';
 import type { CliIo } from './io.ts';
 
@@ -53,34 +51,16 @@ export async function serveCommand(argv: string[], io: CliIo, signal?: AbortSign
       `WARNING: listening on ${host} (not loopback). Anyone who can reach this address and holds a token can drive your agents. Traffic is plain HTTP: put a TLS reverse proxy in front on untrusted networks.\n`,
     );
   }
-  // Before anything starts: a short JWT_SECRET refuses to start.
-  const secret = loadSigningSecret(config.dataDir, io.env);
-  const core = await createCore(config, { logger, env: io.env });
-  let server: Awaited<ReturnType<typeof startServer>>;
-  try {
-    server = await startServer({
-      core,
-      signingKey: secret.key,
-      host,
-      port: config.server.port,
-      allowLan: config.server.allowLan,
-      allowedOrigins: [...config.server.allowedOrigins, ...(values['allow-origin'] ?? [])],
-      allowedHosts: config.server.allowedHosts,
-      ...(config.server.dashboardDir !== undefined ? { dashboardDir: config.server.dashboardDir } : {}),
-      routes: core.routeModules,
-      ws: {
-        ...(config.server.heartbeatMs !== undefined ? { heartbeatMs: config.server.heartbeatMs } : {}),
-        ...(config.server.maxConnectionsPerSession !== undefined
-          ? { maxConnectionsPerSession: config.server.maxConnectionsPerSession }
-          : {}),
-      },
-    });
-  } catch (error) {
-    await core.close();
-    throw error;
-  }
-  logger.info('signing secret loaded', { source: secret.source, data_dir: config.dataDir });
-  io.stdout(`AutoDev dashboard: ${server.url}\n`);
+  // loadSigningSecret runs before the core starts: a short JWT_SECRET refuses to start.
+  const app = await startHeadless({
+    dataDir: config.dataDir,
+    ...(values.config !== undefined ? { configFile: values.config } : {}),
+    env: io.env,
+    server: { host, port: config.server.port, allowLan: config.server.allowLan },
+    allowedOrigins: values['allow-origin'] ?? [],
+    coreOptions: { logger, env: io.env },
+  });
+  io.stdout(`AutoDev dashboard: ${app.url}\n`);
   io.stdout(
     `Get an access token with: autodev token --scope control${values['data-dir'] ? ` --data-dir ${config.dataDir}` : ''}\n`,
   );
@@ -96,8 +76,7 @@ export async function serveCommand(argv: string[], io: CliIo, signal?: AbortSign
   const force = (): never => process.exit(130);
   process.once('SIGTERM', force);
   process.once('SIGINT', force);
-  await server.close();
-  await core.close();
+  await app.close();
   logger.info('shutdown complete');
   process.off('SIGTERM', force);
   process.off('SIGINT', force);

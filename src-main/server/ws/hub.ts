@@ -218,6 +218,8 @@ export class WsHub {
     if (cap === 'global')
       return rejectUpgrade(socket, 503, 'RATE_LIMITED', 'server connection limit reached');
     const release = this._o.connections.add(ip);
+    // Released when the socket goes, whichever way (ws may reject a bad handshake without telling us).
+    socket.once('close', release);
     let claims: TokenClaims | null = null;
     if (bearer) {
       try {
