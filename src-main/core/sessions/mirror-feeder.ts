@@ -28,7 +28,7 @@ export interface MirrorFeederOptions {
   rows: number;
   /** Scrollback lines of the mirror (the state detector's default is 1000). */
   scrollbackLines?: number;
-  /** Backlog (unwritten chars) above which compaction is tried. Default 1 MiB (each compaction keeps
+  /** Backlog (unwritten chars) above which compaction is tried. Default 2 MiB (each compaction keeps
    *  ~2 × rows + scrollback lines, ~100 KB for 1000 lines of scrollback). */
   compactAboveChars?: number;
   /** Output is handed to the mirror at most this often (ms), so a flood arrives in compactable
@@ -100,7 +100,7 @@ export class MirrorFeeder {
   constructor(options: MirrorFeederOptions) {
     this._o = {
       scrollbackLines: 1000,
-      compactAboveChars: 1024 * 1024,
+      compactAboveChars: 2 * 1024 * 1024,
       coalesceMs: 40,
       budgetChars: 4 * 1024 * 1024,
       maxWriteChars: 64 * 1024,
