@@ -38,6 +38,7 @@ async function createFromDialog(p: Page, providerLabel: RegExp, name: string): P
   });
   await select.selectOption({ label: option });
   await dialog.getByLabel('Name (optional)').fill(name);
+  if (name === 'first') await screenshot(p, '02a-new-session-dialog');
   await dialog.getByLabel('Name (optional)').press('Enter');
   await dialog.waitFor({ state: 'detached', timeout: 20_000 });
   await tab(p, name).waitFor({ timeout: 20_000 });
@@ -244,4 +245,101 @@ test('WebGL only on the visible terminal; hidden tabs give their context back', 
   await page.getByRole('button', { name: 'Settings' }).click();
   await page.getByLabel(/GPU-accelerated terminal/).uncheck();
   await page.getByRole('button', { name: 'Terminals' }).click();
+});
+
+test('keyboard: Ctrl+Shift+T opens the new-session dialog, Esc closes it, Alt+N and Ctrl+Tab switch tabs', async () => {
+  await page.getByRole('button', { name: 'Terminals' }).click();
+  await tab(page, 'second').getByRole('tab').click();
+  await page.locator('.terminal-pane:not([hidden]) .xterm').click();
+  await page.keyboard.press('Control+Shift+T');
+  const dialog = page.getByRole('dialog', { name: 'New session' });
+  await dialog.waitFor();
+  assert.equal(
+    await page.evaluate(() => document.activeElement?.tagName),
+    'SELECT',
+    'provider list has focus',
+  );
+  await page.keyboard.press('Escape');
+  await dialog.waitFor({ state: 'detached' });
+  await page.keyboard.press('Alt+1');
+  const selected = async () =>
+    (await page.locator('[role="tab"][aria-selected="true"]').getAttribute('aria-label')) ?? '';
+  await waitFor('first tab selected', async () => /^second/.test(await selected()));
+  await page.keyboard.press('Control+Tab');
+  await waitFor('next tab selected', async () => /^bg-agent/.test(await selected()));
+  await page.keyboard.press('Control+Shift+Tab');
+  await waitFor('previous tab selected', async () => /^second/.test(await selected()));
+});
+
+test('rename a tab with F2', async () => {
+  await tab(page, 'bg-agent').getByRole('tab').focus();
+  await page.keyboard.press('F2');
+  const input = page.getByRole('textbox', { name: 'Session name' });
+  await input.fill('renamed-agent');
+  await input.press('Enter');
+  await tab(page, 'renamed-agent').waitFor({ timeout: 20_000 });
+  await waitFor(
+    'server knows the name',
+    async () => (await sessionByName('renamed-agent')).cli_tool === 'fakeagent',
+  );
+});
+
+test('a flood of output does not freeze the page and ends on the right screen', async () => {
+  await tab(page, 'second').getByRole('tab').click();
+  await page.locator('.terminal-pane:not([hidden]) .xterm').click();
+  await page.keyboard.type('seq 1 200000; echo flood-$((1+2))-done');
+  await page.keyboard.press('Enter');
+  // While it floods, the app still answers: switch views and back.
+  await page.getByRole('button', { name: 'Settings' }).click();
+  await page.getByRole('heading', { name: 'Appearance' }).waitFor({ timeout: 20_000 });
+  await page.getByRole('button', { name: 'Terminals' }).click();
+  const text = await waitForScreen(page, /^flood-3-done$/m, 120_000);
+  assert.match(text, /^200000$/m);
+  await screenshot(page, '14-after-flood');
+});
+
+test('connection drop: status says reconnecting, then the terminal resumes without gaps or duplicates', async () => {
+  const p = await context.newPage();
+  let blocked = false;
+  const routes: { close(o?: { code?: number; reason?: string }): Promise<void> }[] = [];
+  await p.routeWebSocket(/\/cli\/(events\/ws|session\/[^/]+\/ws)$/, (ws) => {
+    if (blocked) {
+      void ws.close({ code: 4000, reason: 'offline (test)' });
+      return;
+    }
+    ws.connectToServer();
+    routes.push(ws);
+  });
+  try {
+    await signIn(p, server.url, await server.token('control'));
+    await tab(p, 'second').getByRole('tab').click();
+    await waitForScreen(p, /flood-3-done/);
+    blocked = true;
+    for (const r of routes.splice(0)) await r.close({ code: 4000, reason: 'offline (test)' });
+    await p
+      .getByRole('status')
+      .filter({ hasText: /Reconnecting|Connecting/ })
+      .first()
+      .waitFor({ timeout: 20_000 });
+    await p.locator('.terminal-pane:not([hidden]) [data-note="conn"]').waitFor({ timeout: 20_000 });
+    await screenshot(p, '15-reconnecting');
+
+    // Meanwhile another client prints in the same session.
+    await tab(page, 'second').getByRole('tab').click();
+    await page.locator('.terminal-pane:not([hidden]) .xterm').click();
+    await page.keyboard.type('clear; echo while-away-$((3*3))');
+    await page.keyboard.press('Enter');
+    await waitForScreen(page, /^while-away-9$/m);
+
+    blocked = false;
+    await p.getByRole('status').filter({ hasText: 'Connected' }).waitFor({ timeout: 30_000 });
+    const text = await waitForScreen(p, /^while-away-9$/m, 30_000);
+    assert.equal((text.match(/^while-away-9$/gm) ?? []).length, 1, 'missed output shown once');
+    assert.equal(await p.locator('.terminal-pane:not([hidden]) [data-note="conn"]').count(), 0);
+    // Both views show the same screen.
+    assert.equal((await screenText(page)).trim(), text.trim());
+    await screenshot(p, '16-resumed');
+  } finally {
+    await p.close();
+  }
 });

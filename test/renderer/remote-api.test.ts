@@ -207,3 +207,71 @@ test('a read token may watch but its input is refused by the server', async () =
     reader.dispose();
   }
 });
+
+test('a dropped socket reconnects and resumes: queued input sent, missed output once, seqs contiguous', async () => {
+  const sockets: WebSocket[] = [];
+  class TrackedWebSocket extends WebSocket {
+    constructor(url: string | URL, protocols?: string | string[]) {
+      super(url, protocols);
+      sockets.push(this);
+    }
+  }
+  const flaky = new (RemoteApi as unknown as new (o: object) => RemoteApi)({
+    baseUrl: server.url,
+    token: await server.token('control'),
+    wsAuth: 'subprotocol',
+    WebSocket: TrackedWebSocket,
+  });
+  const events: LiveEvent[] = [];
+  const connection: string[] = [];
+  flaky.onEvent((e) => events.push(e));
+  flaky.onConnectionChange((s) => connection.push(s));
+  try {
+    const session = await api.createSession({ cli_tool: 'shell', name: 'flaky' });
+    const view = recorder();
+    const attachment = flaky.attach(session.session_id, view.handlers);
+    await until('prompt', () => /[$#] ?$/m.test(view.text()));
+    attachment.input('echo before-$((0+1))\r');
+    await until('before', () => /^before-1\r?$/m.test(view.text()));
+
+    // Drop the terminal socket; type while it is down (queued), and let another client print meanwhile.
+    const live = sockets.filter((s) => s.url.includes('/cli/session/') && s.readyState === WebSocket.OPEN);
+    assert.equal(live.length, 1);
+    live[0]?.close(4000, 'test: network drop');
+    attachment.input('echo queued-$((1+6))\r');
+    const other = recorder();
+    const typist = api.attach(session.session_id, other.handlers);
+    typist.command('echo away-$((4+5))');
+    await until('reconnected', () => view.states.filter((s) => s === 'open').length >= 2);
+    await until(
+      'missed and queued output',
+      () => /^away-9\r?$/m.test(view.text()) && /^queued-7\r?$/m.test(view.text()),
+    );
+    assert.deepEqual(view.states.slice(0, 4), ['connecting', 'open', 'closed', 'connecting']);
+    const text = view.text();
+    assert.equal((text.match(/^away-9\r?$/gm) ?? []).length, 1, 'missed output exactly once');
+    assert.equal((text.match(/^before-1\r?$/gm) ?? []).length, 1, 'nothing replayed twice');
+    const seqs = view.chunks.map((c) => c.seq);
+    assert.equal(new Set(seqs).size, seqs.length, 'no seq delivered twice');
+    if (view.snapshots.length === 0)
+      for (let i = 1; i < seqs.length; i++) assert.equal(seqs[i], (seqs[i - 1] ?? 0) + 1, 'no gap');
+    typist.detach();
+
+    // The events channel: drop it, create a session meanwhile; the listener still learns about it.
+    await until('events open', () => connection.includes('open'));
+    for (const s of sockets.filter(
+      (s) => s.url.endsWith('/cli/events/ws') && s.readyState === WebSocket.OPEN,
+    ))
+      s.close(4000, 'test: network drop');
+    const created = await api.createSession({ cli_tool: 'shell', name: 'while-offline' });
+    await until('event for the session created while offline', () =>
+      events.find((e) => 'session' in e && e.session.session_id === created.session_id),
+    );
+    await until('events reconnected', () => connection.filter((s) => s === 'open').length >= 2);
+    attachment.detach();
+    await api.terminateSession(session.session_id);
+    await api.terminateSession(created.session_id);
+  } finally {
+    flaky.dispose();
+  }
+});

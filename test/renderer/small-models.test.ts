@@ -230,3 +230,92 @@ test('provider looks: known ids are fixed, configured ones get a stable derived 
   assert.deepEqual(providerLook('my-cli'), providerLook('my-cli'));
   assert.equal(providerLook('my-cli').glyph, 'My');
 });
+
+test('desktop bridge: API methods delegate; window.autodev.desktop maps to the UI extras', async () => {
+  const { createIpcApi } = await loadRenderer<{
+    createIpcApi(bridge: unknown): {
+      api: { transport: string; whoami(): Promise<unknown>; attach(...a: unknown[]): unknown };
+      extras: {
+        openExternal?(url: string): void;
+        dashboard?: {
+          getStatus(): Promise<{ enabled: boolean; url: string | null; token: string | null }>;
+          setEnabled(on: boolean): Promise<{ enabled: boolean }>;
+        };
+        setViewedSession?(id: string | null): void;
+        onDesktopEvent?: unknown;
+      };
+    };
+  }>('api/ipc.ts');
+  const calls: string[] = [];
+  const method =
+    (name: string) =>
+    async (...args: unknown[]) => {
+      calls.push(`${name}(${args.map((a) => JSON.stringify(a)).join(',')})`);
+      return { name };
+    };
+  const lan = (running: boolean) => ({
+    running,
+    url: running ? 'http://192.168.1.2:8001/' : null,
+    host: null,
+    port: null,
+    token: running ? 't.o.k' : null,
+    qr: null,
+    started_at: null,
+    error: null,
+  });
+  const bridge = {
+    ...Object.fromEntries(
+      [
+        'whoami',
+        'listProviders',
+        'listSessions',
+        'getSession',
+        'createSession',
+        'renameSession',
+        'terminateSession',
+        'getDiagnostics',
+        'getHistory',
+        'search',
+        'exportSession',
+        'attach',
+        'onEvent',
+        'submitTasks',
+        'listTasks',
+        'getTask',
+        'controlTask',
+      ].map((k) => [k, method(k)]),
+    ),
+    transport: 'ipc',
+    desktop: {
+      openExternal: method('openExternal'),
+      setViewedSession: method('setViewedSession'),
+      lanStatus: async () => lan(false),
+      startLan: async () => lan(true),
+      stopLan: async () => lan(false),
+      onDesktopEvent: () => () => {},
+    },
+  };
+  const { api, extras } = createIpcApi(Object.freeze(bridge));
+  assert.equal(api.transport, 'ipc');
+  await api.whoami();
+  await api.attach('s1', {}, { lastSeq: 3 });
+  extras.openExternal?.('https://example.com/');
+  extras.setViewedSession?.('s1');
+  assert.deepEqual(calls, [
+    'whoami()',
+    'attach("s1",{},{"lastSeq":3})',
+    'openExternal("https://example.com/")',
+    'setViewedSession("s1")',
+  ]);
+  assert.deepEqual(await extras.dashboard?.getStatus(), {
+    enabled: false,
+    url: null,
+    token: null,
+    qr: null,
+    error: null,
+  });
+  assert.equal((await extras.dashboard?.setEnabled(true))?.enabled, true);
+  assert.equal(typeof extras.onDesktopEvent, 'function');
+  // Without `desktop` (or in a browser) the extras are simply absent.
+  assert.deepEqual(createIpcApi({ ...bridge, desktop: undefined }).extras, {});
+});
