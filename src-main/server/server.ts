@@ -65,6 +65,8 @@ export interface StartServerOptions {
   backpressure?: Partial<BackpressureOptions>;
   connectionCaps?: Partial<ConnectionCaps>;
   authFailures?: Partial<AuthFailurePolicy>;
+  /** Slow-client limits: whole headers within headersMs (slowloris), whole request within requestMs. */
+  timeouts?: Partial<{ headersMs: number; requestMs: number }>;
 }
 
 export interface RunningServer {
@@ -286,14 +288,20 @@ export async function startServer(options: StartServerOptions): Promise<RunningS
     }
   }
 
+  const headersMs = options.timeouts?.headersMs ?? 10_000;
+  const requestMs = Math.max(headersMs, options.timeouts?.requestMs ?? 30_000);
   const server = createServer(
-    { maxHeaderSize: 16 * 1024, requestTimeout: 30_000, headersTimeout: 10_000 },
+    {
+      maxHeaderSize: 16 * 1024,
+      requestTimeout: requestMs,
+      headersTimeout: headersMs,
+      // How often Node checks those deadlines (the 30 s default would let a slowloris linger 40 s).
+      connectionsCheckingInterval: Math.min(1_000, headersMs),
+    },
     (req, res) => {
       void handle(req, res);
     },
   );
-  server.headersTimeout = 10_000;
-  server.requestTimeout = 30_000;
   server.keepAliveTimeout = 5_000;
   server.maxHeadersCount = 100;
   server.on('upgrade', (req, socket, head) => hub.handleUpgrade(req, socket, head));

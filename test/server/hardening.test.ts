@@ -353,7 +353,7 @@ test('security headers, dashboard hosting with SPA fallback, and the missing-bun
 });
 
 test('oversized headers are refused and a slow header sender is cut off; the server keeps serving', async (t) => {
-  const ts = await startTestServer(t);
+  const ts = await startTestServer(t, { timeouts: { headersMs: 500 } });
   const port = ts.server.port;
   const huge = await rawRequest(port, {
     path: '/health',
@@ -363,8 +363,18 @@ test('oversized headers are refused and a slow header sender is cut off; the ser
   // Slowloris: a socket that never finishes its headers gets closed by headersTimeout, not kept forever.
   const socket = net.connect(port, '127.0.0.1');
   socket.on('error', () => {});
+  let answer = '';
+  let closed = false;
+  socket.on('data', (c: Buffer) => {
+    answer += c.toString();
+  });
+  socket.on('close', () => {
+    closed = true;
+  });
   socket.write('GET /health HTTP/1.1\r\nHost: 127.0.0.1\r\nX-a: ');
   assert.equal((await ts.api('GET', '/health', { token: '' })).status, 200);
+  await until(() => closed, 20_000, 'slow header sender cut off');
+  assert.match(answer, /^HTTP\/1\.1 408/);
   socket.destroy();
 });
 
