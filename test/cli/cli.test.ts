@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync, statSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { test } from 'node:test';
@@ -141,6 +141,13 @@ test('autodev serve refuses unsafe configurations', (t) => {
   assert.equal(shortSecret.status, 2);
   assert.match(shortSecret.stderr, /JWT_SECRET/);
   assert.ok(!shortSecret.stderr.includes('too-short'), 'the secret value is not printed');
+  // A misspelt config key is an error naming it, not a silently ignored setting.
+  const conf = path.join(dir, 'bad.yaml');
+  writeFileSync(conf, 'server:\n  prot: 8001\n');
+  const badConfig = runCli(['serve', '--config', conf, '--data-dir', dir], cleanEnv(dir));
+  assert.equal(badConfig.status, 2);
+  assert.match(badConfig.stderr, /server/);
+  assert.match(badConfig.stderr, /prot/);
   const badFlag = runCli(['serve', '--bogus'], cleanEnv(dir));
   assert.equal(badFlag.status, 2);
   const unknown = runCli(['frobnicate'], cleanEnv(dir));
