@@ -21,6 +21,8 @@ export interface DashboardServer {
   /** A fresh token with its id, for revocation tests. */
   issue(scope: 'read' | 'control'): Promise<{ token: string; jti: string }>;
   revoke(jti: string): Promise<void>;
+  /** Stop (SIGTERM: sessions end, data flushed) and start again on the same port and data dir. */
+  restart(): Promise<void>;
   /** REST call with a control token, for set-up steps the test does not drive through the UI. */
   rest<T>(method: string, route: string, body?: unknown): Promise<T>;
   stop(): Promise<void>;
@@ -48,16 +50,12 @@ function providersYaml(): string {
 `;
 }
 
-export async function startDashboardServer(): Promise<DashboardServer> {
-  const dataDir = mkdtempSync(path.join(os.tmpdir(), 'autodev-e2e-dash-'));
-  writeFileSync(path.join(dataDir, 'providers.yaml'), providersYaml());
-  writeFileSync(
-    path.join(dataDir, 'config.yaml'),
-    `providers_file: ${JSON.stringify(path.join(dataDir, 'providers.yaml'))}\n`,
-  );
-  // A quiet, predictable shell (no user rc files) and the generated signing secret of the data dir.
-  const env: NodeJS.ProcessEnv = { ...process.env, HOME: dataDir, SHELL: '/bin/bash' };
-  delete env.JWT_SECRET;
+/** Spawn `autodev serve` and resolve with its URL once it listens. */
+async function spawnServe(
+  dataDir: string,
+  env: NodeJS.ProcessEnv,
+  port: number,
+): Promise<{ child: ChildProcess; url: string }> {
   const child = spawn(
     process.execPath,
     [
@@ -66,7 +64,7 @@ export async function startDashboardServer(): Promise<DashboardServer> {
       '--host',
       '127.0.0.1',
       '--port',
-      '0',
+      String(port),
       '--data-dir',
       dataDir,
       '--config',
@@ -78,49 +76,63 @@ export async function startDashboardServer(): Promise<DashboardServer> {
   child.stderr?.on('data', (d: Buffer) => {
     stderr = (stderr + d.toString()).slice(-20_000);
   });
-  const url = await new Promise<string>((resolve, reject) => {
-    let out = '';
-    const timer = setTimeout(
-      () => reject(new Error(`autodev serve did not start in 60 s\n${stderr}`)),
-      60_000,
-    );
-    child.stdout?.on('data', (d: Buffer) => {
-      out += d.toString();
-      const m = /AutoDev dashboard: (http:\/\/127\.0\.0\.1:\d+)\//.exec(out);
-      if (m?.[1]) {
+  try {
+    const url = await new Promise<string>((resolve, reject) => {
+      let out = '';
+      const timer = setTimeout(
+        () => reject(new Error(`autodev serve did not start in 60 s\n${stderr}`)),
+        60_000,
+      );
+      child.stdout?.on('data', (d: Buffer) => {
+        out += d.toString();
+        const m = /AutoDev dashboard: (http:\/\/127\.0\.0\.1:\d+)\//.exec(out);
+        if (m?.[1]) {
+          clearTimeout(timer);
+          resolve(m[1]);
+        }
+      });
+      child.once('exit', (code) => {
         clearTimeout(timer);
-        resolve(m[1]);
-      }
+        reject(new Error(`autodev serve exited with ${code}\n${stderr}`));
+      });
     });
-    child.once('exit', (code) => {
-      clearTimeout(timer);
-      reject(new Error(`autodev serve exited with ${code}\n${stderr}`));
-    });
-  }).catch((error) => {
+    return { child, url };
+  } catch (error) {
     child.kill('SIGKILL');
+    throw error;
+  }
+}
+
+export async function startDashboardServer(): Promise<DashboardServer> {
+  const dataDir = mkdtempSync(path.join(os.tmpdir(), 'autodev-e2e-dash-'));
+  writeFileSync(path.join(dataDir, 'providers.yaml'), providersYaml());
+  writeFileSync(
+    path.join(dataDir, 'config.yaml'),
+    `providers_file: ${JSON.stringify(path.join(dataDir, 'providers.yaml'))}\n`,
+  );
+  // A quiet, predictable shell (no user rc files) and the generated signing secret of the data dir.
+  const env: NodeJS.ProcessEnv = { ...process.env, HOME: dataDir, SHELL: '/bin/bash' };
+  delete env.JWT_SECRET;
+  let running: { child: ChildProcess; url: string };
+  try {
+    running = await spawnServe(dataDir, env, 0);
+  } catch (error) {
     rmSync(dataDir, { recursive: true, force: true });
     throw error;
-  });
+  }
+  const url = running.url;
+  const port = Number(new URL(url).port);
 
   const tokens = new Map<string, string>();
+  const cli = async (...args: string[]) =>
+    (await execFileAsync(process.execPath, [CLI, ...args, '--data-dir', dataDir], { cwd: ROOT, env })).stdout;
   const token = async (scope: 'read' | 'control') => {
     const cached = tokens.get(scope);
     if (cached) return cached;
-    const { stdout } = await execFileAsync(
-      process.execPath,
-      [CLI, 'token', '--scope', scope, '--data-dir', dataDir],
-      {
-        cwd: ROOT,
-        env,
-      },
-    );
-    const jwt = stdout.trim();
+    const jwt = (await cli('token', '--scope', scope)).trim();
     tokens.set(scope, jwt);
     return jwt;
   };
-
-  const cli = async (...args: string[]) =>
-    (await execFileAsync(process.execPath, [CLI, ...args, '--data-dir', dataDir], { cwd: ROOT, env })).stdout;
 
   return {
     url,
@@ -136,6 +148,10 @@ export async function startDashboardServer(): Promise<DashboardServer> {
     async revoke(jti) {
       await cli('token', '--revoke', jti);
     },
+    async restart() {
+      await stopChild(running.child);
+      running = await spawnServe(dataDir, env, port);
+    },
     async rest<T>(method: string, route: string, body?: unknown): Promise<T> {
       const response = await fetch(`${url}${route}`, {
         method,
@@ -149,11 +165,14 @@ export async function startDashboardServer(): Promise<DashboardServer> {
       if (!response.ok) throw new Error(`${method} ${route}: ${response.status} ${text}`);
       return (text ? JSON.parse(text) : undefined) as T;
     },
-    stop: () => stopChild(child, dataDir),
+    async stop() {
+      await stopChild(running.child);
+      rmSync(dataDir, { recursive: true, force: true });
+    },
   };
 }
 
-async function stopChild(child: ChildProcess, dataDir: string): Promise<void> {
+async function stopChild(child: ChildProcess): Promise<void> {
   if (child.exitCode === null && child.signalCode === null) {
     const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
     child.kill('SIGTERM');
@@ -161,5 +180,4 @@ async function stopChild(child: ChildProcess, dataDir: string): Promise<void> {
     await exited;
     clearTimeout(timer);
   }
-  rmSync(dataDir, { recursive: true, force: true });
 }

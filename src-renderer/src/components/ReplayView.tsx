@@ -5,6 +5,7 @@ import type { SessionInfo } from '../../../src-shared/session.ts';
 import { describeError } from '../api/api-error.ts';
 import type { Theme } from '../model/preferences.ts';
 import { TERMINAL_THEMES } from '../terminal/themes.ts';
+import { loadTranscript } from '../terminal/transcript.ts';
 
 /**
  * Read-only replay of a session's transcript in its own terminal (no input, no PTY): the stored
@@ -70,21 +71,4 @@ export function ReplayView({
       <div className="terminal-host replay-host" ref={host} data-testid="replay-terminal" />
     </section>
   );
-}
-
-/** The recorded output chunks in order; the text export when history is unavailable. */
-async function loadTranscript(api: AutoDevApi, sessionId: string): Promise<string> {
-  const parts: string[] = [];
-  try {
-    for (let offset = 0; offset < 100_000; offset += 1000) {
-      const page = await api.getHistory(sessionId, { message_type: 'output', limit: 1000, offset });
-      for (const entry of page) if (entry.message_type === 'output') parts.push(entry.output);
-      if (page.length < 1000) break;
-    }
-  } catch {
-    parts.length = 0;
-  }
-  if (parts.length > 0) return parts.join('');
-  const text = await api.exportSession(sessionId, 'text');
-  return text;
 }

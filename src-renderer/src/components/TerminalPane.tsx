@@ -3,7 +3,9 @@ import type { AutoDevApi } from '../../../src-shared/api.ts';
 import type { SessionInfo } from '../../../src-shared/session.ts';
 import type { ConnectionState } from '../api/client-extras.ts';
 import type { Theme } from '../model/preferences.ts';
+import { isEnded } from '../model/state-badge.ts';
 import { TerminalController } from '../terminal/terminal-controller.ts';
+import { loadTranscript } from '../terminal/transcript.ts';
 import { SessionBanner } from './SessionBanner.tsx';
 import { panelDomId, tabDomId } from './TabBar.tsx';
 
@@ -53,7 +55,16 @@ export function TerminalPane(props: TerminalPaneProps) {
         setConnection(state);
         if (state === 'open') setStreamError(null);
       },
-      onError: (error) => setStreamError(error.error),
+      onError: (error) => {
+        // An ended session the server no longer streams: fall back to its recorded transcript.
+        if (error.error_code === 'NOT_FOUND' && isEnded(callbacks.current.session)) {
+          void loadTranscript(props.api, session.session_id)
+            .then((text) => controller.current?.showTranscript(text))
+            .catch(() => setStreamError(error.error));
+          return;
+        }
+        setStreamError(error.error);
+      },
     });
     c.mount(el);
     controller.current = c;

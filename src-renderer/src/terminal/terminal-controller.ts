@@ -259,6 +259,17 @@ export class TerminalController {
     this.term.paste(text.replace(/\x1b/g, ''));
   }
 
+  /**
+   * The live stream is gone (a session of an earlier run): show its recorded transcript instead, as
+   * plain history. Line ends are normalised because stored transcripts may hold bare LF.
+   */
+  showTranscript(text: string): void {
+    this.term.reset();
+    this.term.options.disableStdin = true;
+    // History, not a live prompt: no cursor.
+    this.term.write(`${text.replace(/\r?\n/g, '\r\n')}\x1b[?25l`);
+  }
+
   /** Send text then Enter (used for the first prompt of a new session). */
   command(text: string): void {
     if (!this._options.readOnly) this._attachment?.command(text);
