@@ -121,6 +121,11 @@ test('a gap older than the ring is answered with a snapshot, then live output co
   assert.equal(allAfterSnapshot[0], snapshot.data.seq + 1);
   assert.equal(seqProblem(allAfterSnapshot), null);
   assert.ok(afterSeqs.length > 0);
+  // A last_seq from the future gets the current screen rather than silence.
+  const future = await openViewer(ts, session.session_id, { lastSeq: 10_000_000 });
+  const futureSnap = await future.waitForType('snapshot');
+  assert.equal(futureSnap.data.reason, 'resume-gap');
+  future.close();
   driver.close();
   late.close();
 });

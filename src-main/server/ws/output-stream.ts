@@ -69,6 +69,12 @@ export class OutputStream {
       });
     }
     this._stopLagging();
+    // A cursor from the future (another server's numbering, a confused client) cannot be trusted.
+    const current = this._sessions.get(this._sessionId)?.last_seq ?? 0;
+    if (lastSeq !== null && lastSeq > current) {
+      void this._snapshot('resume-gap');
+      return;
+    }
     if (lastSeq === null) {
       void this._snapshot('attach');
       return;
