@@ -343,3 +343,41 @@ test('connection drop: status says reconnecting, then the terminal resumes witho
     await p.close();
   }
 });
+
+test('search in scrollback and font zoom', async () => {
+  await tab(page, 'second').getByRole('tab').click();
+  await page.locator('.terminal-pane:not([hidden]) .xterm').click();
+  await page.keyboard.press('Control+Shift+F');
+  const box = page.getByRole('search', { name: 'Search in scrollback' });
+  await box.waitFor();
+  await box.getByLabel('Search text').fill('while-away');
+  await box.getByLabel('Search text').press('Enter');
+  await waitFor('match selected', async () =>
+    page.evaluate(() =>
+      document.querySelector('.terminal-pane:not([hidden]) .xterm-selection div') ? 1 : 0,
+    ),
+  );
+  assert.equal(await box.getByRole('status').textContent(), '');
+  await box.getByLabel('Search text').fill('no-such-text-anywhere');
+  await box.getByLabel('Search text').press('Enter');
+  await waitFor(
+    'no match reported',
+    async () => (await box.getByRole('status').textContent()) === 'No match',
+  );
+  await screenshot(page, '18-search');
+  await box.getByLabel('Search text').press('Escape');
+  await box.waitFor({ state: 'detached' });
+
+  const rowHeight = () =>
+    page.evaluate(
+      () =>
+        document.querySelector('.terminal-pane:not([hidden]) .xterm-rows > div')?.getBoundingClientRect()
+          .height ?? 0,
+    );
+  const before = await rowHeight();
+  await page.keyboard.press('Control+Equal');
+  await page.keyboard.press('Control+Equal');
+  await waitFor('bigger font', async () => (await rowHeight()) > before);
+  await page.keyboard.press('Control+0');
+  await waitFor('font reset', async () => (await rowHeight()) === before);
+});

@@ -130,6 +130,12 @@ test('new session dialog: labelled fields, installed / not installed with the re
     onClose() {},
   });
   assert.match(missing, /Cannot start: codex is not installed or not on PATH/);
+  const long = render(NewSessionDialog, {
+    providers: [provider({ version: 'GNU bash, version 5.2.15(1)-release (x86_64-pc-linux-gnu)' })],
+    onCreate: async () => {},
+    onClose() {},
+  });
+  assert.match(long, /Shell — installed \(5\.2\.15\)</);
   assert.match(missing, /type="submit" class="button button-primary" disabled=""/);
 });
 

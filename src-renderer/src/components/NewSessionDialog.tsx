@@ -13,6 +13,12 @@ export interface NewSessionDialogProps {
   selectDirectory?: () => Promise<string | null>;
 }
 
+/** "GNU bash, version 5.2.15(1)-release (x86_64…)" → "5.2.15": the number is what people compare. */
+export function shortVersion(version: string | null): string | null {
+  if (!version) return null;
+  return /\d+\.\d+(?:\.\d+)?(?:[-+][\w.]+)?/.exec(version)?.[0] ?? version.slice(0, 24);
+}
+
 /** Why a provider cannot start, in words (empty when it can). */
 export function providerProblem(p: ProviderSummary): string {
   if (!p.installed) return `${p.binary} is not installed or not on PATH`;
@@ -76,7 +82,7 @@ export function NewSessionDialog(props: NewSessionDialogProps) {
           >
             {providers.map((p) => (
               <option key={p.id} value={p.id}>
-                {`${p.name} — ${p.installed ? `installed${p.version ? ` (${p.version})` : ''}` : 'not installed'}`}
+                {`${p.name} — ${p.installed ? `installed${p.version ? ` (${shortVersion(p.version)})` : ''}` : 'not installed'}`}
               </option>
             ))}
           </select>
