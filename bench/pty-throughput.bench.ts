@@ -66,7 +66,10 @@ function managerWith(detectorFactory?: DetectorFactory): SessionManager {
 }
 
 interface Run {
+  /** Bytes over the time to the last byte delivered (exit bookkeeping excluded: reported apart). */
   mbps: number;
+  /** From the last byte to the exit event (the session waits for the tail; see pty-process.ts). */
+  exitMs: number;
   chars: number;
   /** CPU seconds this process spent per 100 MB (the agent's own CPU is not counted). */
   cpuPer100: number;
@@ -81,18 +84,25 @@ async function rawRun(): Promise<Run> {
     env: { PATH: process.env.PATH ?? '', TERM: 'xterm-256color' },
   });
   let chars = 0;
+  let lastAt = started;
   p.onData((d) => {
     chars += d.length;
+    lastAt = performance.now();
   });
   await new Promise<void>((resolve) => p.onExit(() => resolve()));
-  return finish(started, cpu, chars);
+  return finish(started, lastAt, cpu, chars);
 }
 
-function finish(started: number, cpu: NodeJS.CpuUsage, chars: number): Run {
-  const seconds = (performance.now() - started) / 1000;
+function finish(started: number, lastAt: number, cpu: NodeJS.CpuUsage, chars: number): Run {
+  const seconds = (lastAt - started) / 1000;
   const used = process.cpuUsage(cpu);
   const mb = chars / 1048576;
-  return { mbps: mb / seconds, chars, cpuPer100: ((used.user + used.system) / 1e6 / mb) * 100 };
+  return {
+    mbps: mb / seconds,
+    exitMs: performance.now() - lastAt,
+    chars,
+    cpuPer100: ((used.user + used.system) / 1e6 / mb) * 100,
+  };
 }
 
 async function sessionRun(manager: SessionManager): Promise<Run> {
@@ -100,6 +110,7 @@ async function sessionRun(manager: SessionManager): Promise<Run> {
   const cpu = process.cpuUsage();
   let id = '';
   let chars = 0;
+  let lastAt = started;
   const exited = new Promise<void>((resolve) => {
     const sub = manager.onDidExit((s) => {
       if (s.session_id === id) {
@@ -116,6 +127,7 @@ async function sessionRun(manager: SessionManager): Promise<Run> {
         flowControlled: true,
         onData: (chunk) => {
           chars += chunk.data.length;
+          lastAt = performance.now();
           attachment.ack(chunk.data.length);
         },
       });
@@ -124,7 +136,7 @@ async function sessionRun(manager: SessionManager): Promise<Run> {
   await manager.create({ cli_tool: 'flood' });
   unsubscribe.dispose();
   await exited;
-  const run = finish(started, cpu, chars);
+  const run = finish(started, lastAt, cpu, chars);
   manager.remove(id);
   return run;
 }
@@ -223,7 +235,7 @@ for (let round = 0; round < ROUNDS; round++) {
       kind === 'raw' ? await rawRun() : await sessionRun(kind === 'session' ? withMirror : withoutMirror);
     runs[kind].push(r);
     console.log(
-      `round ${round + 1}: ${label[kind]} ${fmt(r.mbps)} MB/s (${fmt(r.chars / 1048576)} MB, ${r.cpuPer100.toFixed(2)} CPU-s/100 MB here)`,
+      `round ${round + 1}: ${label[kind]} ${fmt(r.mbps)} MB/s (${fmt(r.chars / 1048576)} MB, ${r.cpuPer100.toFixed(2)} CPU-s/100 MB here, exit ${r.exitMs.toFixed(0)} ms after the last byte)`,
     );
   }
 }
@@ -257,6 +269,7 @@ console.log(
     `pty_nomirror_ratio=${ratioNoMirror.toFixed(2)}`,
     `pty_cpu_raw_s_per_100mb=${cpu(runs.raw).toFixed(2)}`,
     `pty_cpu_session_s_per_100mb=${cpu(runs.session).toFixed(2)}`,
+    `pty_session_exit_ms=${median(runs.session.map((r) => r.exitMs)).toFixed(0)}`,
     `echo_p50_ms=${echo.p50.toFixed(2)}`,
     `echo_p99_ms=${echo.p99.toFixed(2)}`,
     `echo_raw_p50_ms=${rawEcho.p50.toFixed(2)}`,
