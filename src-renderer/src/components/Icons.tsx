@@ -32,3 +32,13 @@ export function SearchIcon() {
     </svg>
   );
 }
+
+export function RefreshIcon() {
+  return (
+    // biome-ignore lint/a11y/noSvgWithoutTitle: decorative (aria-hidden); the button has the label
+    <svg {...common}>
+      <path d="M13 8a5 5 0 1 1-1.5-3.6" />
+      <path d="M13 2.5v3h-3" />
+    </svg>
+  );
+}

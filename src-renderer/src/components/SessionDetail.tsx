@@ -5,6 +5,7 @@ import type { SessionDiagnostics, SessionInfo } from '../../../src-shared/sessio
 import { describeError } from '../api/api-error.ts';
 import { formatAge } from '../model/session-filter.ts';
 import { badgeFor, isEnded } from '../model/state-badge.ts';
+import { RefreshIcon } from './Icons.tsx';
 import { ProviderIcon } from './ProviderIcon.tsx';
 import { StateBadge } from './StateBadge.tsx';
 
@@ -27,6 +28,8 @@ export function SessionDetail({
   const [diag, setDiag] = useState<SessionDiagnostics | null>(null);
   const [history, setHistory] = useState<HistoryEntry[] | null>(null);
   const [error, setError] = useState<string | null>(null);
+  // Resource figures are sampled by the server; re-read them on request (states arrive as events).
+  const [refresh, setRefresh] = useState(0);
   const ended = isEnded(session);
 
   // biome-ignore lint/correctness/useExhaustiveDependencies: refresh when the session's state changes
@@ -44,7 +47,7 @@ export function SessionDetail({
     return () => {
       cancelled = true;
     };
-  }, [api, session.session_id, session.state]);
+  }, [api, session.session_id, session.state, refresh]);
 
   const badge = badgeFor(session);
   const commands =
@@ -114,7 +117,18 @@ export function SessionDetail({
             ? `${usage.memory_mb.toFixed(0)} MB · ${usage.cpu_percent.toFixed(0)}% CPU · ${usage.num_processes} proc · ${usage.num_fds} fds`
             : ended
               ? '—'
-              : 'not sampled yet'}
+              : 'not sampled yet'}{' '}
+          {!ended ? (
+            <button
+              type="button"
+              className="icon-button"
+              aria-label="Refresh resource usage"
+              title="Refresh"
+              onClick={() => setRefresh((n) => n + 1)}
+            >
+              <RefreshIcon />
+            </button>
+          ) : null}
         </dd>
         <dt>Limits</dt>
         <dd>{limits ? formatLimits(limits) : '—'}</dd>
