@@ -15,6 +15,7 @@ export async function loadTranscript(api: AutoDevApi, sessionId: string): Promis
   } catch {
     parts.length = 0;
   }
-  if (parts.length > 0) return parts.join('');
+  const history = parts.join('');
+  if (history.trim()) return history;
   return api.exportSession(sessionId, 'text');
 }
