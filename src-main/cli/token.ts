@@ -1,7 +1,6 @@
 import { loadConfig } from '../core/config.ts';
-import { openDatabase } from '../core/store/index.ts';
+import { createTokenStore, openDatabase } from '../core/store/index.ts';
 import { loadSigningSecret, rotateSigningSecret } from '../server/auth/signing-secret.ts';
-import { TokenRegistry } from '../server/auth/token-registry.ts';
 import { DEFAULT_TOKEN_TTL_S, issueToken } from '../server/auth/tokens.ts';
 import { parseCommandArgs, parseDuration, UsageError } from './args.ts';
 import type { CliIo } from './io.ts';
@@ -33,9 +32,9 @@ export async function tokenCommand(argv: string[], io: CliIo): Promise<number> {
   }
   const db = openDatabase({ schemaDir: config.schemaDir, dataDir: config.dataDir, env: io.env });
   try {
-    const registry = new TokenRegistry(db.db);
+    const registry = createTokenStore(db.db);
     if (values.revoke !== undefined) {
-      registry.revokeToken(values.revoke);
+      registry.revoke(values.revoke);
       io.stdout(`revoked ${values.revoke}\n`);
       return 0;
     }
@@ -48,7 +47,13 @@ export async function tokenCommand(argv: string[], io: CliIo): Promise<number> {
       ttlSeconds: ttl,
       subject: values.subject,
     });
-    registry.record(claims);
+    registry.record({
+      jti: claims.jti,
+      subject: claims.sub,
+      scope: claims.scope,
+      issued_at: new Date(claims.iat * 1000).toISOString(),
+      expires_at: new Date(claims.exp * 1000).toISOString(),
+    });
     if (values.json) {
       io.stdout(
         `${JSON.stringify({ token, jti: claims.jti, scope, subject: claims.sub, expires_at: new Date(claims.exp * 1000).toISOString() })}\n`,

@@ -1,14 +1,11 @@
 import type { Registry } from 'prom-client';
 import type { ProviderSummary } from '../../src-shared/rest.ts';
 import type { LiveEvent } from '../../src-shared/ws-protocol.ts';
-import { TokenRegistry } from '../server/auth/token-registry.ts';
-import type { RouteModule } from '../server/http/router.ts';
-import { tasksRouteModule } from '../server/routes/tasks.ts';
-import type { ServerCore, ServerStore } from '../server/types.ts';
 import type { AutoDevConfig } from './config.ts';
 import { createLogger, type Logger } from './log/logger.ts';
 import { loadProviderRegistry, providerVersion } from './providers/index.ts';
 import type { ProviderRegistry } from './providers/types.ts';
+import type { ReadStore } from './read-store.ts';
 import { type RecoveryReport, runRecovery } from './recovery/index.ts';
 import { createRedisBus, historySource, publishCommitted, type RedisBus } from './redis/index.ts';
 import { createRedactor, createStreamRedactor, type Redactor } from './security/redact.ts';
@@ -18,13 +15,15 @@ import {
   createHistory,
   createPersistence,
   createSessionStore,
+  createTokenStore,
   type History,
   type OpenedDatabase,
   openDatabase,
   type Persistence,
+  type TokenStore,
 } from './store/index.ts';
 import { createTaskService, type TaskService, tasksRecoverer } from './tasks/index.ts';
-import { Emitter } from './util/event.ts';
+import { Emitter, type Event } from './util/event.ts';
 
 export const AUTODEV_VERSION = '0.1.0';
 
@@ -32,7 +31,8 @@ export const AUTODEV_VERSION = '0.1.0';
  * The composition root's product: every long-lived part of AutoDev, wired once. The headless server
  * (`autodev serve`) and the Electron shell both create one and hand it to their transports.
  */
-export interface Core extends ServerCore {
+export interface Core {
+  readonly version: string;
   readonly config: AutoDevConfig;
   readonly logger: Logger;
   readonly redactor: Redactor;
@@ -42,15 +42,24 @@ export interface Core extends ServerCore {
   readonly history: History | null;
   readonly persistence: Persistence | null;
   /** Issued tokens (auth_tokens table) for revocation; null without persistence. */
-  readonly tokens: TokenRegistry | null;
+  readonly tokens: TokenStore | null;
+  /** Ended sessions, history, search, export and revocation, for the transports. */
+  readonly store: ReadStore | null;
   /** Optional Redis fan-out (REDIS_URL / redis_url); null when not configured. */
   readonly redis: RedisBus | null;
   /** What start-up recovery found and did (null without persistence). */
   readonly recovery: RecoveryReport | null;
   /** The task runner (one-shot agent tasks); null without persistence. */
   readonly tasks: TaskService | null;
-  /** Extra REST routes the server mounts (the task runner's). */
-  readonly routeModules: RouteModule[];
+  listProviders(): Promise<ProviderSummary[]>;
+  hasProvider(id: string): boolean;
+  /** Recovery report entry for a session of a previous run, if any. */
+  recoveryReport(sessionId: string): unknown | null;
+  redisStatus(): { configured: boolean; connected: boolean };
+  /** Live events beyond the manager's: task progress, persistence pause/resume. */
+  readonly onLiveEvent: Event<LiveEvent>;
+  /** Registers the task runner's collectors on a /metrics registry; returns an unregister function. */
+  registerMetrics(registry: Registry): () => void;
   /** Sessions terminated, data flushed, Redis closed, database closed. Idempotent. */
   close(): Promise<void>;
 }
@@ -107,19 +116,18 @@ export async function summarizeProviders(
  */
 export async function createCore(config: AutoDevConfig, options: CreateCoreOptions = {}): Promise<Core> {
   const env = options.env ?? process.env;
-  const redactor = createRedactor({
-    // Exact values of the agents' keys and the signing secret are redacted wherever they appear.
-    secrets: [
-      'JWT_SECRET',
-      'ANTHROPIC_API_KEY',
-      'OPENAI_API_KEY',
-      'GEMINI_API_KEY',
-      'GOOGLE_API_KEY',
-      'CURSOR_API_KEY',
-    ]
-      .map((k) => env[k])
-      .filter((v): v is string => typeof v === 'string' && v.length >= 8),
-  });
+  // Exact values of the agents' keys and the signing secret are redacted wherever they appear.
+  const secrets = [
+    'JWT_SECRET',
+    'ANTHROPIC_API_KEY',
+    'OPENAI_API_KEY',
+    'GEMINI_API_KEY',
+    'GOOGLE_API_KEY',
+    'CURSOR_API_KEY',
+  ]
+    .map((k) => env[k])
+    .filter((v): v is string => typeof v === 'string' && v.length >= 8);
+  const redactor = createRedactor({ secrets });
   const logger = options.logger ?? createLogger({ level: config.logLevel, redactor });
   const log = logger.child({ component: 'core' });
   const providers = loadProviderRegistry({
@@ -144,6 +152,9 @@ export async function createCore(config: AutoDevConfig, options: CreateCoreOptio
       logger: logger.child({ component: 'persistence' }),
       redact: (text) => redactor.redact(text),
       createStreamRedactor: () => createStreamRedactor(redactor),
+      // Output redaction, ANSI stripping and FTS indexing run in a worker thread with the same
+      // secrets (store/output-worker.ts); the command journal stays synchronous on this thread.
+      offThread: { secrets },
     });
   }
 
@@ -200,12 +211,20 @@ export async function createCore(config: AutoDevConfig, options: CreateCoreOptio
     liveEvents.fire({ kind: 'persistence', paused: !status.ok, reason: status.paused_reason }),
   );
 
-  const tokens = database ? new TokenRegistry(database.db) : null;
-  const store: ServerStore | null =
+  const tokens = database ? createTokenStore(database.db) : null;
+  const store: ReadStore | null =
     history && persistence && tokens
       ? {
-          isTokenRevoked: (jti) => tokens.isTokenRevoked(jti),
-          revokeToken: (jti) => tokens.revokeToken(jti),
+          isTokenRevoked: (jti) => tokens.isRevoked(jti),
+          revokeToken: (jti) => void tokens.revoke(jti),
+          recordToken: (t) =>
+            tokens.record({
+              jti: t.jti,
+              subject: t.sub,
+              scope: t.scope,
+              issued_at: new Date(t.iat * 1000).toISOString(),
+              expires_at: new Date(t.exp * 1000).toISOString(),
+            }),
           listSessions: (query) => history!.listSessions(query),
           getSession: (id) => history!.getSession(id),
           history: (id, query) => history!.entries(id, query).items,
@@ -241,7 +260,6 @@ export async function createCore(config: AutoDevConfig, options: CreateCoreOptio
     redis,
     recovery,
     tasks,
-    routeModules: tasks ? [tasksRouteModule(tasks)] : [],
     registerMetrics: (registry: Registry) => tasks?.registerCollectors(registry) ?? (() => {}),
     onLiveEvent: liveEvents.event,
     listProviders: () => summarizeProviders(providers, env, versionCache),

@@ -49,7 +49,6 @@ export async function startHeadless(options: StartHeadlessOptions = {}): Promise
       allowedOrigins: [...config.server.allowedOrigins, ...(options.allowedOrigins ?? [])],
       allowedHosts: config.server.allowedHosts,
       ...(config.server.dashboardDir !== undefined ? { dashboardDir: config.server.dashboardDir } : {}),
-      routes: core.routeModules,
       ws: {
         ...(config.server.heartbeatMs !== undefined ? { heartbeatMs: config.server.heartbeatMs } : {}),
         ...(config.server.maxConnectionsPerSession !== undefined
@@ -74,7 +73,7 @@ export async function startHeadless(options: StartHeadlessOptions = {}): Promise
         scope,
         ...(ttlSeconds !== undefined ? { ttlSeconds } : {}),
       });
-      core.tokens?.record(issued.claims);
+      core.store?.recordToken?.(issued.claims);
       return issued.token;
     },
     close() {

@@ -17,6 +17,7 @@ import {
 import { ServerMetrics } from './metrics.ts';
 import { sessionRoutes } from './routes/sessions.ts';
 import { systemRoutes } from './routes/system.ts';
+import { tasksRouteModule } from './routes/tasks.ts';
 import type { ServerCore } from './types.ts';
 import { DEFAULT_RATE_LIMITS, type MessageRateLimits } from './ws/connection.ts';
 import { HOW_TO_AUTHENTICATE, WsHub } from './ws/hub.ts';
@@ -133,7 +134,8 @@ export async function startServer(options: StartServerOptions): Promise<RunningS
 
   const router = new Router();
   for (const route of [...systemRoutes(metrics), ...sessionRoutes()]) router.add(route);
-  for (const module of options.routes ?? []) for (const route of module(core)) router.add(route);
+  const modules = [...(core.tasks ? [tasksRouteModule(core.tasks)] : []), ...(options.routes ?? [])];
+  for (const module of modules) for (const route of module(core)) router.add(route);
 
   let guards: RequestGuards | null = null;
   const getGuards = (): RequestGuards => {
@@ -351,7 +353,9 @@ export async function startServer(options: StartServerOptions): Promise<RunningS
     metrics,
     revocations,
     async issueToken(scope, ttlSeconds, subject) {
-      return (await issueToken(key, { scope, ttlSeconds, subject })).token;
+      const issued = await issueToken(key, { scope, ttlSeconds, subject });
+      core.store?.recordToken?.(issued.claims);
+      return issued.token;
     },
     revokeToken(jti) {
       revocations.revoke(jti);

@@ -11,9 +11,10 @@ import type {
 } from '../../src-shared/rest.ts';
 import type { SessionInfo } from '../../src-shared/session.ts';
 import type { LiveEvent } from '../../src-shared/ws-protocol.ts';
+import type { ReadStore } from '../core/read-store.ts';
 import type { SessionManager } from '../core/sessions/types.ts';
+import type { TaskService } from '../core/tasks/task-service.ts';
 import type { Event } from '../core/util/event.ts';
-import type { RevocationStore } from './auth/revocation.ts';
 
 /** Structured logger the server writes to (the core logger satisfies it). Fields must never hold secrets. */
 export interface ServerLogger {
@@ -23,15 +24,8 @@ export interface ServerLogger {
   error(message: string, fields?: Record<string, unknown>): void;
 }
 
-/** Read side of the store the REST routes use (history, ended sessions, search, export). */
-export interface ServerStore extends Partial<RevocationStore> {
-  listSessions(query: z.output<typeof SessionListQuerySchema>): Page<SessionInfo>;
-  getSession(sessionId: string): SessionInfo | undefined;
-  history(sessionId: string, query: z.output<typeof HistoryQuerySchema>): HistoryEntry[];
-  search(query: z.output<typeof SearchQuerySchema>): SearchHit[];
-  exportSession(sessionId: string, format: 'json' | 'text'): string;
-  status(): { ok: boolean; paused_reason: string | null };
-}
+/** Read side of the store the REST routes use; defined by the core (src-main/core/read-store.ts). */
+export type { ReadStore as ServerStore } from '../core/read-store.ts';
 
 /**
  * What the server needs from the core. `createCore()` returns an object satisfying it; tests and the
@@ -43,7 +37,9 @@ export interface ServerCore {
   listProviders(): Promise<ProviderSummary[]>;
   /** Provider ids the manager can start (unknown ids are answered 400 PROVIDER_UNKNOWN). */
   hasProvider(id: string): boolean;
-  readonly store: ServerStore | null;
+  readonly store: ReadStore | null;
+  /** The task runner; when present the server mounts the /tasks routes. */
+  readonly tasks?: TaskService | null;
   /** Recovery report entry for a session of a previous run, if any. */
   recoveryReport(sessionId: string): unknown | null;
   redisStatus(): { configured: boolean; connected: boolean };

@@ -83,7 +83,6 @@ export async function startTestServer(
       host: '127.0.0.1',
       port: 0,
       dashboardDir: null,
-      routes: core.routeModules,
       ...serverOptions,
     });
   } catch (error) {

@@ -28,7 +28,7 @@ test('startHeadless: config → secret → core → server in one call; tokens w
   assert.equal(who.headers.get('access-control-allow-origin'), 'http://localhost:5173');
   // The token was recorded, so revoking it by id in the store takes effect.
   const jti = JSON.parse(Buffer.from(token.split('.')[1]!, 'base64url').toString()).jti as string;
-  app.core.tokens!.revokeToken(jti);
+  app.core.tokens!.revoke(jti);
   assert.equal(
     (await fetch(`${app.url}whoami`, { headers: { authorization: `Bearer ${token}` } })).status,
     401,

@@ -6,7 +6,7 @@ import { createPreferenceStore } from '../../src-main/core/store/preferences.ts'
 import { createTokenStore } from '../../src-main/core/store/tokens.ts';
 import { schemaDir, tempDir } from './helpers.ts';
 
-test('token revocation: one, per subject, all; unknown jti counts as revoked; purge of expired', (t) => {
+test('token revocation: one, per subject, all; an unknown jti is not revoked until revoked by id; purge of expired', (t) => {
   const opened = openDatabase({ schemaDir, path: path.join(tempDir(t), 't.db') });
   t.after(() => opened.close());
   const tokens = createTokenStore(opened.db);
@@ -15,6 +15,8 @@ test('token revocation: one, per subject, all; unknown jti counts as revoked; pu
   tokens.record({ jti: 'b', subject: 'phone', scope: 'view', issued_at: iso(-5), expires_at: iso(3600) });
   tokens.record({ jti: 'c', subject: 'laptop', scope: 'control', issued_at: iso(-5), expires_at: iso(-1) });
   assert.equal(tokens.isRevoked('a'), false);
+  assert.equal(tokens.isRevoked('nope'), false);
+  assert.equal(tokens.revoke('nope'), false);
   assert.equal(tokens.isRevoked('nope'), true);
   assert.equal(tokens.revoke('a'), true);
   assert.equal(tokens.revoke('a'), false);
@@ -23,8 +25,11 @@ test('token revocation: one, per subject, all; unknown jti counts as revoked; pu
   assert.equal(tokens.isRevoked('b'), true);
   assert.equal(tokens.purgeExpired(), 1);
   assert.deepEqual(
-    tokens.list().map((r) => r.jti),
-    ['b', 'a'],
+    tokens
+      .list()
+      .map((r) => r.jti)
+      .sort(),
+    ['a', 'b', 'nope'],
   );
   assert.equal(tokens.revokeAll(), 0);
 });

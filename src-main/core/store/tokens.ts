@@ -11,12 +11,16 @@ export interface TokenRecord {
 }
 
 /**
- * Issued tokens, for revocation: the server records each token it signs and asks `isRevoked` on every
- * verify (an unknown jti counts as revoked: tokens from a wiped database stop working).
+ * Issued tokens, for revocation: a deny-list keyed by jti. The signature (pinned HS256, issuer,
+ * audience, expiry) is what admits a token; this table only takes tokens back. An unknown jti is not
+ * revoked: tokens minted by another instance sharing JWT_SECRET, or before the table existed, keep
+ * working until they expire. Revoking an unknown jti records it, so the revocation still holds.
+ * "Revoke everything" is rotating the signing secret.
  */
 export interface TokenStore {
   record(token: Omit<TokenRecord, 'revoked_at'>): void;
   isRevoked(jti: string): boolean;
+  /** True when a live recorded token was revoked; an unknown jti is recorded as revoked (false). */
   revoke(jti: string): boolean;
   /** "Revoke all" for one device/user; returns how many were live. */
   revokeSubject(subject: string): number;
@@ -28,7 +32,10 @@ export interface TokenStore {
 
 export function createTokenStore(db: Database): TokenStore {
   const insert = db.prepare(
-    'INSERT INTO auth_tokens (jti, subject, scope, issued_at, expires_at) VALUES (?, ?, ?, ?, ?)',
+    'INSERT OR IGNORE INTO auth_tokens (jti, subject, scope, issued_at, expires_at) VALUES (?, ?, ?, ?, ?)',
+  );
+  const insertRevoked = db.prepare(
+    "INSERT OR IGNORE INTO auth_tokens (jti, subject, scope, issued_at, expires_at, revoked_at) VALUES (?, 'unknown', 'unknown', ?, ?, ?)",
   );
   const get = db.prepare('SELECT revoked_at FROM auth_tokens WHERE jti = ?');
   const revoke = db.prepare('UPDATE auth_tokens SET revoked_at = ? WHERE jti = ? AND revoked_at IS NULL');
@@ -45,9 +52,15 @@ export function createTokenStore(db: Database): TokenStore {
     },
     isRevoked(jti) {
       const row = get.get(jti) as { revoked_at: string | null } | undefined;
-      return row === undefined || row.revoked_at !== null;
+      return row !== undefined && row.revoked_at !== null;
     },
-    revoke: (jti) => revoke.run(isoNow(), jti).changes > 0,
+    revoke(jti) {
+      const now = isoNow();
+      if (revoke.run(now, jti).changes > 0) return true;
+      // Unknown here (issued elsewhere): remember it as revoked. Kept until the purge of a far date.
+      insertRevoked.run(jti, now, '9999-12-31T00:00:00.000Z', now);
+      return false;
+    },
     revokeSubject: (subject) => revokeSubject.run(isoNow(), subject).changes,
     revokeAll: () => revokeAll.run(isoNow()).changes,
     purgeExpired: (before = isoNow()) => purge.run(before).changes,
