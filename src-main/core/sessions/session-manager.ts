@@ -660,7 +660,7 @@ class PtySessionManager implements SessionManager {
     const rec = this._requireRunning(sessionId);
     if (data.length === 0) return;
     this._journal(rec, 'input', data);
-    this._noteInput(rec, 'input');
+    this._noteInput(rec, 'input', data);
     this._enqueueWrite(rec, data, 0);
   }
 
@@ -724,11 +724,12 @@ class PtySessionManager implements SessionManager {
     }
   }
 
-  private _noteInput(rec: SessionRecord, kind: 'command' | 'input'): void {
+  /** Keystrokes without Enter are typing, not a submission: the detector decides from the data. */
+  private _noteInput(rec: SessionRecord, kind: 'command' | 'input', data?: string): void {
     rec.lastInputAt = Date.now();
     rec.lastActivityMs = rec.lastInputAt;
     try {
-      rec.detector.noteInput(kind);
+      rec.detector.noteInput(kind, data);
     } catch (error) {
       rec.log.warn('detector noteInput failed', { error });
     }

@@ -25,7 +25,8 @@ export interface ScreenStateDetector {
   /** Re-evaluate now (the manager calls this on a timer while output flows and once it stops). */
   evaluate(now?: number): Detection;
   readonly onDidDetect: Event<Detection>;
-  /** Serialized screen (serialize addon, alt buffer excluded), for snapshots and restore. */
+  /** Serialized screen (serialize addon), alternate buffer included so full-screen TUIs restore as
+   *  drawn; used for snapshots of reconnecting viewers. */
   serialize(): string;
   /** Plain text of the visible screen, for tests and diagnostics. */
   screenText(): string;

@@ -60,6 +60,31 @@ test('a prompt agent goes starting → waiting_input, works on a command, waits 
   assert.ok(seen.some((e) => e.to === 'waiting_input'));
 });
 
+test('typing without Enter is not a submission: waiting_input holds until Enter', async (t) => {
+  // A prompt rule that, like the real agents' rules, still matches with typed text after the marker.
+  const { manager } = testManager([
+    promptAgent({ screen_rules: [{ ...promptRule, id: 'test.prompt-line', pattern: '^>' }] }),
+  ]);
+  t.after(() => manager.shutdown());
+  const seen = trackStates(manager);
+  let id: string | undefined;
+  const out = collect(manager, () => id);
+  id = (await manager.create({ cli_tool: 'prompt' })).session_id;
+  await waitFor('waiting_input', () => manager.get(id as string)?.state === 'waiting_input');
+  const before = seen.length;
+  for (const key of 'hel') manager.input(id, key);
+  await waitFor('echo of the typed keys', () => out.text().includes('hel'));
+  // Longer than the stability window: a keystroke counted as a submission would show running/processing.
+  await new Promise((r) => setTimeout(r, 1500));
+  assert.deepEqual(
+    seen.slice(before).map((e) => e.to),
+    [],
+    'typing must not move the session out of waiting_input',
+  );
+  manager.input(id, 'lo\r');
+  await waitFor('command output', () => out.text().includes('done: hello'));
+});
+
 test('a crash with exit 3 ends in error with code 3 and the reason says so', async (t) => {
   const { manager } = testManager([nodeProvider('crash', 'proc-crash.mjs')]);
   t.after(() => manager.shutdown());
