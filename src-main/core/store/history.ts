@@ -89,6 +89,57 @@ export function ftsPhrase(q: string): string {
   return `"${q.replace(/"/g, '""')}"`;
 }
 
+const WORD = /[\p{L}\p{N}]+/gu;
+
+/**
+ * Output rows stored but not yet in the FTS index (schema 003: indexing trails the INSERT by a few
+ * slices, more during a flood): scanned directly, so a search right after output never misses it.
+ * Same phrase semantics as ftsPhrase under unicode61 (whole tokens in order, anything else between
+ * them, case-insensitive); the snippet is cut around the first match.
+ */
+function unindexedOutputHits(
+  db: Database,
+  q: string,
+  sessionId: string | undefined,
+  limit: number,
+): Record<string, unknown>[] {
+  const tokens = q.match(WORD);
+  if (!tokens || limit <= 0) return [];
+  const esc = (t: string) => t.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+  const phrase = new RegExp(
+    `(?<![\\p{L}\\p{N}])${tokens.map(esc).join('[^\\p{L}\\p{N}]+')}(?![\\p{L}\\p{N}])`,
+    'iu',
+  );
+  const candidates = db
+    .prepare(`
+      SELECT x.session_id, x.seq_start AS seq, x.at, x.text, s.name, s.cli_tool
+      FROM session_output x JOIN cli_sessions s ON s.session_id = x.session_id
+      WHERE x.id > (SELECT indexed_upto FROM output_fts_progress WHERE id = 1)
+        AND instr(lower(x.text), lower(@first)) > 0 ${sessionId ? 'AND x.session_id = @sid' : ''}
+      ORDER BY x.id DESC`)
+    .all({ first: tokens[0], sid: sessionId ?? null }) as Record<string, unknown>[];
+  const hits: Record<string, unknown>[] = [];
+  for (const c of candidates) {
+    const text = c.text as string;
+    const m = phrase.exec(text);
+    if (!m) continue;
+    const from = Math.max(0, m.index - 48);
+    const to = Math.min(text.length, m.index + m[0].length + 48);
+    const snippet = `${from > 0 ? '…' : ''}${text.slice(from, m.index)}«${m[0]}»${text.slice(m.index + m[0].length, to)}${to < text.length ? '…' : ''}`;
+    hits.push({
+      kind: 'output',
+      session_id: c.session_id,
+      seq: c.seq,
+      at: c.at,
+      snippet,
+      name: c.name,
+      cli_tool: c.cli_tool,
+    });
+    if (hits.length >= limit) break;
+  }
+  return hits;
+}
+
 function gapText(row: { raw_bytes: number; seq_start: number; seq_end: number }): string {
   return `[output ${row.seq_start}–${row.seq_end} not stored: ${row.raw_bytes} bytes dropped while persistence was paused]`;
 }
@@ -267,6 +318,14 @@ export function createHistory(db: Database): History {
           WHERE command_fts MATCH @q ${filter})
         ORDER BY at DESC LIMIT @limit`)
         .all({ q: ftsPhrase(q), sid: session_id ?? null, limit }) as Record<string, unknown>[];
+      const pending = unindexedOutputHits(db, q, session_id, limit);
+      if (pending.length > 0) {
+        rows.push(...pending);
+        rows.sort((x, y) =>
+          (x.at as string) < (y.at as string) ? 1 : (x.at as string) > (y.at as string) ? -1 : 0,
+        );
+        rows.length = Math.min(rows.length, limit);
+      }
       return rows.map((r) => ({
         session_id: r.session_id as string,
         session_name: r.name as string,

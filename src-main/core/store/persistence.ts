@@ -1,7 +1,10 @@
 import type { OutputChunk, SessionInfo } from '../../../src-shared/session.ts';
+import { createRedactor, createStreamRedactor } from '../security/redact.ts';
 import type { CommandJournal, SessionManager, SpawnRecord } from '../sessions/types.ts';
 import { type Disposable, DisposableStore, Emitter, type Event } from '../util/event.ts';
 import { createAnsiStripper } from './ansi.ts';
+import { createFtsIndexer } from './fts-indexer.ts';
+import { type CutItem, type OutputWorker, startOutputWorker } from './output-worker.ts';
 import { DEFAULT_RETENTION, enforceRetention, type RetentionLimits } from './retention.ts';
 import type { CommandEntry, OutputBatch, SessionStore } from './session-store.ts';
 import { isoNow, type LoggerLike, silentLogger } from './types.ts';
@@ -30,6 +33,18 @@ export interface PersistenceOptions {
   /** Backoff of the retry while paused. */
   retryMinMs?: number;
   retryMaxMs?: number;
+  /**
+   * Redact, strip ANSI and FTS-index output in a worker thread (output-worker.ts explains the split;
+   * bench/persistence-throughput.bench.ts measures it). `secrets`: the exact values the core's
+   * redactor masks: the worker builds the same createRedactor({ secrets }) (functions cannot cross a
+   * thread). Output-only transactions then run at synchronous=NORMAL (see commit()). Omitted or null:
+   * everything in-process, as before (indexing inside the flush transaction). Ignored for in-memory
+   * databases (the worker's connection needs a file).
+   */
+  offThread?: { secrets: string[] } | null;
+  /** Off-thread mode: output sent to the worker and not yet answered beyond this blocks the caller
+   *  until the worker catches up (backpressure on the PTY reader instead of unbounded memory). */
+  maxInflightBytes?: number;
 }
 
 export interface PersistenceStatus {
@@ -127,6 +142,8 @@ export function createPersistence(store: SessionStore, options: PersistenceOptio
   const retention = options.retention === undefined ? DEFAULT_RETENTION : options.retention;
   const retryMinMs = options.retryMinMs ?? 250;
   const retryMaxMs = options.retryMaxMs ?? 30_000;
+  const maxInflightBytes = options.maxInflightBytes ?? 8 * 1024 * 1024;
+  const fts = createFtsIndexer(store.db);
 
   const statusEmitter = new Emitter<PersistenceStatus>();
   const outputEmitter = new Emitter<OutputBatch[]>();
@@ -176,7 +193,7 @@ export function createPersistence(store: SessionStore, options: PersistenceOptio
   };
   const snapshotStatus = (): PersistenceStatus => ({
     ...status,
-    buffered_bytes: pendingBytes + readyBytes,
+    buffered_bytes: pendingBytes + inflightBytes + readyBytes,
     buffered_commands: readyCommands.length,
   });
 
@@ -229,38 +246,168 @@ export function createPersistence(store: SessionStore, options: PersistenceOptio
     retryTimer.unref?.();
   }
 
+  // In-process stream redaction: the core's factory, or (off-thread mode after a worker crash) the
+  // same redactor the worker used.
+  const makeStreamRedactor: (() => StreamRedactorLike) | undefined =
+    options.createStreamRedactor ??
+    (options.offThread
+      ? (() => {
+          const r = createRedactor({ secrets: options.offThread!.secrets });
+          return () => createStreamRedactor(r);
+        })()
+      : undefined);
   function redactorFor(sessionId: string): StreamRedactorLike | undefined {
-    if (!options.createStreamRedactor) return undefined;
+    if (!makeStreamRedactor) return undefined;
     let r = streamRedactors.get(sessionId);
     if (!r) {
-      r = options.createStreamRedactor();
+      r = makeStreamRedactor();
       streamRedactors.set(sessionId, r);
     }
     return r;
   }
 
-  /** Raw chunks → redacted batches (one per session). */
-  function cut(): void {
-    for (const [sessionId, p] of pending) {
-      if (p.chunks.length === 0) continue;
-      const raw = p.chunks.length === 1 ? p.chunks[0]!.data : p.chunks.map((c) => c.data).join('');
-      const redactor = redactorFor(sessionId);
-      const data = redactor ? redactor.push(raw) : raw;
-      const batch: OutputBatch = {
+  type BatchMeta = Omit<OutputBatch, 'data' | 'text'>;
+  /** A session's pending chunks as one raw string plus the batch fields that do not need redaction. */
+  function takeRaw(sessionId: string, p: PendingOutput): { raw: string; meta: BatchMeta } {
+    const raw = p.chunks.length === 1 ? p.chunks[0]!.data : p.chunks.map((c) => c.data).join('');
+    return {
+      raw,
+      meta: {
         session_id: sessionId,
         seq_start: p.chunks[0]!.seq,
         seq_end: p.chunks[p.chunks.length - 1]!.seq,
         raw_bytes: Buffer.byteLength(raw),
-        data,
-        text: stripperFor(sessionId).push(data),
         gap: false,
         at: new Date(p.chunks[p.chunks.length - 1]!.at).toISOString(),
-      };
-      readyBatches.push(batch);
-      readyBytes += batch.data.length + batch.text.length;
+      },
+    };
+  }
+
+  function addReady(meta: BatchMeta, data: string, text: string): void {
+    readyBatches.push({ ...meta, data, text });
+    readyBytes += data.length + text.length;
+  }
+
+  /** Raw chunks → redacted batches (one per session); off-thread: → requests to the worker. */
+  function cut(endSessions?: Iterable<string>): void {
+    if (worker) {
+      cutToWorker(endSessions);
+      return;
+    }
+    for (const [sessionId, p] of pending) {
+      if (p.chunks.length === 0) continue;
+      const { raw, meta } = takeRaw(sessionId, p);
+      const redactor = redactorFor(sessionId);
+      const data = redactor ? redactor.push(raw) : raw;
+      addReady(meta, data, stripperFor(sessionId).push(data));
     }
     pending.clear();
     pendingBytes = 0;
+    for (const id of endSessions ?? []) endRedactor(id);
+  }
+
+  // ---- Off-thread mode -------------------------------------------------------------------------
+  let worker: OutputWorker | null = null;
+  /** Requests the worker has not answered yet, in order (what to redo in-process if it dies). */
+  const inflight = new Map<number, { entries: { meta: BatchMeta | null; item: CutItem }[]; bytes: number }>();
+  let inflightBytes = 0;
+  /** Sessions whose stream state (redactor tail, stripper carry) lives in the worker. */
+  const workerStreams = new Set<string>();
+  /** Inside a synchronous drain: results are collected, the caller commits once. */
+  let draining = false;
+
+  function cutToWorker(endSessions?: Iterable<string>): void {
+    const entries: { meta: BatchMeta | null; item: CutItem }[] = [];
+    let bytes = 0;
+    const ends = new Set(endSessions ?? []);
+    for (const [sessionId, p] of pending) {
+      if (p.chunks.length === 0) continue;
+      const { raw, meta } = takeRaw(sessionId, p);
+      const end = ends.delete(sessionId);
+      entries.push({ meta, item: { sid: sessionId, raw, end } });
+      bytes += raw.length;
+      if (end) workerStreams.delete(sessionId);
+      else workerStreams.add(sessionId);
+    }
+    pending.clear();
+    pendingBytes = 0;
+    for (const sessionId of ends) {
+      if (!workerStreams.delete(sessionId)) continue; // nothing of it ever went to the worker
+      entries.push({ meta: null, item: { sid: sessionId, raw: '', end: true } });
+    }
+    if (entries.length === 0) return;
+    const id = worker!.submit(entries.map((e) => e.item));
+    inflight.set(id, { entries, bytes });
+    inflightBytes += bytes;
+    if (inflightBytes > maxInflightBytes && !draining) drainWorker();
+  }
+
+  function onWorkerResult(id: number, items: { data: string; text: string }[]): void {
+    const request = inflight.get(id);
+    if (!request) return;
+    inflight.delete(id);
+    inflightBytes -= request.bytes;
+    request.entries.forEach((e, i) => {
+      const { data, text } = items[i]!;
+      if (e.meta) addReady(e.meta, data, text);
+      else if (data || text) attachTail(e.item.sid, data, text);
+    });
+    if (draining || closed) return;
+    if (status.ok) commit();
+    else boundMemory();
+  }
+
+  /** Waits for the worker to answer everything sent, then commits (or bounds memory while paused). */
+  function drainWorker(): void {
+    if (!worker) return;
+    draining = true;
+    try {
+      worker.drainSync(10_000);
+    } finally {
+      draining = false;
+    }
+    if (status.ok) commit();
+    else boundMemory();
+  }
+
+  /** The worker died: redo what it had not answered in-process and stay in-process from now on (its
+   *  redactors' held-back tails, ≤ ~256 chars per session, died with it). */
+  function onWorkerCrash(error: unknown): void {
+    logger.error('persistence worker failed: output is redacted and indexed in-process from now on', {
+      error: String(error),
+    });
+    worker = null;
+    const requests = [...inflight.values()];
+    inflight.clear();
+    inflightBytes = 0;
+    workerStreams.clear();
+    for (const r of requests) {
+      for (const e of r.entries) {
+        const redactor = redactorFor(e.item.sid);
+        const data = redactor ? redactor.push(e.item.raw) : e.item.raw;
+        const text = stripperFor(e.item.sid).push(data);
+        if (e.meta) addReady(e.meta, data, text);
+        if (e.item.end) endRedactor(e.item.sid);
+      }
+    }
+    if (draining || closed) return;
+    if (status.ok) commit();
+    else boundMemory();
+  }
+
+  if (options.offThread && !store.db.memory) {
+    try {
+      worker = startOutputWorker({
+        secrets: options.offThread.secrets,
+        dbPath: store.db.name,
+        onResult: onWorkerResult,
+        onLog: (level, message, fields) => logger[level](message, fields),
+        onCrash: onWorkerCrash,
+      });
+    } catch (error) {
+      logger.error('persistence worker could not start: in-process mode', { error: String(error) });
+      worker = null;
+    }
   }
 
   /** The redactor's held-back tail joins the session's last batch (at exit / close). */
@@ -271,6 +418,11 @@ export function createPersistence(store: SessionStore, options: PersistenceOptio
     strippers.delete(sessionId);
     const data = redactor ? redactor.flush() : '';
     const text = stripper ? stripper.push(data) + stripper.end() : '';
+    attachTail(sessionId, data, text);
+  }
+
+  /** A stream's final tail joins the session's last batch not yet written, else its last stored one. */
+  function attachTail(sessionId: string, data: string, text: string): void {
     if (!data && !text) return;
     for (let i = readyBatches.length - 1; i >= 0; i--) {
       const b = readyBatches[i]!;
@@ -367,9 +519,36 @@ export function createPersistence(store: SessionStore, options: PersistenceOptio
         what: `ledger release of ${r.session_id}`,
       })),
     ];
+    // Off-thread mode: a transaction of output only (no command, session, spawn or ledger row) runs at
+    // synchronous=NORMAL, skipping its fsync. Consistency is the same (WAL); what a power cut (not a
+    // kill -9: the WAL is in the OS cache) can lose is output committed since the last FULL commit —
+    // the next journaled command, session change or checkpoint fsyncs the WAL, and every earlier frame
+    // with it. Acknowledged commands are never in a NORMAL transaction.
+    const outputOnly =
+      worker !== null &&
+      sessions.length === 0 &&
+      readyCommands.length === 0 &&
+      readySpawns.length === 0 &&
+      readyReleases.length === 0;
+    // In-process mode indexes in the same transaction (as schema 001's trigger did), at least as much
+    // as it adds, so a backlog (left by a crash or a dead worker) is caught up over a few flushes.
+    let addedText = 0;
+    for (const b of batches) addedText += b.text.length;
+    for (const t of readyTails) addedText += t.text.length;
+    const indexInline = () => {
+      if (worker) return;
+      let budget = Math.max(256 * 1024, 2 * addedText);
+      for (;;) {
+        const r = fts.indexSliceInTransaction(budget);
+        budget -= r.bytes;
+        if (!r.more || budget <= 0) break;
+      }
+    };
+    if (outputOnly) store.db.pragma('synchronous = NORMAL');
     try {
       store.write(() => {
         for (const o of ops) o.op();
+        indexInline();
       });
     } catch (error) {
       if (isPausingError(error)) {
@@ -393,7 +572,15 @@ export function createPersistence(store: SessionStore, options: PersistenceOptio
         }
       }
       batches = batches.filter((b) => !failed.has(b));
+      try {
+        store.write(indexInline);
+      } catch (indexError) {
+        logger.warn('FTS indexing deferred', { error: String(indexError) });
+      }
+    } finally {
+      if (outputOnly) store.db.pragma('synchronous = FULL');
     }
+    worker?.pokeIndexer();
     for (const s of sessions) knownSessions.add(s.session_id);
     clearReady();
     resume();
@@ -443,11 +630,34 @@ export function createPersistence(store: SessionStore, options: PersistenceOptio
   function flushNow(): boolean {
     clearTimers();
     cut();
+    collectFromWorker();
     if (!status.ok) {
       boundMemory();
       return false;
     }
     return commit();
+  }
+
+  /** Off-thread: wait for every answer, without committing (the caller does). */
+  function collectFromWorker(): void {
+    if (!worker) return;
+    draining = true;
+    try {
+      worker.drainSync(10_000);
+    } finally {
+      draining = false;
+    }
+  }
+
+  /** The timers' flush: in-process it writes now; off-thread it only hands the output to the worker
+   *  (its answer is committed when it arrives, see onWorkerResult). */
+  function flushSoon(): void {
+    if (!worker) {
+      flushNow();
+      return;
+    }
+    clearTimers();
+    cut();
   }
 
   function clearTimers(): void {
@@ -502,9 +712,9 @@ export function createPersistence(store: SessionStore, options: PersistenceOptio
     p.bytes += chunk.data.length;
     pendingBytes += chunk.data.length;
     if (pendingBytes >= flushBytes) {
-      immediate ??= setImmediate(flushNow);
+      immediate ??= setImmediate(flushSoon);
     } else if (!flushTimer) {
-      flushTimer = setTimeout(flushNow, flushMs);
+      flushTimer = setTimeout(flushSoon, flushMs);
     }
   }
 
@@ -533,9 +743,10 @@ export function createPersistence(store: SessionStore, options: PersistenceOptio
       );
       listeners.add(
         m.onDidExit((info) => {
-          // Final output first, then the exit row, so history reads in order.
-          cut();
-          endRedactor(info.session_id);
+          // Final output first, then the exit row, so history reads in order. Off-thread this waits
+          // for the worker's answers (rare: once per session, bounded by maxInflightBytes).
+          cut([info.session_id]);
+          collectFromWorker();
           readySessions.set(info.session_id, info);
           readyReleases.push({
             session_id: info.session_id,
@@ -552,8 +763,8 @@ export function createPersistence(store: SessionStore, options: PersistenceOptio
     close() {
       if (closed) return;
       listeners.dispose();
-      cut();
-      for (const id of new Set([...streamRedactors.keys(), ...strippers.keys()])) endRedactor(id);
+      cut(new Set([...streamRedactors.keys(), ...strippers.keys(), ...workerStreams]));
+      collectFromWorker();
       clearTimers();
       if (retryTimer) clearTimeout(retryTimer);
       retryTimer = undefined;
@@ -561,6 +772,7 @@ export function createPersistence(store: SessionStore, options: PersistenceOptio
         logger.error('persistence closed while paused: buffered data lost', { ...snapshotStatus() });
       }
       closed = true;
+      worker?.close();
       if (retryTimer) clearTimeout(retryTimer);
       statusEmitter.dispose();
       outputEmitter.dispose();
