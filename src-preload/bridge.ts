@@ -202,6 +202,8 @@ export function createAutoDevBridge(
     listTasks: (query) => call('autodev:tasks:list', query === undefined ? {} : { query }),
     getTask: (task_id) => call('autodev:tasks:get', { task_id }),
     controlTask: (task_id, action) => call('autodev:tasks:control', { task_id, action }),
+    getTaskDetail: (task_id) => call('autodev:tasks:detail', { task_id }),
+    getTaskMetrics: () => call('autodev:tasks:metrics'),
   };
 
   const desktop: AutoDevDesktopApi = {

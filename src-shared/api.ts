@@ -9,7 +9,7 @@ import type {
   TaskListQuery,
 } from './rest.ts';
 import type { CreateSessionRequest, SessionDiagnostics, SessionInfo } from './session.ts';
-import type { SubmitTaskRequest, TaskInfo } from './tasks.ts';
+import type { SubmitTaskRequest, TaskDetail, TaskInfo, TaskMetrics } from './tasks.ts';
 import type { LiveEvent, SnapshotMessageData, TokenScope } from './ws-protocol.ts';
 
 /**
@@ -41,6 +41,10 @@ export interface AutoDevApi {
   listTasks(query?: TaskListQuery): Promise<Page<TaskInfo>>;
   getTask(taskId: string): Promise<TaskInfo>;
   controlTask(taskId: string, action: 'cancel' | 'pause' | 'resume'): Promise<TaskInfo>;
+  /** The task with its state history (reasons) and stored outputs. */
+  getTaskDetail(taskId: string): Promise<TaskDetail>;
+  /** Counts by state, success rate, duration p50/p95/p99 per provider, token and cost totals. */
+  getTaskMetrics(): Promise<TaskMetrics>;
 }
 
 export interface TerminalHandlers {

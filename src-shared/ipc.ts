@@ -89,6 +89,8 @@ export const IPC_COMMANDS = {
     task_id: IdSchema,
     action: z.enum(['cancel', 'pause', 'resume']),
   }),
+  'autodev:tasks:detail': z.strictObject({ task_id: IdSchema }),
+  'autodev:tasks:metrics': Empty,
 
   /** Desktop-only: which session tab is visible (drives notifications) and whether the window is focused. */
   'autodev:desktop:view': z.strictObject({ session_id: IdSchema.nullable() }),
@@ -218,6 +220,8 @@ export const AUTODEV_API_KEYS = [
   'listTasks',
   'getTask',
   'controlTask',
+  'getTaskDetail',
+  'getTaskMetrics',
 ] as const satisfies readonly (keyof AutoDevApi)[];
 export const AUTODEV_DESKTOP_KEYS = [
   'setViewedSession',

@@ -18,6 +18,14 @@ export const HistoryQuerySchema = z.object({
   limit: z.coerce.number().int().min(1).max(1000).default(100),
   offset: z.coerce.number().int().min(0).default(0),
   message_type: z.enum(['command', 'output', 'state', 'all']).default('all'),
+  /**
+   * Output rows as recorded (redacted, ANSI sequences kept) instead of the plain search text: what a
+   * terminal replay needs for colours and cursor moves. `raw=1` / `raw=true` in a query string.
+   */
+  raw: z
+    .union([z.boolean(), z.enum(['1', '0', 'true', 'false'])])
+    .transform((v) => v === true || v === '1' || v === 'true')
+    .optional(),
 });
 export type HistoryQuery = z.input<typeof HistoryQuerySchema>;
 

@@ -71,3 +71,62 @@ export interface TaskInfo {
   worker_id: string | null;
   metadata: Record<string, unknown>;
 }
+
+/** A task_history row (GET /tasks/{id}): every state change with its reason. */
+export interface TaskHistoryEntry {
+  state_from: TaskState | null;
+  state_to: TaskState;
+  reason: string;
+  attempt: number;
+  worker_id: string | null;
+  at: string;
+}
+
+/** A task_outputs row: a parsed stream-json event, a raw (unparsed) line, or the final result. */
+export interface TaskOutputEntry {
+  attempt: number;
+  seq: number;
+  stream: 'stdout' | 'stderr' | 'result';
+  kind: 'event' | 'raw' | 'final';
+  event_type: string | null;
+  content: string;
+  at: string;
+}
+
+/** GET /tasks/{id}: the task with its history and (bounded) outputs. */
+export interface TaskDetail {
+  task: TaskInfo;
+  history: TaskHistoryEntry[];
+  outputs: TaskOutputEntry[];
+}
+
+export interface TaskDurationPercentiles {
+  count: number;
+  p50: number | null;
+  p95: number | null;
+  p99: number | null;
+}
+
+export interface TaskTokenTotals {
+  input_tokens: number;
+  output_tokens: number;
+  cache_read_tokens: number;
+  cost_usd: number;
+}
+
+export interface ProviderTaskMetrics extends TaskTokenTotals {
+  cli_tool: string;
+  counts: Record<TaskState, number>;
+  success_rate: number | null;
+  duration_ms: TaskDurationPercentiles;
+}
+
+/** GET /tasks/metrics: counts by state, success rate, duration percentiles, token and cost totals. */
+export interface TaskMetrics extends TaskTokenTotals {
+  counts: Record<TaskState, number>;
+  total: number;
+  /** passed / (passed + failed + error + timeout); null before any task was decided. */
+  success_rate: number | null;
+  duration_ms: TaskDurationPercentiles;
+  providers: ProviderTaskMetrics[];
+}

@@ -1,9 +1,10 @@
 import path from 'node:path';
 import { loadConfig } from '../core/config.ts';
 import { type CreateCoreOptions, createCore } from '../core/core.ts';
+import type { TaskService } from '../core/tasks/task-service.ts';
 import { loadSigningSecret } from '../server/auth/signing-secret.ts';
 import { startServer } from '../server/server.ts';
-import type { DesktopCore } from './desktop-core.ts';
+import type { DesktopCore, DesktopTasks } from './desktop-core.ts';
 import { serverDashboardBackend } from './lan-backend.ts';
 import type { DashboardBackend } from './lan-dashboard.ts';
 
@@ -49,11 +50,31 @@ export async function openDesktopCore(options: {
       sessions: core.sessions,
       listProviders: () => core.listProviders(),
       store: core.store,
-      tasks: null,
+      tasks: core.tasks ? desktopTasks(core.tasks) : null,
       ...(core.onLiveEvent ? { onLiveEvent: core.onLiveEvent } : {}),
       close: () => core.close(),
     },
     lanBackend,
     providerEnvKeys,
+  };
+}
+
+/**
+ * The task service in the shape the IPC handlers call. Submissions from the desktop are async (the
+ * renderer follows progress through live `task` events); a not-found task is a NOT_FOUND error.
+ */
+export function desktopTasks(service: TaskService): DesktopTasks {
+  return {
+    submit: async (tasks) => (await service.submit(tasks, { waitMs: 0 })).tasks,
+    list: (query) => service.list(query),
+    get: (taskId) => service.get(taskId),
+    control: (taskId, action) =>
+      action === 'cancel'
+        ? service.cancel(taskId)
+        : action === 'pause'
+          ? service.pause(taskId)
+          : service.resume(taskId),
+    detail: (taskId) => service.getDetail(taskId),
+    metrics: () => service.getMetrics(),
   };
 }

@@ -280,6 +280,16 @@ export class DesktopController {
         return task;
       },
       'autodev:tasks:control': ({ task_id, action }) => this._tasks().control(task_id, action),
+      'autodev:tasks:detail': ({ task_id }) => {
+        const tasks = this._tasks();
+        if (!tasks.detail) throw new IpcError('INTERNAL', 'task details are not available');
+        return tasks.detail(task_id);
+      },
+      'autodev:tasks:metrics': () => {
+        const tasks = this._tasks();
+        if (!tasks.metrics) throw new IpcError('INTERNAL', 'task metrics are not available');
+        return tasks.metrics();
+      },
 
       'autodev:desktop:view': ({ session_id }, w) => {
         w.viewedSessionId = session_id;

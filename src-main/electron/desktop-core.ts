@@ -10,7 +10,7 @@ import type {
   TaskListQuerySchema,
 } from '../../src-shared/rest.ts';
 import type { SessionInfo } from '../../src-shared/session.ts';
-import type { SubmitTaskOptions, TaskInfo } from '../../src-shared/tasks.ts';
+import type { SubmitTaskOptions, TaskDetail, TaskInfo, TaskMetrics } from '../../src-shared/tasks.ts';
 import type { LiveEvent } from '../../src-shared/ws-protocol.ts';
 import type { SessionManager } from '../core/sessions/types.ts';
 import type { Event } from '../core/util/event.ts';
@@ -43,4 +43,7 @@ export interface DesktopTasks {
   list(query: z.output<typeof TaskListQuerySchema>): Promise<Page<TaskInfo>> | Page<TaskInfo>;
   get(taskId: string): Promise<TaskInfo | undefined> | TaskInfo | undefined;
   control(taskId: string, action: 'cancel' | 'pause' | 'resume'): Promise<TaskInfo> | TaskInfo;
+  /** History (with reasons) and outputs; optional so simple fakes need not provide it. */
+  detail?(taskId: string): Promise<TaskDetail> | TaskDetail;
+  metrics?(): Promise<TaskMetrics> | TaskMetrics;
 }

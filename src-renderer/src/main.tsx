@@ -1,3 +1,5 @@
+// First: configures zod before any schema is built (see zod-setup.ts).
+import './zod-setup.ts';
 import '@xterm/xterm/css/xterm.css';
 import './styles.css';
 import { createRoot } from 'react-dom/client';

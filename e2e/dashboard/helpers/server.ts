@@ -9,10 +9,13 @@ const execFileAsync = promisify(execFile);
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
 const CLI = path.join(ROOT, 'bin', 'autodev.mjs');
 const FIXTURES = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../fixtures');
+/** The claude-style stream-json one-shot agent of the task tests; its prompt picks the behaviour. */
+export const ONESHOT_AGENT = path.join(ROOT, 'test', 'fixtures', 'oneshot', 'fake-agent.mjs');
 
 /**
- * A real `autodev serve` on a free loopback port with a throw-away data dir and three fixture
- * providers (a prompt agent, an agent stuck at a login menu, an agent printing hostile output).
+ * A real `autodev serve` on a free loopback port with a throw-away data dir and four fixture
+ * providers (a prompt agent, an agent stuck at a login menu, an agent printing hostile output, and a
+ * one-shot stream-json agent for tasks).
  */
 export interface DashboardServer {
   url: string;
@@ -47,6 +50,15 @@ function providersYaml(): string {
     binary: ${f('xss-agent.mjs')}
     screen_rules:
       - { id: xss.prompt, pattern: '^> ?$', region: { kind: last-lines, count: 1 }, state: waiting_input }
+  oneshot:
+    name: Fake One-shot
+    binary: ${JSON.stringify(process.execPath)}
+    version_args: ['--version']
+    one_shot:
+      args: [${JSON.stringify(ONESHOT_AGENT)}]
+      prompt: { via: arg }
+      output: stream-json
+      full_access_args: ['--yolo']
 `;
 }
 

@@ -28,6 +28,8 @@ const API_METHODS = [
   'listTasks',
   'getTask',
   'controlTask',
+  'getTaskDetail',
+  'getTaskMetrics',
 ] as const satisfies readonly (keyof AutoDevApi)[];
 
 export function isDesktopBridge(value: unknown): value is DesktopBridge {
@@ -68,6 +70,8 @@ export function createIpcApi(bridge: DesktopBridge): { api: AutoDevApi; extras: 
     listTasks: call('listTasks'),
     getTask: call('getTask'),
     controlTask: call('controlTask'),
+    getTaskDetail: call('getTaskDetail'),
+    getTaskMetrics: call('getTaskMetrics'),
   };
   const extras: ClientExtras = {};
   const desktop = bridge.desktop;

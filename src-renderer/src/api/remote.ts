@@ -11,7 +11,7 @@ import type {
   TaskListQuery,
 } from '../../../src-shared/rest.ts';
 import type { CreateSessionRequest, SessionDiagnostics, SessionInfo } from '../../../src-shared/session.ts';
-import type { SubmitTaskRequest, TaskInfo } from '../../../src-shared/tasks.ts';
+import type { SubmitTaskRequest, TaskDetail, TaskInfo, TaskMetrics } from '../../../src-shared/tasks.ts';
 import {
   type ClientMessage,
   type LiveEvent,
@@ -182,20 +182,35 @@ export class RemoteApi implements AutoDevApi {
     return response.text();
   }
 
+  // Tasks live at the server root (`/tasks`), not under `/cli` (src-main/server/routes/tasks.ts).
   async submitTasks(tasks: SubmitTaskRequest[]): Promise<TaskInfo[]> {
-    return listOf<TaskInfo>(await this._request('POST', '/cli/tasks', { tasks }), 'tasks');
+    return listOf<TaskInfo>(await this._request('POST', '/tasks', { tasks }), 'tasks');
   }
 
   async listTasks(query: TaskListQuery = {}): Promise<Page<TaskInfo>> {
-    return pageOf<TaskInfo>(await this._request('GET', `/cli/tasks${qs(query)}`), 'tasks', query);
+    return pageOf<TaskInfo>(await this._request('GET', `/tasks${qs(query)}`), 'tasks', query);
   }
 
-  getTask(taskId: string): Promise<TaskInfo> {
-    return this._request('GET', `/cli/tasks/${enc(taskId)}`);
+  async getTask(taskId: string): Promise<TaskInfo> {
+    return (await this.getTaskDetail(taskId)).task;
   }
 
-  controlTask(taskId: string, action: 'cancel' | 'pause' | 'resume'): Promise<TaskInfo> {
-    return this._request('POST', `/cli/tasks/${enc(taskId)}/${action}`);
+  async getTaskDetail(taskId: string): Promise<TaskDetail> {
+    const body = await this._request<TaskDetail | TaskInfo>('GET', `/tasks/${enc(taskId)}`);
+    if ('task' in body) return { task: body.task, history: body.history ?? [], outputs: body.outputs ?? [] };
+    return { task: body, history: [], outputs: [] };
+  }
+
+  getTaskMetrics(): Promise<TaskMetrics> {
+    return this._request('GET', '/tasks/metrics');
+  }
+
+  async controlTask(taskId: string, action: 'cancel' | 'pause' | 'resume'): Promise<TaskInfo> {
+    const body = await this._request<{ task: TaskInfo } | TaskInfo>(
+      'POST',
+      `/tasks/${enc(taskId)}/${action}`,
+    );
+    return 'task' in body ? body.task : body;
   }
 
   private async _request<T>(method: string, path: string, body?: unknown): Promise<T> {

@@ -4,6 +4,7 @@ import type { TokenScope } from '../../../src-shared/ws-protocol.ts';
 import { ApiError, isUnauthorized } from '../api/api-error.ts';
 import type { ClientExtras } from '../api/client-extras.ts';
 import { createIpcApi, type DesktopBridge } from '../api/ipc.ts';
+import { takePairingToken } from '../api/pairing.ts';
 import type { TransportChoice } from '../api/pick-transport.ts';
 import { RemoteApi } from '../api/remote.ts';
 import { TokenStore } from '../api/token-store.ts';
@@ -46,7 +47,12 @@ const tokenStore = (() => {
 function DashboardRoot({ baseUrl }: { baseUrl: string }) {
   const [connected, setConnected] = useState<Connected | null>(null);
   const [signInError, setSignInError] = useState<string | null>(null);
-  const [restoring, setRestoring] = useState(() => tokenStore.token !== null);
+  const [restoring, setRestoring] = useState(() => {
+    // A paired link (`#pair=<jwt>` from the desktop's QR code) signs in like a pasted token.
+    const paired = takePairingToken(window);
+    if (paired) tokenStore.set(paired);
+    return tokenStore.token !== null;
+  });
 
   const signOut = useCallback((message: string | null) => {
     tokenStore.clear();

@@ -25,6 +25,7 @@ import { SessionDetail } from './SessionDetail.tsx';
 import { SessionsView } from './SessionsView.tsx';
 import { SettingsView } from './SettingsView.tsx';
 import { TabBar } from './TabBar.tsx';
+import { TasksView } from './TasksView.tsx';
 import { TerminalPane } from './TerminalPane.tsx';
 
 type Identity = { user_id: string; scope: TokenScope; mode: 'desktop' | 'dashboard' };
@@ -464,11 +465,7 @@ export function Workspace({ api, extras, identity }: WorkspaceProps) {
         ) : null}
 
         {state.view === 'tasks' ? (
-          // Nav slot for the task queue (built in its own issue).
-          <section className="tasks-placeholder" aria-label="Tasks">
-            <h2>Tasks</h2>
-            <p className="muted">Queued one-shot agent runs will appear here.</p>
-          </section>
+          <TasksView api={api} providers={providers} providersError={providersError} readOnly={readOnly} />
         ) : null}
 
         {state.view === 'settings' ? (

@@ -8,7 +8,13 @@ export async function loadTranscript(api: AutoDevApi, sessionId: string): Promis
   const parts: string[] = [];
   try {
     for (let offset = 0; offset < 100_000; offset += 1000) {
-      const page = await api.getHistory(sessionId, { message_type: 'output', limit: 1000, offset });
+      // raw: the recorded bytes (redacted, ANSI kept) so colours and cursor moves replay as they ran.
+      const page = await api.getHistory(sessionId, {
+        message_type: 'output',
+        raw: true,
+        limit: 1000,
+        offset,
+      });
       for (const entry of page) if (entry.message_type === 'output') parts.push(entry.output);
       if (page.length < 1000) break;
     }
