@@ -161,6 +161,8 @@ interface SessionRecord {
   lastInputAt: number;
   startedAtMs: number;
   lastActivityMs: number;
+  /** Terminal views attached through `attach()` (windows, dashboard viewers): a watched session is never idle. */
+  viewers: number;
   writeQueue: { data: string; delayMs: number }[];
   writing: boolean;
   disposables: { dispose(): void }[];
@@ -303,6 +305,7 @@ class PtySessionManager implements SessionManager {
       lastInputAt: 0,
       startedAtMs: 0,
       lastActivityMs: Date.now(),
+      viewers: 0,
       writeQueue: [],
       writing: false,
       disposables: [],
@@ -634,7 +637,20 @@ class PtySessionManager implements SessionManager {
   }
 
   attach(sessionId: string, consumer: OutputConsumer): OutputAttachment {
-    return this._require(sessionId).pipeline.attach(consumer);
+    const rec = this._require(sessionId);
+    const attachment = rec.pipeline.attach(consumer);
+    rec.viewers++;
+    let attached = true;
+    return {
+      ack: (chars) => attachment.ack(chars),
+      dispose: () => {
+        if (!attached) return;
+        attached = false;
+        attachment.dispose();
+        // The idle clock starts when the last viewer leaves, not at the last keystroke before it.
+        if (--rec.viewers === 0) rec.lastActivityMs = Math.max(rec.lastActivityMs, Date.now());
+      },
+    };
   }
 
   diagnostics(sessionId: string): SessionDiagnostics {
@@ -901,11 +917,13 @@ class PtySessionManager implements SessionManager {
           `ran ${Math.round((t - rec.startedAtMs) / 1000)} s, over the maximum run time of ${l.max_run_time_s} s`,
         ),
       };
-    if (l.idle_timeout_s !== null && t - rec.lastActivityMs > l.idle_timeout_s * 1000)
+    // Idle means abandoned: no input, no output and nobody watching. An agent waiting for its user in
+    // an open tab is not idle, however long the user takes.
+    if (l.idle_timeout_s !== null && rec.viewers === 0 && t - rec.lastActivityMs > l.idle_timeout_s * 1000)
       return {
         rule: 'idle_timeout_s',
         error: new ProcessTimeoutError(
-          `idle for ${Math.round((t - rec.lastActivityMs) / 100) / 10} s (no input or output), over the idle timeout of ${l.idle_timeout_s} s`,
+          `idle for ${Math.round((t - rec.lastActivityMs) / 100) / 10} s (no input, no output, no viewer), over the idle timeout of ${l.idle_timeout_s} s`,
         ),
       };
     return null;

@@ -158,6 +158,23 @@ test('the idle timeout ends a silent session in error with the figure', async (t
   assert.equal(manager.diagnostics(info.session_id).recent_errors[0]?.error_code, 'PROCESS_TIMEOUT');
 });
 
+test('a session with a viewer attached never idles out; the clock starts when the last viewer leaves', async (t) => {
+  const { manager } = testManager([provider('sleep', '/bin/sleep', ['30'])], {
+    limits: { idle_timeout_s: 0.5, terminate_grace_ms: 500 },
+    sampleIntervalMs: 100,
+  });
+  t.after(() => manager.shutdown());
+  const info = await manager.create({ cli_tool: 'sleep' });
+  const viewer = manager.attach(info.session_id, { flowControlled: false, onData() {} });
+  // Four idle windows with a viewer attached: still alive.
+  await new Promise((r) => setTimeout(r, 2000));
+  assert.equal(manager.get(info.session_id)?.state, 'starting');
+  const detachedAt = Date.now();
+  viewer.dispose();
+  await waitFor('idle timeout after the viewer left', () => manager.get(info.session_id)?.state === 'error');
+  assert.ok(Date.now() - detachedAt >= 500, 'the idle window is counted from the detach');
+});
+
 test('max run time and memory limits terminate with the figure in the reason', async (t) => {
   const { manager } = testManager([provider('sleep', '/bin/sleep', ['30'])], {
     limits: { max_memory_mb: 0.01, idle_timeout_s: null, terminate_grace_ms: 500 },
