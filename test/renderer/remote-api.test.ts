@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import { type DashboardServer, startDashboardServer } from '../../e2e/dashboard/helpers/server.ts';
 import type { AutoDevApi } from '../../src-shared/api.ts';
+import type { TaskInfo } from '../../src-shared/tasks.ts';
 import type { LiveEvent } from '../../src-shared/ws-protocol.ts';
 import { defineApiContract, recorder, until } from './helpers/api-contract.ts';
 import { loadRenderer } from './helpers/renderer.ts';
@@ -120,4 +121,86 @@ test('a dropped socket reconnects and resumes: queued input sent, missed output 
   } finally {
     flaky.dispose();
   }
+});
+
+test('tasks over REST: submit a batch, live task events, detail with history and outputs, metrics, controls, read scope', async () => {
+  const events: TaskInfo[] = [];
+  const off = api.onEvent((e) => {
+    if (e.kind === 'task') events.push(e.task as TaskInfo);
+  });
+  try {
+    const [ok, hang] = await api.submitTasks([
+      { cli_tool: 'oneshot', prompt: 'ok:50 remote' },
+      { cli_tool: 'oneshot', prompt: 'hang' },
+    ]);
+    assert.ok(ok && hang);
+    assert.equal(ok.state, 'queued');
+    await until('ok passed (event)', () =>
+      events.some((t) => t.task_id === ok.task_id && t.state === 'passed'),
+    );
+    const detail = await api.getTaskDetail(ok.task_id);
+    assert.equal(detail.task.result_text, 'done remote');
+    assert.equal(detail.task.usage.output_tokens, 20);
+    assert.equal(detail.history.at(-1)?.state_to, 'passed');
+    assert.ok(detail.history.every((h) => typeof h.reason === 'string' && h.reason.length > 0));
+    assert.ok(detail.outputs.length > 0);
+    assert.equal((await api.getTask(ok.task_id)).state, 'passed');
+    const listed = await api.listTasks({ state: 'passed' });
+    assert.ok(listed.items.some((t) => t.task_id === ok.task_id));
+
+    await until('hang running (event)', () =>
+      events.some((t) => t.task_id === hang.task_id && t.state === 'running'),
+    );
+    // Read tokens watch but cannot act.
+    await assert.rejects(reader.controlTask(hang.task_id, 'cancel'), (e: Error & { status?: number }) => {
+      assert.equal(e.status, 403);
+      return true;
+    });
+    await assert.rejects(reader.submitTasks([{ cli_tool: 'oneshot', prompt: 'ok' }]), /./);
+    assert.equal((await reader.getTaskDetail(hang.task_id)).task.state, 'running');
+    const cancelled = await api.controlTask(hang.task_id, 'cancel');
+    assert.equal(cancelled.state, 'cancelled');
+    await assert.rejects(api.controlTask(hang.task_id, 'resume'), (e: Error & { status?: number }) => {
+      assert.equal(e.status, 409);
+      return true;
+    });
+
+    const metrics = await reader.getTaskMetrics();
+    assert.ok(metrics.counts.passed >= 1);
+    assert.ok(metrics.counts.cancelled >= 1);
+    assert.ok(metrics.cost_usd >= 0.0123);
+    assert.ok(metrics.providers.some((p) => p.cli_tool === 'oneshot' && p.duration_ms.count >= 1));
+  } finally {
+    off();
+  }
+});
+
+test('history raw=true keeps the ANSI sequences that the plain text strips', async () => {
+  const session = await api.createSession({ cli_tool: 'shell', name: 'colours' });
+  const view = recorder();
+  const attachment = api.attach(session.session_id, view.handlers);
+  await until('prompt', () => /[$#] ?$/m.test(view.text()));
+  attachment.input("printf '\\033[31mRED-%s\\033[0m\\n' $((40+2))\r");
+  await until('printed', () => /RED-42/.test(view.text()));
+  attachment.detach();
+  // The recorder keeps a live session's tail in its redaction buffer; ending the session flushes it.
+  await api.terminateSession(session.session_id);
+  const rows = async (raw: boolean) =>
+    (
+      await api.getHistory(session.session_id, {
+        message_type: 'output',
+        limit: 1000,
+        ...(raw ? { raw } : {}),
+      })
+    )
+      .map((e) => (e.message_type === 'output' ? e.output : ''))
+      .join('');
+  const raw = await until('stored raw output', async () => {
+    const text = await rows(true);
+    return /RED-42/.test(text) ? text : '';
+  });
+  assert.match(raw, /\u001b\[31mRED-42\u001b\[0m/);
+  const plain = await rows(false);
+  assert.match(plain, /RED-42/);
+  assert.doesNotMatch(plain, /\u001b/);
 });
