@@ -40,8 +40,9 @@ async function waitFor(cond: () => boolean, what: string, timeoutMs = 20_000): P
 }
 
 function ftsIntegrity(db: ReturnType<typeof openDatabase>['db']): void {
-  // Full check: the index matches the content table exactly.
-  db.prepare("INSERT INTO session_output_fts(session_output_fts) VALUES ('integrity-check')").run();
+  // rank 1: also checks that the index matches the external content table exactly (without it only
+  // the index's own structure is checked).
+  db.prepare("INSERT INTO session_output_fts(session_output_fts, rank) VALUES ('integrity-check', 1)").run();
 }
 
 test('off-thread: a secret split across chunks is redacted, flush() is synchronous, the index catches up', async (t) => {

@@ -7,7 +7,8 @@ import type { Database, Statement } from 'better-sqlite3';
  * crash included (an interrupted slice rolls back and is simply indexed again).
  */
 export interface FtsIndexer {
-  /** Indexes up to ~maxBytes of text (at least one row) in one BEGIN IMMEDIATE transaction. */
+  /** Indexes rows worth up to ~maxBytes of stored_bytes (data + text; at least one row) in one
+   *  BEGIN IMMEDIATE transaction. */
   indexSlice(maxBytes?: number): { rows: number; bytes: number; more: boolean };
   /** Same, inside the caller's open transaction (the in-process flush). */
   indexSliceInTransaction(maxBytes?: number): { rows: number; bytes: number; more: boolean };
@@ -20,8 +21,10 @@ export const DEFAULT_SLICE_BYTES = 64 * 1024;
 
 export function createFtsIndexer(db: Database): FtsIndexer {
   const marker = db.prepare('SELECT indexed_upto AS n FROM output_fts_progress WHERE id = 1').pluck();
+  // stored_bytes (data + text, UTF-8) sits before the big columns: sizing a slice must not read the
+  // rows' overflow pages (length(text) would read every candidate whole).
   const candidates: Statement = db.prepare(
-    'SELECT id, length(text) AS n FROM session_output WHERE id > ? ORDER BY id LIMIT 256',
+    'SELECT id, stored_bytes AS n FROM session_output WHERE id > ? ORDER BY id LIMIT 64',
   );
   const index = db.prepare(
     'INSERT INTO session_output_fts(rowid, text) SELECT id, text FROM session_output WHERE id > ? AND id <= ?',
@@ -44,7 +47,7 @@ export function createFtsIndexer(db: Database): FtsIndexer {
     }
     index.run(from, upto);
     advance.run(upto);
-    return { rows: count, bytes, more: count < rows.length || rows.length === 256 };
+    return { rows: count, bytes, more: count < rows.length || rows.length === 64 };
   }
 
   return {

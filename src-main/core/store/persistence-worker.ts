@@ -2,9 +2,14 @@
 // Two jobs, both kept off the thread that reads the PTYs:
 // 1. cut requests: raw output of a session → stream-redacted `data` + ANSI-free `text`, per session
 //    in order (the redactor and stripper hold state across requests); answered in request order.
-// 2. FTS indexing (schema 003) on its own connection, in slices of ~64 KiB of text, each slice one
-//    short transaction followed by a pause at least as long, so the main thread's journal INSERT waits
-//    at most one slice for the write lock. The index is derived data: this connection runs
+// 2. FTS indexing (schema 003) on its own connection, in slices of ~16 KiB of text (~1–2 ms), each
+//    slice one short transaction followed by a pause, so the main thread's journal or output INSERT
+//    waits at most one slice for the write lock. While output is streaming (a commit poke in the last
+//    FLOOD_WINDOW_MS) the indexer takes at most ~10 % of a core: FTS5 tokenizing costs 40–85 ms of CPU
+//    per MiB of terminal text — more than reading the PTY — and on a small machine a worker burning a
+//    core starves the agent that produces the output (measured: 11 MB/s instead of 33 MB/s). The rows
+//    it has not reached are found by history search's scan above the marker, and it catches up at
+//    ~50 % of a core once the flood ends. The index is derived data: this connection runs
 //    synchronous=NORMAL (a power cut can only lose the last slices, which are re-indexed: the marker
 //    commits with them).
 import { type MessagePort, workerData } from 'node:worker_threads';
@@ -57,6 +62,13 @@ function post(message: FromWorker): void {
   port.postMessage(message);
 }
 
+/** stored_bytes per slice (data + text: ~32 KiB of text to tokenize, one row of 32 KiB raw). */
+const SLICE_BYTES = 64 * 1024;
+const FLOOD_WINDOW_MS = 300;
+/** Pause after a slice, as a multiple of the slice's duration: while streaming / when calm. */
+const PAUSE_STREAMING = 9;
+const PAUSE_CALM = 1;
+let lastPokeAt = 0;
 let indexTimer: NodeJS.Timeout | undefined;
 let backoffMs = 10;
 let closed = false;
@@ -72,11 +84,13 @@ function runSlice(): void {
   if (closed || !indexer) return;
   const t0 = performance.now();
   try {
-    const r = indexer.indexSlice();
+    const r = indexer.indexSlice(SLICE_BYTES);
     backoffMs = 10;
     lastError = '';
-    // Leave the write lock free at least as long as the slice held it.
-    if (r.more) scheduleIndex(Math.max(2, Math.ceil(performance.now() - t0)));
+    // Leave the write lock (and the CPU) free for a multiple of the time the slice took.
+    const took = performance.now() - t0;
+    const streaming = performance.now() - lastPokeAt < FLOOD_WINDOW_MS;
+    if (r.more) scheduleIndex(Math.max(2, Math.ceil(took * (streaming ? PAUSE_STREAMING : PAUSE_CALM))));
   } catch (error) {
     // Busy (a long main-thread write), full disk…: the rows stay above the marker; retry later.
     const text = String(error);
@@ -86,6 +100,27 @@ function runSlice(): void {
     scheduleIndex(backoffMs);
   }
 }
+
+// WAL checkpoints: the main connection's automatic checkpoint (copy ~4 MiB of WAL into the database
+// and fsync it, every 1000 pages, inside whichever commit crosses the mark) is switched off in
+// off-thread mode — during a flood it was the longest stall of the main thread. This connection
+// checkpoints instead, PASSIVE (it never waits for, or blocks, a writer or a reader), every
+// CHECKPOINT_EVERY_MS; a round with nothing new in the WAL costs microseconds.
+const CHECKPOINT_EVERY_MS = 250;
+let checkpointTimer: NodeJS.Timeout | undefined;
+function scheduleCheckpoint(): void {
+  if (checkpointTimer || closed || !db) return;
+  checkpointTimer = setTimeout(() => {
+    checkpointTimer = undefined;
+    try {
+      db?.pragma('wal_checkpoint(PASSIVE)');
+    } catch {
+      // busy or I/O: the next round retries; the main connection checkpoints on close
+    }
+    scheduleCheckpoint();
+  }, CHECKPOINT_EVERY_MS);
+}
+scheduleCheckpoint();
 
 port.on('message', (message: ToWorker) => {
   if (message.t === 'cut') {
@@ -105,10 +140,12 @@ port.on('message', (message: ToWorker) => {
     Atomics.store(done, 0, message.id);
     Atomics.notify(done, 0);
   } else if (message.t === 'index') {
+    lastPokeAt = performance.now();
     scheduleIndex(1);
   } else if (message.t === 'close') {
     closed = true;
     if (indexTimer) clearTimeout(indexTimer);
+    if (checkpointTimer) clearTimeout(checkpointTimer);
     try {
       db?.close();
     } catch {

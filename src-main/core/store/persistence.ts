@@ -90,6 +90,9 @@ export interface Persistence {
   close(): void;
 }
 
+/** Off-thread mode: output rows are cut at chunk boundaries to about this many chars (see cutToWorker). */
+const ROW_CHARS = 32 * 1024;
+
 /** How long a retry while paused waits for a lock (the normal busy_timeout is 5 s). */
 const RETRY_BUSY_TIMEOUT_MS = 200;
 
@@ -322,10 +325,25 @@ export function createPersistence(store: SessionStore, options: PersistenceOptio
     const ends = new Set(endSessions ?? []);
     for (const [sessionId, p] of pending) {
       if (p.chunks.length === 0) continue;
-      const { raw, meta } = takeRaw(sessionId, p);
       const end = ends.delete(sessionId);
-      entries.push({ meta, item: { sid: sessionId, raw, end } });
-      bytes += raw.length;
+      // Rows of at most ~ROW_CHARS (at chunk boundaries): the worker indexes a row at a time, and a
+      // row's FTS tokenizing is how long the write lock is held (≈ 1–3 ms for 32 KiB).
+      const groups: PendingOutput[] = [];
+      let group: PendingOutput = { chunks: [], bytes: 0 };
+      for (const c of p.chunks) {
+        if (group.chunks.length > 0 && group.bytes + c.data.length > ROW_CHARS) {
+          groups.push(group);
+          group = { chunks: [], bytes: 0 };
+        }
+        group.chunks.push(c);
+        group.bytes += c.data.length;
+      }
+      groups.push(group);
+      groups.forEach((g, i) => {
+        const { raw, meta } = takeRaw(sessionId, g);
+        entries.push({ meta, item: { sid: sessionId, raw, end: end && i === groups.length - 1 } });
+        bytes += raw.length;
+      });
       if (end) workerStreams.delete(sessionId);
       else workerStreams.add(sessionId);
     }
@@ -377,6 +395,7 @@ export function createPersistence(store: SessionStore, options: PersistenceOptio
       error: String(error),
     });
     worker = null;
+    restoreAutoCheckpoint();
     const requests = [...inflight.values()];
     inflight.clear();
     inflightBytes = 0;
@@ -395,8 +414,20 @@ export function createPersistence(store: SessionStore, options: PersistenceOptio
     else boundMemory();
   }
 
+  // The worker checkpoints the WAL (PASSIVE, off this thread); this connection stops doing it inside
+  // its commits (see persistence-worker.ts), and takes it back if the worker goes away.
+  let savedAutoCheckpoint: number | null = null;
+  function restoreAutoCheckpoint(): void {
+    if (savedAutoCheckpoint === null) return;
+    try {
+      store.db.pragma(`wal_autocheckpoint = ${savedAutoCheckpoint}`);
+    } catch {}
+    savedAutoCheckpoint = null;
+  }
   if (options.offThread && !store.db.memory) {
     try {
+      savedAutoCheckpoint = store.db.pragma('wal_autocheckpoint', { simple: true }) as number;
+      store.db.pragma('wal_autocheckpoint = 0');
       worker = startOutputWorker({
         secrets: options.offThread.secrets,
         dbPath: store.db.name,
@@ -407,6 +438,7 @@ export function createPersistence(store: SessionStore, options: PersistenceOptio
     } catch (error) {
       logger.error('persistence worker could not start: in-process mode', { error: String(error) });
       worker = null;
+      restoreAutoCheckpoint();
     }
   }
 
@@ -773,6 +805,7 @@ export function createPersistence(store: SessionStore, options: PersistenceOptio
       }
       closed = true;
       worker?.close();
+      restoreAutoCheckpoint();
       if (retryTimer) clearTimeout(retryTimer);
       statusEmitter.dispose();
       outputEmitter.dispose();
