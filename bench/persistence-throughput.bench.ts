@@ -69,6 +69,8 @@ interface Result {
   storedMb: number;
   ftsBacklogRows: number;
   ftsCatchUpMs: number;
+  waits: number;
+  waitMs: number;
 }
 
 async function run(mode: Mode, round: number): Promise<Result> {
@@ -76,9 +78,24 @@ async function run(mode: Mode, round: number): Promise<Result> {
   const opened =
     mode === 'off' ? null : openDatabase({ schemaDir, path: path.join(dir, `${mode}-${round}.db`) });
   const store = opened ? createSessionStore(opened.db) : null;
+  // Counts the backpressure waits (output in flight past maxInflightBytes: the main thread waited).
+  let waits = 0;
+  let waitMs = 0;
+  const logger = {
+    debug: (message: string, fields?: Record<string, unknown>) => {
+      if (message.includes('waited for the worker')) {
+        waits++;
+        waitMs += Number(fields?.ms ?? 0);
+      }
+    },
+    info() {},
+    warn() {},
+    error: (message: string, fields?: Record<string, unknown>) => console.error(message, fields),
+  };
   const persistence =
     store &&
     createPersistence(store, {
+      logger,
       retention: null,
       redact: (t) => redactor.redact(t),
       createStreamRedactor: () => createStreamRedactor(redactor),
@@ -173,6 +190,8 @@ async function run(mode: Mode, round: number): Promise<Result> {
     storedMb,
     ftsBacklogRows,
     ftsCatchUpMs,
+    waits,
+    waitMs,
   };
 }
 
@@ -184,7 +203,7 @@ for (let round = 0; round < ROUNDS; round++) {
     const r = await run(mode, round);
     results.push(r);
     console.log(
-      `round ${round + 1} ${mode.padEnd(9)} ${r.mbps.toFixed(1)} MB/s; event loop p99 ${r.loopP99.toFixed(1)} ms, max ${r.loopMax.toFixed(1)} ms; journal p50 ${r.journalP50.toFixed(2)} ms, p99 ${r.journalP99.toFixed(2)} ms (n=${r.journalN}); stored ${r.storedMb.toFixed(1)} MB; FTS backlog at exit ${r.ftsBacklogRows} rows, indexed ${(r.ftsCatchUpMs / 1000).toFixed(1)} s later`,
+      `round ${round + 1} ${mode.padEnd(9)} ${r.mbps.toFixed(1)} MB/s; event loop p99 ${r.loopP99.toFixed(1)} ms, max ${r.loopMax.toFixed(1)} ms; journal p50 ${r.journalP50.toFixed(2)} ms, p99 ${r.journalP99.toFixed(2)} ms (n=${r.journalN}); stored ${r.storedMb.toFixed(1)} MB; FTS backlog at exit ${r.ftsBacklogRows} rows, indexed ${(r.ftsCatchUpMs / 1000).toFixed(1)} s later; waited for the worker ${r.waits}× (${r.waitMs} ms)`,
     );
   }
 }

@@ -6,8 +6,15 @@
 const ANSI =
   /\x1b\[[0-?]*[ -/]*[@-~]|\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)?|\x1b[PX^_][^\x1b]*(?:\x1b\\)?|\x1b[ -/]*[0-OQ-WYZ\\`a-~]|\x9b[0-?]*[ -/]*[@-~]|[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]/g;
 
+/** Every ANSI alternative starts with one of these: text without any needs no regex pass (floods of
+ *  plain text: the worker strips every byte an agent prints). */
+const ANY_CONTROL = /[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\x9b]/;
+
 export function stripAnsi(text: string): string {
-  return text.replace(ANSI, '').replace(/\r\n?/g, '\n');
+  const plain = ANY_CONTROL.test(text) ? text.replace(ANSI, '') : text;
+  if (!plain.includes('\r')) return plain;
+  const lf = plain.replaceAll('\r\n', '\n');
+  return lf.includes('\r') ? lf.replace(/\r/g, '\n') : lf;
 }
 
 const COMPLETE_AT_START =

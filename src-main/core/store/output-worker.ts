@@ -25,7 +25,8 @@ export type FromWorker =
 
 export interface OutputWorkerData {
   port: MessagePort;
-  /** Int32[0]: id of the last answered cut request; Int32[1]: 1 once closed. */
+  /** Int32[0]: id of the last answered cut request; Int32[1]: 1 once closed; Int32[2]: 1 while the
+   *  worker holds the write lock (an FTS slice). */
   signal: SharedArrayBuffer;
   secrets: string[];
   /** Database file for the FTS indexer's connection; null: no indexing in the worker. */
@@ -48,6 +49,9 @@ export interface OutputWorker {
   drainSync(timeoutMs?: number): boolean;
   /** New rows were committed: index them soon. */
   pokeIndexer(): void;
+  /** Before a write on the main connection: if the worker is inside an FTS slice, wait (at most
+   *  maxMs) exactly until it ends — SQLite's own busy handler would sleep 1, 2, 5, 10… ms. */
+  waitForIndexSlice(maxMs: number): void;
   readonly alive: boolean;
   close(): void;
 }
@@ -59,7 +63,7 @@ const workerUrl = new URL(
 
 export function startOutputWorker(options: OutputWorkerOptions): OutputWorker {
   const { port1, port2 } = new MessageChannel();
-  const signal = new SharedArrayBuffer(8);
+  const signal = new SharedArrayBuffer(12);
   const flags = new Int32Array(signal);
   const data: OutputWorkerData = {
     port: port2,
@@ -122,6 +126,9 @@ export function startOutputWorker(options: OutputWorkerOptions): OutputWorker {
     },
     pokeIndexer() {
       if (alive) port1.postMessage({ t: 'index' } satisfies ToWorker);
+    },
+    waitForIndexSlice(maxMs) {
+      if (alive && Atomics.load(flags, 2) === 1) Atomics.wait(flags, 2, 1, maxMs);
     },
     get alive() {
       return alive;

@@ -5,7 +5,7 @@
 // 2. FTS indexing (schema 003) on its own connection, in slices of ~16 KiB of text (~1–2 ms), each
 //    slice one short transaction followed by a pause, so the main thread's journal or output INSERT
 //    waits at most one slice for the write lock. While output is streaming (a commit poke in the last
-//    FLOOD_WINDOW_MS) the indexer takes at most ~10 % of a core: FTS5 tokenizing costs 40–85 ms of CPU
+//    FLOOD_WINDOW_MS) the indexer takes at most ~5 % of a core: FTS5 tokenizing costs 40–85 ms of CPU
 //    per MiB of terminal text — more than reading the PTY — and on a small machine a worker burning a
 //    core starves the agent that produces the output (measured: 11 MB/s instead of 33 MB/s). The rows
 //    it has not reached are found by history search's scan above the marker, and it catches up at
@@ -66,7 +66,7 @@ function post(message: FromWorker): void {
 const SLICE_BYTES = 64 * 1024;
 const FLOOD_WINDOW_MS = 300;
 /** Pause after a slice, as a multiple of the slice's duration: while streaming / when calm. */
-const PAUSE_STREAMING = 9;
+const PAUSE_STREAMING = 19;
 const PAUSE_CALM = 1;
 let lastPokeAt = 0;
 let indexTimer: NodeJS.Timeout | undefined;
@@ -84,7 +84,15 @@ function runSlice(): void {
   if (closed || !indexer) return;
   const t0 = performance.now();
   try {
-    const r = indexer.indexSlice(SLICE_BYTES);
+    // Tell the main thread the write lock is taken: it waits on this flag, not in SQLite's sleeps.
+    Atomics.store(done, 2, 1);
+    let r: ReturnType<FtsIndexer['indexSlice']>;
+    try {
+      r = indexer.indexSlice(SLICE_BYTES);
+    } finally {
+      Atomics.store(done, 2, 0);
+      Atomics.notify(done, 2);
+    }
     backoffMs = 10;
     lastError = '';
     // Leave the write lock (and the CPU) free for a multiple of the time the slice took.

@@ -379,11 +379,15 @@ export function createPersistence(store: SessionStore, options: PersistenceOptio
   function drainWorker(): void {
     if (!worker) return;
     draining = true;
+    const t0 = performance.now();
     try {
       worker.drainSync(10_000);
     } finally {
       draining = false;
     }
+    logger.debug('persistence: output in flight past maxInflightBytes, waited for the worker', {
+      ms: Math.round(performance.now() - t0),
+    });
     if (status.ok) commit();
     else boundMemory();
   }
@@ -576,6 +580,7 @@ export function createPersistence(store: SessionStore, options: PersistenceOptio
         if (!r.more || budget <= 0) break;
       }
     };
+    worker?.waitForIndexSlice(100);
     if (outputOnly) store.db.pragma('synchronous = NORMAL');
     try {
       store.write(() => {
