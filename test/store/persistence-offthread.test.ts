@@ -172,3 +172,78 @@ test('deferred FTS: unindexed rows are searchable, indexed in slices, and delete
   assert.equal(history.search({ q: 'needle40' }).length, 1);
   assert.equal(history.search({ q: 'needle1' }).length, 0);
 });
+
+test('off-thread: a dead worker is replaced by the in-process path — nothing committed is lost, seqs stay contiguous', async (t) => {
+  process.env.AUTODEV_TEST_PERSISTENCE_WORKER_CRASH_AFTER = '3';
+  const errors: string[] = [];
+  const logger = {
+    debug() {},
+    info() {},
+    warn() {},
+    error: (message: string) => errors.push(message),
+  };
+  let setupResult: ReturnType<typeof setup>;
+  try {
+    setupResult = setup(t, { flushMs: 5, logger });
+  } finally {
+    // A worker gets a copy of process.env when it is constructed: later workers must not see it.
+    delete process.env.AUTODEV_TEST_PERSISTENCE_WORKER_CRASH_AFTER;
+  }
+  const { manager, persistence, history, db } = setupResult;
+  const s = manager.create();
+  let last = 0;
+  for (let round = 0; round < 20; round++) {
+    for (let i = 0; i < 5; i++)
+      last = manager.print(s.session_id, `r${round} i${i} key=${SECRET} ${'v'.repeat(300)}\r\n`);
+    await new Promise((r) => setTimeout(r, 15));
+  }
+  await waitFor(() => errors.some((e) => /worker failed/.test(e)), 'the worker crash to be noticed');
+  assert.equal(persistence.status.ok, true, 'a worker crash does not pause persistence');
+  manager.print(s.session_id, 'after the crash\r\n');
+  manager.exit(s.session_id, 0);
+  const rows = history.output(s.session_id, 0, -1);
+  assert.equal(rows[0]?.seq_start, 1);
+  for (let i = 1; i < rows.length; i++) assert.equal(rows[i]!.seq_start, rows[i - 1]!.seq_end + 1);
+  assert.equal(rows.at(-1)?.seq_end, last + 1);
+  const data = rows.map((r) => r.data).join('');
+  assert.ok(!data.includes(SECRET), 'still redacted in-process');
+  assert.match(data, /after the crash\r\n$/);
+  // In-process indexing took over the backlog too.
+  assert.equal(createFtsIndexer(db).backlog(), 0);
+  ftsIntegrity(db);
+  assert.equal(history.search({ q: 'after the crash' }).length, 1);
+});
+
+test('off-thread: SQLITE_FULL (max_page_count on the main connection) pauses and resumes as in-process', async (t) => {
+  const { manager, persistence, history, opened } = setup(t, {
+    flushMs: 10,
+    retryMinMs: 20,
+    retryMaxMs: 100,
+  });
+  const s = manager.create();
+  const pages = opened.db.pragma('page_count', { simple: true }) as number;
+  opened.db.pragma(`max_page_count = ${pages + 40}`);
+  let n = 0;
+  while (persistence.status.ok) {
+    manager.print(s.session_id, `row ${n++} ${'w'.repeat(4000)}`);
+    await new Promise((r) => setTimeout(r, 2));
+    if (n > 10_000) assert.fail('never full');
+  }
+  assert.equal(persistence.status.error_code, 'SQLITE_FULL');
+  assert.throws(() =>
+    persistence.journal.record({
+      session_id: s.session_id,
+      kind: 'command',
+      text: 'while full',
+      at: new Date().toISOString(),
+      seq: n,
+    }),
+  );
+  opened.db.pragma('max_page_count = 1073741823');
+  await waitFor(() => persistence.status.ok, 'resume');
+  persistence.flush();
+  const rows = history.output(s.session_id, 0, -1);
+  assert.equal(rows.at(-1)?.seq_end, n);
+  for (let i = 1; i < rows.length; i++) assert.equal(rows[i]!.seq_start, rows[i - 1]!.seq_end + 1);
+  assert.equal(history.commands(s.session_id).items.at(-1)?.text, 'while full');
+});

@@ -49,6 +49,14 @@ export function resolveDatabasePath(
  * per commit: one per command and one per output flush (≤ 10/s by the 100 ms batching), measured in
  * bench/store-write.bench.ts. What a power cut can still lose: output not yet flushed (≤ flushMs /
  * flushBytes plus the redactor's ≤ 256 B look-behind), and whatever the drive's own cache lies about.
+ *
+ * Off-thread persistence (the core's mode, persistence.ts `offThread`) lowers this for transactions
+ * that hold output only: they run at synchronous=NORMAL (per connection, switched around the
+ * transaction), so a power cut — not a kill -9, which leaves the WAL in the OS cache — can also lose
+ * output committed since the last FULL commit (the next command, session change or checkpoint fsyncs
+ * the WAL and every frame before it). Commands are never in such a transaction. The worker's own
+ * connection (FTS slices, checkpoints) runs NORMAL too: the index is derived data, re-built from the
+ * marker. In that mode the main connection's wal_autocheckpoint is 0: the worker checkpoints.
  */
 export const PRAGMAS = {
   journal_mode: 'WAL',

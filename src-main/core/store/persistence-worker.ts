@@ -130,8 +130,14 @@ function scheduleCheckpoint(): void {
 }
 scheduleCheckpoint();
 
+// Test hook (test/store/persistence-offthread.test.ts): die on the Nth cut request, as a native
+// crash or an out-of-memory kill of the thread would.
+const crashAfter = Number(process.env.AUTODEV_TEST_PERSISTENCE_WORKER_CRASH_AFTER ?? 0);
+let cuts = 0;
+
 port.on('message', (message: ToWorker) => {
   if (message.t === 'cut') {
+    if (crashAfter > 0 && ++cuts >= crashAfter) process.exit(70);
     const items = message.items.map((item) => {
       const s = streamFor(item.sid);
       let out = s.redactor.push(item.raw);
