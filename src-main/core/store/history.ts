@@ -95,7 +95,8 @@ const WORD = /[\p{L}\p{N}]+/gu;
  * Output rows stored but not yet in the FTS index (schema 003: indexing trails the INSERT by a few
  * slices, more during a flood): scanned directly, so a search right after output never misses it.
  * Same phrase semantics as ftsPhrase under unicode61 (whole tokens in order, anything else between
- * them, case-insensitive); the snippet is cut around the first match.
+ * them, case-insensitive); the snippet is cut around the first match. The SQL pre-filter is a LIKE
+ * on the first token (letters and digits only: no wildcard to escape; case-insensitive for ASCII).
  */
 function unindexedOutputHits(
   db: Database,
@@ -115,9 +116,9 @@ function unindexedOutputHits(
       SELECT x.session_id, x.seq_start AS seq, x.at, x.text, s.name, s.cli_tool
       FROM session_output x JOIN cli_sessions s ON s.session_id = x.session_id
       WHERE x.id > (SELECT indexed_upto FROM output_fts_progress WHERE id = 1)
-        AND instr(lower(x.text), lower(@first)) > 0 ${sessionId ? 'AND x.session_id = @sid' : ''}
+        AND x.text LIKE @first ${sessionId ? 'AND x.session_id = @sid' : ''}
       ORDER BY x.id DESC`)
-    .all({ first: tokens[0], sid: sessionId ?? null }) as Record<string, unknown>[];
+    .all({ first: `%${tokens[0]}%`, sid: sessionId ?? null }) as Record<string, unknown>[];
   const hits: Record<string, unknown>[] = [];
   for (const c of candidates) {
     const text = c.text as string;
