@@ -169,7 +169,11 @@ async function run(mode: Mode, round: number): Promise<Result> {
         .prepare('SELECT coalesce(sum(raw_bytes), 0) FROM session_output WHERE session_id = ?')
         .pluck()
         .get(id) as number) / 1048576;
-    const fts = createFtsIndexer(opened.db);
+    // (A tree from before schema 003 has no marker: everything was indexed by the insert trigger.)
+    const deferred = opened.db
+      .prepare("SELECT 1 FROM sqlite_master WHERE name = 'output_fts_progress'")
+      .get();
+    const fts = deferred ? createFtsIndexer(opened.db) : { backlog: () => 0 };
     ftsBacklogRows = fts.backlog();
     const t0 = performance.now();
     while (fts.backlog() > 0 && performance.now() - t0 < 600_000) await new Promise((r) => setTimeout(r, 50));
