@@ -171,6 +171,8 @@ function SuccessMeter({ rate }: { rate: number | null }) {
   const width = WIDTH - LABEL_W - VALUE_W;
   const filled = rate === null ? 0 : Math.max(0, Math.min(1, rate)) * width;
   const text = rate === null ? 'no decided tasks yet' : formatPercent(rate);
+  // The value column is narrow: the sentence goes in the description and under the chart.
+  const shown = rate === null ? 'n/a' : text;
   return (
     <figure className="chart" data-testid="chart-success">
       <figcaption>Success rate</figcaption>
@@ -191,9 +193,10 @@ function SuccessMeter({ rate }: { rate: number | null }) {
         <rect x={LABEL_W} y={0} width={width} height={ROW_H} className="chart-track" rx="2" />
         <rect x={LABEL_W} y={0} width={filled} height={ROW_H} className="chart-bar bar-passed" rx="2" />
         <text x={LABEL_W + width + 5} y={ROW_H - 1} className="chart-value">
-          {text}
+          {shown}
         </text>
       </svg>
+      {rate === null ? <p className="muted chart-note">No decided tasks yet.</p> : null}
     </figure>
   );
 }

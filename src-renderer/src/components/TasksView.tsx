@@ -82,6 +82,7 @@ export function TasksView({ api, providers, providersError, readOnly }: TasksVie
       const task = asTaskInfo(event.task);
       if (!task) return;
       dispatch({ type: 'upsert', task });
+      setNow(Date.now());
       if (task.task_id === selectedRef.current) touchedSelected = true;
       clearTimeout(timer);
       timer = setTimeout(() => {
