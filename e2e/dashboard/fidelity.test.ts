@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
-import type { BrowserContext, Locator, Page } from 'playwright-core';
+import type { BrowserContext, Locator } from 'playwright-core';
 import type { Page as ApiPage } from '../../src-shared/rest.ts';
 import type { SessionInfo } from '../../src-shared/session.ts';
 import { launchBrowser, screenshot, signIn, waitFor, waitForScreen } from './helpers/browser.ts';
@@ -169,11 +169,13 @@ test('no securitypolicyviolation on load and through the views (zod runs jitless
     await page.evaluate(() => {
       setTimeout('window.evalRan = true', 0);
     });
-    const reported = await waitFor('the eval probe is reported', () =>
-      page.evaluate(() => {
-        const seen = (window as unknown as { cspViolations: string[] }).cspViolations;
-        return seen.length > 0 ? seen : null;
-      }),
+    const reported = await waitFor(
+      'the eval probe is reported',
+      (): Promise<string[] | null> =>
+        page.evaluate(() => {
+          const seen = (window as unknown as { cspViolations: string[] }).cspViolations;
+          return seen.length > 0 ? seen : null;
+        }),
     );
     assert.ok(reported.length >= 1 && reported.every((v) => /^script-src/.test(v)), reported.join('\n'));
     assert.equal(await page.evaluate(() => (window as unknown as { evalRan?: boolean }).evalRan), undefined);

@@ -78,7 +78,7 @@ async function submit(prompt: string, options: { batch?: boolean; priority?: str
 
 test('submit from the form: the task goes queued → running → passed live', async () => {
   // Only providers with a one-shot mode are offered; the installed one is preselected.
-  const options = await waitFor('providers loaded', async () => {
+  const options = await waitFor('providers loaded', async (): Promise<string[] | null> => {
     const texts = await form().getByLabel('Provider').locator('option').allTextContents();
     return texts.some((o) => /^Fake One-shot — installed/.test(o)) ? texts : null;
   });
