@@ -165,6 +165,14 @@ test('cancel a hanging task; pause and resume a running one', async () => {
   await waitFor('delta running', async () => (await stateOf('tick:5000 delta')) === 'running', 30_000);
   await row('tick:5000 delta').getByRole('button', { name: 'Pause task tick:5000 delta' }).click();
   await waitFor('delta paused', async () => (await stateOf('tick:5000 delta')) === 'paused', 20_000);
+  await waitFor(
+    'metrics count the pause',
+    async () =>
+      (await page
+        .getByTestId('chart-states')
+        .locator('g[data-label="Paused"]')
+        .getAttribute('data-value')) === '1',
+  );
   await screenshot(page, 'tasks-04-paused');
   await row('tick:5000 delta').getByRole('button', { name: 'Resume task tick:5000 delta' }).click();
   await waitFor('delta passed', async () => (await stateOf('tick:5000 delta')) === 'passed', 40_000);

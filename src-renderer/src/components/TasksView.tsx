@@ -28,8 +28,8 @@ export interface TasksViewProps {
   readOnly: boolean;
 }
 
-/** Metrics and the open detail are re-read this long after the last task event (a burst → one read). */
-const REFRESH_DEBOUNCE_MS = 300;
+/** Metrics and the open detail are re-read this long after a task event (a burst → one read). */
+const REFRESH_DELAY_MS = 250;
 
 /**
  * Queued one-shot agent runs: submit form, queue / running / finished lists kept live by `task`
@@ -48,14 +48,18 @@ export function TasksView({ api, providers, providersError, readOnly }: TasksVie
   const selectedRef = useRef<string | null>(null);
   selectedRef.current = selected;
 
+  // Only the latest metrics read may land: an older, slower answer must not overwrite a newer one.
+  const metricsSeq = useRef(0);
   const loadMetrics = useCallback(() => {
+    const seq = ++metricsSeq.current;
     api
       .getTaskMetrics()
       .then((m) => {
+        if (seq !== metricsSeq.current) return;
         setMetrics(m);
         setMetricsError(null);
       })
-      .catch((e) => setMetricsError(describeError(e)));
+      .catch((e) => seq === metricsSeq.current && setMetricsError(describeError(e)));
   }, [api]);
 
   const loadDetail = useCallback(
@@ -84,13 +88,15 @@ export function TasksView({ api, providers, providersError, readOnly }: TasksVie
       dispatch({ type: 'upsert', task });
       setNow(Date.now());
       if (task.task_id === selectedRef.current) touchedSelected = true;
-      clearTimeout(timer);
+      // Trailing throttle, not a debounce: a steady stream of events must not postpone the re-read forever.
+      if (timer !== undefined) return;
       timer = setTimeout(() => {
+        timer = undefined;
         loadMetrics();
         const id = selectedRef.current;
         if (touchedSelected && id) loadDetail(id);
         touchedSelected = false;
-      }, REFRESH_DEBOUNCE_MS);
+      }, REFRESH_DELAY_MS);
     });
     let cancelled = false;
     api
@@ -140,12 +146,13 @@ export function TasksView({ api, providers, providersError, readOnly }: TasksVie
   return (
     <div className="tasks-layout">
       <section className="tasks-view" aria-label="Tasks">
-        <div className="tasks-top">
-          {readOnly ? (
-            <p className="hint panel" role="note">
-              Read-only: this token can watch tasks but cannot queue, pause, resume or cancel them.
-            </p>
-          ) : (
+        {readOnly ? (
+          <p className="hint" role="note">
+            Read-only: this token can watch tasks but cannot queue, pause, resume or cancel them.
+          </p>
+        ) : null}
+        <div className={`tasks-top${readOnly ? ' tasks-top-wide' : ''}`}>
+          {readOnly ? null : (
             <TaskSubmitForm providers={providers} providersError={providersError} onSubmit={submit} />
           )}
           <div className="panel task-metrics-panel">
