@@ -155,6 +155,8 @@ test('transport: window.autodev with the full API means desktop; otherwise the p
       'listTasks',
       'getTask',
       'controlTask',
+      'getTaskDetail',
+      'getTaskMetrics',
     ].map((k) => [k, fn]),
   );
   assert.equal(isDesktopBridge(bridge), true);
