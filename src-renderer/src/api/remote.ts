@@ -192,7 +192,9 @@ export class RemoteApi implements AutoDevApi {
   }
 
   async getTask(taskId: string): Promise<TaskInfo> {
-    return (await this.getTaskDetail(taskId)).task;
+    // The detail route is the only per-task read; skip its outputs when only the task is wanted.
+    const body = await this._request<TaskDetail | TaskInfo>('GET', `/tasks/${enc(taskId)}?output_limit=0`);
+    return 'task' in body ? body.task : body;
   }
 
   async getTaskDetail(taskId: string): Promise<TaskDetail> {

@@ -9,6 +9,8 @@ export interface TaskSubmitFormProps {
   providers: ProviderSummary[] | null;
   providersError: string | null;
   onSubmit(requests: SubmitTaskRequest[]): Promise<TaskInfo[]>;
+  /** Native folder picker (desktop). */
+  selectDirectory?: () => Promise<string | null>;
 }
 
 const INITIAL: TaskForm = {
@@ -22,7 +24,12 @@ const INITIAL: TaskForm = {
 };
 
 /** Queue one prompt, or one task per line in batch mode, on a provider with a one-shot mode. */
-export function TaskSubmitForm({ providers, providersError, onSubmit }: TaskSubmitFormProps) {
+export function TaskSubmitForm({
+  providers,
+  providersError,
+  onSubmit,
+  selectDirectory,
+}: TaskSubmitFormProps) {
   const usable = useMemo(() => oneShotProviders(providers ?? []), [providers]);
   const [form, setForm] = useState<TaskForm>(INITIAL);
   const [busy, setBusy] = useState(false);
@@ -113,13 +120,27 @@ export function TaskSubmitForm({ providers, providersError, onSubmit }: TaskSubm
       </label>
       <label className="field">
         <span>Working directory</span>
-        <input
-          type="text"
-          value={form.working_directory}
-          placeholder="Absolute path; default: the home directory"
-          spellCheck={false}
-          onChange={(e) => set('working_directory', e.target.value)}
-        />
+        <span className="field-row">
+          <input
+            type="text"
+            value={form.working_directory}
+            placeholder="Absolute path; default: the home directory"
+            spellCheck={false}
+            onChange={(e) => set('working_directory', e.target.value)}
+          />
+          {selectDirectory ? (
+            <button
+              type="button"
+              className="button"
+              onClick={async () => {
+                const picked = await selectDirectory();
+                if (picked) set('working_directory', picked);
+              }}
+            >
+              Browse…
+            </button>
+          ) : null}
+        </span>
       </label>
       <div className="field-pair">
         <label className="field">

@@ -26,6 +26,7 @@ export interface TasksViewProps {
   providers: ProviderSummary[] | null;
   providersError: string | null;
   readOnly: boolean;
+  selectDirectory?: () => Promise<string | null>;
 }
 
 /** Metrics and the open detail are re-read this long after a task event (a burst → one read). */
@@ -35,7 +36,7 @@ const REFRESH_DELAY_MS = 250;
  * Queued one-shot agent runs: submit form, queue / running / finished lists kept live by `task`
  * events (no polling), a detail panel, and metrics charts.
  */
-export function TasksView({ api, providers, providersError, readOnly }: TasksViewProps) {
+export function TasksView({ api, providers, providersError, readOnly, selectDirectory }: TasksViewProps) {
   const [list, dispatch] = useReducer(taskListReducer, INITIAL_TASK_LIST);
   const [loadError, setLoadError] = useState<string | null>(null);
   const [notice, setNotice] = useState<string | null>(null);
@@ -153,7 +154,12 @@ export function TasksView({ api, providers, providersError, readOnly }: TasksVie
         ) : null}
         <div className={`tasks-top${readOnly ? ' tasks-top-wide' : ''}`}>
           {readOnly ? null : (
-            <TaskSubmitForm providers={providers} providersError={providersError} onSubmit={submit} />
+            <TaskSubmitForm
+              providers={providers}
+              providersError={providersError}
+              onSubmit={submit}
+              {...(selectDirectory ? { selectDirectory } : {})}
+            />
           )}
           <div className="panel task-metrics-panel">
             <h3>Metrics</h3>

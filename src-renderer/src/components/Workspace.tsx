@@ -465,7 +465,13 @@ export function Workspace({ api, extras, identity }: WorkspaceProps) {
         ) : null}
 
         {state.view === 'tasks' ? (
-          <TasksView api={api} providers={providers} providersError={providersError} readOnly={readOnly} />
+          <TasksView
+            api={api}
+            providers={providers}
+            providersError={providersError}
+            readOnly={readOnly}
+            {...(extras.selectDirectory ? { selectDirectory: extras.selectDirectory } : {})}
+          />
         ) : null}
 
         {state.view === 'settings' ? (
