@@ -14,6 +14,7 @@ import { LOG_LEVELS } from './log/logger.ts';
  *   server: { host: 127.0.0.1, port: 8001, allowed_origins: [app://bundle] }
  *   redis_url: redis://127.0.0.1:6379
  *   limits: { max_sessions: 20, idle_timeout_s: 3600 }
+ *   tasks: { per_user_per_hour: 10, global_concurrency: 4, per_provider: { claude: 2 } }
  */
 export const ConfigFileSchema = z.strictObject({
   data_dir: z.string().min(1).optional(),
@@ -36,6 +37,14 @@ export const ConfigFileSchema = z.strictObject({
       heartbeat_ms: z.number().int().min(100).max(600_000).optional(),
       max_connections_per_session: z.number().int().min(1).max(100).optional(),
       dashboard_dir: z.string().min(1).nullable().optional(),
+    })
+    .optional(),
+  /** The one-shot task queue's limits (per instance; the rate limit is per user). */
+  tasks: z
+    .strictObject({
+      per_user_per_hour: z.number().int().min(1).max(100_000).optional(),
+      global_concurrency: z.number().int().min(1).max(256).optional(),
+      per_provider: z.record(z.string(), z.number().int().min(1).max(256)).optional(),
     })
     .optional(),
   limits: z
@@ -74,6 +83,7 @@ export interface AutoDevConfig {
     dashboardDir: string | null | undefined;
   };
   limits: NonNullable<ConfigFile['limits']>;
+  tasks: NonNullable<ConfigFile['tasks']>;
 }
 
 export class ConfigError extends Error {
@@ -161,5 +171,6 @@ export function loadConfig(options: LoadConfigOptions = {}): AutoDevConfig {
       dashboardDir: file.server?.dashboard_dir,
     },
     limits: file.limits ?? {},
+    tasks: file.tasks ?? {},
   };
 }

@@ -187,6 +187,7 @@ export async function createCore(config: AutoDevConfig, options: CreateCoreOptio
         logger: logger.child({ component: 'tasks' }),
         redactor,
         env,
+        limits: Object.fromEntries(Object.entries(config.tasks).filter(([, v]) => v !== undefined)),
         ...(config.redisUrl ? { redis: { url: config.redisUrl } } : {}),
       });
     }

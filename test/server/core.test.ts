@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { test } from 'node:test';
@@ -79,4 +79,24 @@ test('recovery: sessions live when a previous run died are reported interrupted,
   const stored = second.store!.getSession(session.session_id)!;
   assert.equal(stored.state, 'terminated');
   assert.equal(stored.state_reason.source, 'recovery');
+});
+
+test('task limits come from the config file; a misspelt task key is an error naming it', async (t) => {
+  const dataDir = mkdtempSync(path.join(os.tmpdir(), 'autodev-core-'));
+  t.after(() => rmSync(dataDir, { recursive: true, force: true }));
+  const env = { HOME: dataDir, PATH: process.env['PATH'] ?? '' };
+  writeFileSync(
+    path.join(dataDir, 'config.yaml'),
+    'tasks: { per_user_per_hour: 2, global_concurrency: 3, per_provider: { claude: 1 } }\n',
+  );
+  const core = await createCore(loadConfig({ dataDir, env }), {
+    env,
+    logger: createLogger({ level: 'error', sink: () => {} }),
+  });
+  t.after(() => core.close());
+  assert.equal(core.tasks?.limits.per_user_per_hour, 2);
+  assert.equal(core.tasks?.limits.global_concurrency, 3);
+  assert.deepEqual(core.tasks?.limits.per_provider, { claude: 1 });
+  writeFileSync(path.join(dataDir, 'config.yaml'), 'tasks: { per_user_per_hr: 2 }\n');
+  assert.throws(() => loadConfig({ dataDir, env }), /per_user_per_hr/);
 });

@@ -1,37 +1,20 @@
 import type { Database } from 'better-sqlite3';
 import type { Registry } from 'prom-client';
 import { Gauge } from 'prom-client';
-import { TASK_STATES, type TaskState } from '../../../src-shared/tasks.ts';
+import {
+  type ProviderTaskMetrics,
+  TASK_STATES,
+  type TaskDurationPercentiles,
+  type TaskMetrics,
+  type TaskState,
+  type TaskTokenTotals,
+} from '../../../src-shared/tasks.ts';
 
-export interface DurationPercentiles {
-  count: number;
-  p50: number | null;
-  p95: number | null;
-  p99: number | null;
-}
+// The metric shapes are the contract's (GET /tasks/metrics, IPC tasks:metrics): one definition.
+export type { ProviderTaskMetrics, TaskMetrics } from '../../../src-shared/tasks.ts';
 
-export interface TokenTotals {
-  input_tokens: number;
-  output_tokens: number;
-  cache_read_tokens: number;
-  cost_usd: number;
-}
-
-export interface ProviderTaskMetrics extends TokenTotals {
-  cli_tool: string;
-  counts: Record<TaskState, number>;
-  success_rate: number | null;
-  duration_ms: DurationPercentiles;
-}
-
-export interface TaskMetrics extends TokenTotals {
-  counts: Record<TaskState, number>;
-  total: number;
-  /** passed / (passed + failed + error + timeout); cancelled tasks say nothing about success. */
-  success_rate: number | null;
-  duration_ms: DurationPercentiles;
-  providers: ProviderTaskMetrics[];
-}
+type DurationPercentiles = TaskDurationPercentiles;
+type TokenTotals = TaskTokenTotals;
 
 /**
  * Nearest-rank percentile of an ascending list: the smallest value with at least p% of the values at

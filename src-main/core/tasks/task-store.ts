@@ -1,28 +1,17 @@
 import type { Database } from 'better-sqlite3';
 import type { z } from 'zod';
 import type { Page, TaskListQuerySchema } from '../../../src-shared/rest.ts';
-import type { SubmitTaskOptions, TaskInfo, TaskState } from '../../../src-shared/tasks.ts';
+import type {
+  SubmitTaskOptions,
+  TaskHistoryEntry,
+  TaskInfo,
+  TaskOutputEntry,
+  TaskState,
+} from '../../../src-shared/tasks.ts';
 import type { ParsedLine } from './output-parser.ts';
 
-/** A task_history row as returned with GET /tasks/{id}. */
-export interface TaskHistoryEntry {
-  state_from: TaskState | null;
-  state_to: TaskState;
-  reason: string;
-  attempt: number;
-  worker_id: string | null;
-  at: string;
-}
-
-export interface TaskOutputEntry {
-  attempt: number;
-  seq: number;
-  stream: 'stdout' | 'stderr' | 'result';
-  kind: 'event' | 'raw' | 'final';
-  event_type: string | null;
-  content: string;
-  at: string;
-}
+// History and output rows are the contract's shapes (GET /tasks/{id}).
+export type { TaskHistoryEntry, TaskOutputEntry } from '../../../src-shared/tasks.ts';
 
 export interface TaskMetricRow {
   task_id: string;
