@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
+import { AUTODEV_API_KEYS } from '../../src-shared/ipc.ts';
 import type { SessionInfo } from '../../src-shared/session.ts';
 import { loadRenderer } from './helpers/renderer.ts';
 import { session } from './helpers/session.ts';
@@ -136,29 +137,7 @@ test('pasted tokens are normalised; junk is refused before any request', () => {
 
 test('transport: window.autodev with the full API means desktop; otherwise the page origin', () => {
   const fn = () => {};
-  const bridge = Object.fromEntries(
-    [
-      'whoami',
-      'listProviders',
-      'listSessions',
-      'getSession',
-      'createSession',
-      'renameSession',
-      'terminateSession',
-      'getDiagnostics',
-      'getHistory',
-      'search',
-      'exportSession',
-      'attach',
-      'onEvent',
-      'submitTasks',
-      'listTasks',
-      'getTask',
-      'controlTask',
-      'getTaskDetail',
-      'getTaskMetrics',
-    ].map((k) => [k, fn]),
-  );
+  const bridge = Object.fromEntries(AUTODEV_API_KEYS.filter((k) => k !== 'transport').map((k) => [k, fn]));
   assert.equal(isDesktopBridge(bridge), true);
   assert.deepEqual(pickTransport({ autodev: bridge, location: { origin: 'app://bundle' } }), { kind: 'ipc' });
   assert.deepEqual(pickTransport({ location: { origin: 'http://127.0.0.1:8001' } }), {

@@ -1,5 +1,5 @@
 import type { AutoDevApi } from '../../../src-shared/api.ts';
-import type { AutoDevDesktopApi, LanStatus } from '../../../src-shared/ipc.ts';
+import { AUTODEV_API_KEYS, type AutoDevDesktopApi, type LanStatus } from '../../../src-shared/ipc.ts';
 import type { ClientExtras, DashboardStatus } from './client-extras.ts';
 
 /**
@@ -10,27 +10,8 @@ import type { ClientExtras, DashboardStatus } from './client-extras.ts';
  */
 export type DesktopBridge = AutoDevApi & { desktop?: Partial<AutoDevDesktopApi> };
 
-const API_METHODS = [
-  'whoami',
-  'listProviders',
-  'listSessions',
-  'getSession',
-  'createSession',
-  'renameSession',
-  'terminateSession',
-  'getDiagnostics',
-  'getHistory',
-  'search',
-  'exportSession',
-  'attach',
-  'onEvent',
-  'submitTasks',
-  'listTasks',
-  'getTask',
-  'controlTask',
-  'getTaskDetail',
-  'getTaskMetrics',
-] as const satisfies readonly (keyof AutoDevApi)[];
+// The bridge's method names come from the IPC contract (one list for the preload and this check).
+const API_METHODS = AUTODEV_API_KEYS.filter((key) => key !== 'transport');
 
 export function isDesktopBridge(value: unknown): value is DesktopBridge {
   if (!value || typeof value !== 'object') return false;
