@@ -33,11 +33,16 @@ const dir = mkdtempSync(path.join(os.tmpdir(), 'autodev-bench-persist-'));
 
 // base64 of random bytes: 76-char lines (78 bytes with the PTY's CRLF) per 57 input bytes → MB of output.
 const inputBytes = Math.floor((MB * 1048576) / 78) * 57;
+// BENCH_PERSIST_SOURCE=sgr: the SGR-coloured repeated lines of test/fixtures/agents/proc-flood.mjs
+// instead (few distinct words: the cheap case for FTS, ANSI stripping has work to do).
+const SGR = process.env.BENCH_PERSIST_SOURCE === 'sgr';
 const flood: ProviderDefinition = {
   id: 'flood',
   name: 'flood',
-  binary: '/bin/sh',
-  interactive_args: ['-c', `head -c ${inputBytes} /dev/urandom | base64; echo FLOOD-END`],
+  binary: SGR ? process.execPath : '/bin/sh',
+  interactive_args: SGR
+    ? [path.join(root, 'test/fixtures/agents/proc-flood.mjs'), String(MB)]
+    : ['-c', `head -c ${inputBytes} /dev/urandom | base64; echo FLOOD-END`],
   full_access_args: [],
   one_shot: null,
   env_keys: [],
@@ -66,6 +71,8 @@ interface Result {
   journalP50: number;
   journalP99: number;
   journalN: number;
+  journalCatchUpP99: number;
+  journalCatchUpMax: number;
   storedMb: number;
   ftsBacklogRows: number;
   ftsCatchUpMs: number;
@@ -87,6 +94,7 @@ async function run(mode: Mode, round: number): Promise<Result> {
         waits++;
         waitMs += Number(fields?.ms ?? 0);
       }
+      if (message.includes('slow commit') && process.env.BENCH_PERSIST_VERBOSE) console.log(message, fields);
     },
     info() {},
     warn() {},
@@ -156,8 +164,8 @@ async function run(mode: Mode, round: number): Promise<Result> {
     } catch {}
   }, 20);
   await exited;
-  clearInterval(typist);
   loop.disable();
+  const journalDuringFlood = journal.splice(0);
   const seconds = (lastAt - started) / 1000;
   let storedMb = 0;
   let ftsBacklogRows = 0;
@@ -179,6 +187,9 @@ async function run(mode: Mode, round: number): Promise<Result> {
     while (fts.backlog() > 0 && performance.now() - t0 < 600_000) await new Promise((r) => setTimeout(r, 50));
     ftsCatchUpMs = ftsBacklogRows > 0 ? performance.now() - t0 : 0;
   }
+  clearInterval(typist);
+  // Commands typed while the worker caught up with the index (after the flood).
+  const journalCatchUp = journal.splice(0);
   manager.remove(id);
   await manager.shutdown();
   persistence?.close();
@@ -188,9 +199,11 @@ async function run(mode: Mode, round: number): Promise<Result> {
     mbps: chars / 1048576 / seconds,
     loopP99: loop.percentile(99) / 1e6,
     loopMax: loop.max / 1e6,
-    journalP50: pct(journal, 0.5),
-    journalP99: pct(journal, 0.99),
-    journalN: journal.length,
+    journalP50: pct(journalDuringFlood, 0.5),
+    journalP99: pct(journalDuringFlood, 0.99),
+    journalN: journalDuringFlood.length,
+    journalCatchUpP99: pct(journalCatchUp, 0.99),
+    journalCatchUpMax: journalCatchUp.length ? Math.max(...journalCatchUp) : 0,
     storedMb,
     ftsBacklogRows,
     ftsCatchUpMs,
@@ -207,7 +220,7 @@ for (let round = 0; round < ROUNDS; round++) {
     const r = await run(mode, round);
     results.push(r);
     console.log(
-      `round ${round + 1} ${mode.padEnd(9)} ${r.mbps.toFixed(1)} MB/s; event loop p99 ${r.loopP99.toFixed(1)} ms, max ${r.loopMax.toFixed(1)} ms; journal p50 ${r.journalP50.toFixed(2)} ms, p99 ${r.journalP99.toFixed(2)} ms (n=${r.journalN}); stored ${r.storedMb.toFixed(1)} MB; FTS backlog at exit ${r.ftsBacklogRows} rows, indexed ${(r.ftsCatchUpMs / 1000).toFixed(1)} s later; waited for the worker ${r.waits}× (${r.waitMs} ms)`,
+      `round ${round + 1} ${mode.padEnd(9)} ${r.mbps.toFixed(1)} MB/s; event loop p99 ${r.loopP99.toFixed(1)} ms, max ${r.loopMax.toFixed(1)} ms; journal p50 ${r.journalP50.toFixed(2)} ms, p99 ${r.journalP99.toFixed(2)} ms (n=${r.journalN}); stored ${r.storedMb.toFixed(1)} MB; FTS backlog at exit ${r.ftsBacklogRows} rows, indexed ${(r.ftsCatchUpMs / 1000).toFixed(1)} s later (journal meanwhile p99 ${r.journalCatchUpP99.toFixed(1)} ms, max ${r.journalCatchUpMax.toFixed(1)} ms); waited for the worker ${r.waits}× (${r.waitMs} ms)`,
     );
   }
 }
@@ -236,9 +249,12 @@ if (MODES.includes('offthread')) {
   figures.persist_offthread_fts_catchup_s = (med(of('offthread').map((r) => r.ftsCatchUpMs)) / 1000).toFixed(
     1,
   );
+  figures.persist_offthread_catchup_journal_p99_ms = med(
+    of('offthread').map((r) => r.journalCatchUpP99),
+  ).toFixed(1);
 }
 console.log(
-  `targets: ratio on/off >= 0.8, event-loop p99 < ~20 ms, journal p99 during the flood < ~25 ms (${MB} MB, ${ROUNDS} round(s))`,
+  `targets: ratio on/off >= 0.8, event-loop p99 < ~20 ms, journal p99 during the flood < ~25 ms (${MB} MB of ${SGR ? 'SGR lines' : 'base64'}, ${ROUNDS} round(s))`,
 );
 console.log(
   Object.entries(figures)

@@ -14,10 +14,17 @@ export interface FtsIndexer {
   indexSliceInTransaction(maxBytes?: number): { rows: number; bytes: number; more: boolean };
   /** Rows stored but not yet indexed. */
   backlog(): number;
+  /** One bounded FTS5 'merge' step (~`pages` pages written; automerge is off, schema 003) in its own
+   *  transaction. true when there is more to merge. */
+  mergeStep(pages?: number): boolean;
+  /** Same, inside the caller's open transaction. */
+  mergeStepInTransaction(pages?: number): boolean;
 }
 
 /** ~2–3 ms of tokenizing on this machine: the longest a journal INSERT waits behind a slice. */
 export const DEFAULT_SLICE_BYTES = 64 * 1024;
+/** Pages (4 KiB) a merge step writes: ~1–3 ms. */
+export const DEFAULT_MERGE_PAGES = 64;
 
 export function createFtsIndexer(db: Database): FtsIndexer {
   const marker = db.prepare('SELECT indexed_upto AS n FROM output_fts_progress WHERE id = 1').pluck();
@@ -31,6 +38,14 @@ export function createFtsIndexer(db: Database): FtsIndexer {
   );
   const advance = db.prepare('UPDATE output_fts_progress SET indexed_upto = ? WHERE id = 1');
   const backlog = db.prepare('SELECT count(*) FROM session_output WHERE id > ?').pluck();
+  const merge = db.prepare("INSERT INTO session_output_fts(session_output_fts, rank) VALUES ('merge', ?)");
+  // FTS5: a total_changes() delta below 2 across 'merge' means there was nothing (left) to merge.
+  const totalChanges = db.prepare('SELECT total_changes()').pluck();
+  const mergeOnce = (pages: number) => {
+    const before = totalChanges.get() as number;
+    merge.run(pages);
+    return (totalChanges.get() as number) - before >= 2;
+  };
 
   function slice(maxBytes: number): { rows: number; bytes: number; more: boolean } {
     const from = marker.get() as number;
@@ -59,6 +74,12 @@ export function createFtsIndexer(db: Database): FtsIndexer {
     },
     backlog() {
       return backlog.get(marker.get()) as number;
+    },
+    mergeStep(pages = DEFAULT_MERGE_PAGES) {
+      return db.transaction(() => mergeOnce(pages)).immediate();
+    },
+    mergeStepInTransaction(pages = DEFAULT_MERGE_PAGES) {
+      return mergeOnce(pages);
     },
   };
 }

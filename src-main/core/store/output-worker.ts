@@ -18,7 +18,11 @@ export interface CutItem {
   /** Last piece of this session's stream: release the redactor's held tail and the stripper's carry. */
   end: boolean;
 }
-export type ToWorker = { t: 'cut'; id: number; items: CutItem[] } | { t: 'index' } | { t: 'close' };
+export type ToWorker =
+  | { t: 'cut'; id: number; items: CutItem[] }
+  /** Rows worth `bytes` (stored_bytes) were committed. */
+  | { t: 'index'; bytes: number }
+  | { t: 'close' };
 export type FromWorker =
   | { t: 'cut'; id: number; items: { data: string; text: string }[] }
   | { t: 'log'; level: 'warn' | 'error'; message: string; error: string };
@@ -47,11 +51,13 @@ export interface OutputWorker {
   submit(items: CutItem[]): number;
   /** Blocks until every submitted request is answered (onResult runs synchronously). false: crashed. */
   drainSync(timeoutMs?: number): boolean;
-  /** New rows were committed: index them soon. */
-  pokeIndexer(): void;
+  /** New rows worth `bytes` (stored_bytes) were committed: index them (the rate decides when). */
+  pokeIndexer(bytes: number): void;
   /** Before a write on the main connection: if the worker is inside an FTS slice, wait (at most
    *  maxMs) exactly until it ends — SQLite's own busy handler would sleep 1, 2, 5, 10… ms. */
   waitForIndexSlice(maxMs: number): void;
+  /** The worker is inside an FTS slice now (a write would wait for it). */
+  readonly indexing: boolean;
   readonly alive: boolean;
   close(): void;
 }
@@ -124,8 +130,11 @@ export function startOutputWorker(options: OutputWorkerOptions): OutputWorker {
       }
       return alive;
     },
-    pokeIndexer() {
-      if (alive) port1.postMessage({ t: 'index' } satisfies ToWorker);
+    pokeIndexer(bytes) {
+      if (alive) port1.postMessage({ t: 'index', bytes } satisfies ToWorker);
+    },
+    get indexing() {
+      return alive && Atomics.load(flags, 2) === 1;
     },
     waitForIndexSlice(maxMs) {
       if (alive && Atomics.load(flags, 2) === 1) Atomics.wait(flags, 2, 1, maxMs);

@@ -4,12 +4,13 @@
 //    in order (the redactor and stripper hold state across requests); answered in request order.
 // 2. FTS indexing (schema 003) on its own connection, in slices of ~16 KiB of text (~1–2 ms), each
 //    slice one short transaction followed by a pause, so the main thread's journal or output INSERT
-//    waits at most one slice for the write lock. While output is streaming (a commit poke in the last
-//    FLOOD_WINDOW_MS) the indexer takes at most ~5 % of a core: FTS5 tokenizing costs 40–85 ms of CPU
-//    per MiB of terminal text — more than reading the PTY — and on a small machine a worker burning a
-//    core starves the agent that produces the output (measured: 11 MB/s instead of 33 MB/s). The rows
-//    it has not reached are found by history search's scan above the marker, and it catches up at
-//    ~50 % of a core once the flood ends. The index is derived data: this connection runs
+//    waits at most one slice for the write lock. During a flood (> FLOOD_RATE committed over the last
+//    second) the indexer waits: FTS5 tokenizing costs 40–85 ms of CPU per MiB of terminal text — more
+//    than reading the PTY — and on a small machine a worker burning a core starves the agent that
+//    produces the output (measured: 11 MB/s instead of 33 MB/s), while a slice holder preempted by
+//    the scheduler makes the journal wait. The rows it has not reached are found by history search's
+//    scan above the marker; it catches up at ~50 % of a core once the flood ends, or at ~5 % during
+//    the flood once MAX_DEFERRED_BYTES are waiting. The index is derived data: this connection runs
 //    synchronous=NORMAL (a power cut can only lose the last slices, which are re-indexed: the marker
 //    commits with them).
 import { type MessagePort, workerData } from 'node:worker_threads';
@@ -40,13 +41,23 @@ function streamFor(sessionId: string): Stream {
 }
 
 let db: BetterSqlite3.Database | null = null;
+let unindexedAtStart = 0;
 let indexer: FtsIndexer | null = null;
 if (data.dbPath) {
   try {
     db = new BetterSqlite3(data.dbPath);
     db.pragma('busy_timeout = 20');
     db.pragma('synchronous = NORMAL');
+    // Checkpoints are the timer's (below), never inside a slice's commit: the main thread waits on
+    // the slice flag, and an automatic checkpoint there (copy + fsync) held it up to 100 ms.
+    db.pragma('wal_autocheckpoint = 0');
     indexer = createFtsIndexer(db);
+    unindexedAtStart = db
+      .prepare(
+        'SELECT coalesce(sum(stored_bytes), 0) FROM session_output WHERE id > (SELECT indexed_upto FROM output_fts_progress WHERE id = 1)',
+      )
+      .pluck()
+      .get() as number;
   } catch (error) {
     post({
       t: 'log',
@@ -64,15 +75,34 @@ function post(message: FromWorker): void {
 
 /** stored_bytes per slice (data + text: ~32 KiB of text to tokenize, one row of 32 KiB raw). */
 const SLICE_BYTES = 64 * 1024;
-const FLOOD_WINDOW_MS = 300;
-/** Pause after a slice, as a multiple of the slice's duration: while streaming / when calm. */
-const PAUSE_STREAMING = 19;
+/** Output committed faster than this (stored bytes/s over the last RATE_WINDOW_MS) is a flood. */
+const FLOOD_RATE = 1024 * 1024;
+const RATE_WINDOW_MS = 1000;
+/** During a flood the index waits, unless this much is unindexed (bounds search's scan of the rest:
+ *  ~0.5 s for 512 MiB here). Indexing during a flood was measured: slices that hit an FTS5 segment
+ *  merge hold the write lock 20–230 ms, which the journal and the output INSERT then wait for. */
+const MAX_DEFERRED_BYTES = 512 * 1024 * 1024;
+/** Pause after a slice, as a multiple of the slice's duration: during a flood / otherwise. */
+const PAUSE_FLOOD = 19;
 const PAUSE_CALM = 1;
-let lastPokeAt = 0;
+const recent: [number, number][] = [];
+/** Unindexed stored bytes (estimate: counted at start, + commits poked, − slices indexed). */
+let unindexed = 0;
 let indexTimer: NodeJS.Timeout | undefined;
+let mergeTurn = false;
+/** Segments may need merging (after indexing; at start: whatever the last run left). */
+let needMerge = true;
 let backoffMs = 10;
 let closed = false;
 let lastError = '';
+
+function flooding(): boolean {
+  const now = performance.now();
+  while (recent.length > 0 && now - recent[0]![0] > RATE_WINDOW_MS) recent.shift();
+  let bytes = 0;
+  for (const [, b] of recent) bytes += b;
+  return bytes > (FLOOD_RATE * RATE_WINDOW_MS) / 1000;
+}
 
 function scheduleIndex(delayMs: number): void {
   if (indexTimer || closed || !indexer) return;
@@ -82,13 +112,32 @@ function scheduleIndex(delayMs: number): void {
 function runSlice(): void {
   indexTimer = undefined;
   if (closed || !indexer) return;
+  // A flood: leave the CPU to the agent and the PTY reader, and the write lock to the main thread (a
+  // slice holder preempted on a busy machine is what the journal would wait for). Search scans what
+  // is not indexed yet; the index catches up when the flood ends — or, past MAX_DEFERRED_BYTES, at
+  // ~5 % of a core meanwhile.
+  const flood = flooding();
+  if (flood && unindexed < MAX_DEFERRED_BYTES) {
+    scheduleIndex(200);
+    return;
+  }
   const t0 = performance.now();
   try {
     // Tell the main thread the write lock is taken: it waits on this flag, not in SQLite's sleeps.
     Atomics.store(done, 2, 1);
-    let r: ReturnType<FtsIndexer['indexSlice']>;
+    let more: boolean;
     try {
-      r = indexer.indexSlice(SLICE_BYTES);
+      // Index slices and bounded merge steps take turns (automerge is off, schema 003).
+      if (mergeTurn && needMerge) {
+        needMerge = indexer.mergeStep();
+        more = true;
+      } else {
+        const r = indexer.indexSlice(SLICE_BYTES);
+        if (r.rows > 0) needMerge = true;
+        unindexed = r.more ? Math.max(0, unindexed - r.bytes) : 0;
+        more = r.more || needMerge;
+      }
+      mergeTurn = !mergeTurn;
     } finally {
       Atomics.store(done, 2, 0);
       Atomics.notify(done, 2);
@@ -97,8 +146,7 @@ function runSlice(): void {
     lastError = '';
     // Leave the write lock (and the CPU) free for a multiple of the time the slice took.
     const took = performance.now() - t0;
-    const streaming = performance.now() - lastPokeAt < FLOOD_WINDOW_MS;
-    if (r.more) scheduleIndex(Math.max(2, Math.ceil(took * (streaming ? PAUSE_STREAMING : PAUSE_CALM))));
+    if (more) scheduleIndex(Math.max(2, Math.ceil(took * (flood ? PAUSE_FLOOD : PAUSE_CALM))));
   } catch (error) {
     // Busy (a long main-thread write), full disk…: the rows stay above the marker; retry later.
     const text = String(error);
@@ -154,7 +202,8 @@ port.on('message', (message: ToWorker) => {
     Atomics.store(done, 0, message.id);
     Atomics.notify(done, 0);
   } else if (message.t === 'index') {
-    lastPokeAt = performance.now();
+    recent.push([performance.now(), message.bytes]);
+    unindexed += message.bytes;
     scheduleIndex(1);
   } else if (message.t === 'close') {
     closed = true;
@@ -172,4 +221,5 @@ port.on('message', (message: ToWorker) => {
 });
 
 // Catch up on rows left unindexed by the previous run (a crash between INSERT and indexing).
+unindexed = unindexedAtStart;
 scheduleIndex(50);

@@ -93,6 +93,9 @@ export interface Persistence {
 /** Off-thread mode: output rows are cut at chunk boundaries to about this many chars (see cutToWorker). */
 const ROW_CHARS = 32 * 1024;
 
+/** A commit longer than this is logged at debug level (it blocked the event loop that long). */
+const SLOW_COMMIT_MS = 20;
+
 /** How long a retry while paused waits for a lock (the normal busy_timeout is 5 s). */
 const RETRY_BUSY_TIMEOUT_MS = 200;
 
@@ -371,8 +374,22 @@ export function createPersistence(store: SessionStore, options: PersistenceOptio
       else if (data || text) attachTail(e.item.sid, data, text);
     });
     if (draining || closed) return;
-    if (status.ok) commit();
+    if (status.ok) commitUnlessIndexing();
     else boundMemory();
+  }
+
+  /** The output commit of an answer may wait: while the worker holds the write lock for an FTS slice
+   *  it is retried a few ms later instead of blocking the event loop until the slice ends. */
+  let deferredCommit: NodeJS.Timeout | undefined;
+  function commitUnlessIndexing(): void {
+    if (worker?.indexing) {
+      deferredCommit ??= setTimeout(() => {
+        deferredCommit = undefined;
+        if (!closed && status.ok) commitUnlessIndexing();
+      }, 2);
+      return;
+    }
+    commit();
   }
 
   /** Waits for the worker to answer everything sent, then commits (or bounds memory while paused). */
@@ -574,13 +591,19 @@ export function createPersistence(store: SessionStore, options: PersistenceOptio
     const indexInline = () => {
       if (worker) return;
       let budget = Math.max(256 * 1024, 2 * addedText);
+      let indexed = 0;
       for (;;) {
         const r = fts.indexSliceInTransaction(budget);
         budget -= r.bytes;
+        indexed += r.rows;
         if (!r.more || budget <= 0) break;
       }
+      // automerge is off (schema 003): one bounded merge step per flush that indexed something.
+      if (indexed > 0) fts.mergeStepInTransaction();
     };
+    const t0 = performance.now();
     worker?.waitForIndexSlice(100);
+    const waited = performance.now() - t0;
     if (outputOnly) store.db.pragma('synchronous = NORMAL');
     try {
       store.write(() => {
@@ -616,8 +639,21 @@ export function createPersistence(store: SessionStore, options: PersistenceOptio
       }
     } finally {
       if (outputOnly) store.db.pragma('synchronous = FULL');
+      const took = performance.now() - t0;
+      if (took > SLOW_COMMIT_MS) {
+        logger.debug('persistence: slow commit', {
+          ms: Math.round(took),
+          waited_for_index_ms: Math.round(waited),
+          rows: batches.length,
+          commands: readyCommands.length,
+        });
+      }
     }
-    worker?.pokeIndexer();
+    if (worker) {
+      let bytes = 0;
+      for (const b of batches) bytes += b.data.length + b.text.length;
+      worker.pokeIndexer(bytes);
+    }
     for (const s of sessions) knownSessions.add(s.session_id);
     clearReady();
     resume();
@@ -809,6 +845,7 @@ export function createPersistence(store: SessionStore, options: PersistenceOptio
         logger.error('persistence closed while paused: buffered data lost', { ...snapshotStatus() });
       }
       closed = true;
+      if (deferredCommit) clearTimeout(deferredCommit);
       worker?.close();
       restoreAutoCheckpoint();
       if (retryTimer) clearTimeout(retryTimer);
