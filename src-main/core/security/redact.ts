@@ -27,22 +27,26 @@ interface Pattern {
   re: RegExp;
   /** Redact only this capture group (keeps e.g. "Bearer " or "https://"). */
   group?: number;
+  /** A literal every match contains: text without it skips the regex (a base64 flood would make
+   *  the URL pattern scan every alphanumeric run). */
+  hint?: string;
 }
 
 const PATTERNS: Pattern[] = [
   {
     kind: 'pem',
     re: /-----BEGIN [A-Z0-9 ]*PRIVATE KEY-----[\s\S]*?(?:-----END [A-Z0-9 ]*PRIVATE KEY-----|$)/g,
+    hint: '-----BEGIN ',
   },
-  { kind: 'anthropic-key', re: /sk-ant-[A-Za-z0-9_-]{8,}/g },
-  { kind: 'openai-key', re: /sk-(?!ant-)[A-Za-z0-9_-]{16,}/g },
-  { kind: 'github-token', re: /github_pat_[A-Za-z0-9_]{20,}/g },
+  { kind: 'anthropic-key', re: /sk-ant-[A-Za-z0-9_-]{8,}/g, hint: 'sk-ant-' },
+  { kind: 'openai-key', re: /sk-(?!ant-)[A-Za-z0-9_-]{16,}/g, hint: 'sk-' },
+  { kind: 'github-token', re: /github_pat_[A-Za-z0-9_]{20,}/g, hint: 'github_pat_' },
   { kind: 'github-token', re: /\bgh[pousr]_[A-Za-z0-9]{20,}/g },
   { kind: 'aws-key', re: /\b(?:AKIA|ASIA)[0-9A-Z]{16}\b/g },
-  { kind: 'google-key', re: /AIza[0-9A-Za-z_-]{35}/g },
-  { kind: 'jwt', re: /\beyJ[A-Za-z0-9_-]{5,}\.eyJ[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]{5,}/g },
+  { kind: 'google-key', re: /AIza[0-9A-Za-z_-]{35}/g, hint: 'AIza' },
+  { kind: 'jwt', re: /\beyJ[A-Za-z0-9_-]{5,}\.eyJ[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]{5,}/g, hint: 'eyJ' },
   { kind: 'bearer', re: /\b(Bearer\s+)([A-Za-z0-9._~+/=-]{8,})/gi, group: 2 },
-  { kind: 'url-credentials', re: /\b([a-z][a-z0-9+.-]*:\/\/)([^\s/:@]+:[^\s/@]+)@/gi, group: 2 },
+  { kind: 'url-credentials', re: /\b([a-z][a-z0-9+.-]*:\/\/)([^\s/:@]+:[^\s/@]+)@/gi, group: 2, hint: '://' },
   {
     kind: 'credential',
     re: /\b((?:api[_-]?key|access[_-]?token|auth[_-]?token|secret|password|passwd)["']?\s*[=:]\s*["']?)([^\s"',;]{8,})/gi,
@@ -119,7 +123,8 @@ export function createRedactor(options: { secrets?: string[] } = {}): Redactor {
       }
     };
     if (exactRe) collect(exactRe, 'secret');
-    for (const p of PATTERNS) collect(p.re, p.kind, p.group);
+    for (const p of PATTERNS)
+      if (p.hint === undefined || plain.includes(p.hint)) collect(p.re, p.kind, p.group);
     if (found.length === 0) return found;
     // Earliest first, longest first at the same start; drop matches inside an earlier one.
     found.sort((a, b) => a.start - b.start || b.end - a.end);
