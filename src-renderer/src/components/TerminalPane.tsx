@@ -126,8 +126,12 @@ function SearchBox({
   onClose(): void;
 }) {
   const [text, setText] = useState('');
-  const [missing, setMissing] = useState(false);
-  const find = (backwards: boolean) => setMissing(text !== '' && onFind(text, backwards) === false);
+  // The outcome is announced (role=status) whichever renderer draws the selection (DOM or WebGL).
+  const [outcome, setOutcome] = useState<'found' | 'missing' | null>(null);
+  const find = (backwards: boolean) => {
+    if (text === '') return setOutcome(null);
+    setOutcome(onFind(text, backwards) === false ? 'missing' : 'found');
+  };
   return (
     <search className="search-box" aria-label="Search in scrollback">
       <input
@@ -139,7 +143,7 @@ function SearchBox({
         value={text}
         onChange={(e) => {
           setText(e.target.value);
-          setMissing(false);
+          setOutcome(null);
         }}
         onKeyDown={(e) => {
           if (e.key === 'Enter') {
@@ -159,7 +163,7 @@ function SearchBox({
         ↓
       </button>
       <span role="status" className="search-status">
-        {missing ? 'No match' : ''}
+        {outcome === 'missing' ? 'No match' : outcome === 'found' ? 'Match selected' : ''}
       </span>
       <button type="button" className="icon-button" aria-label="Close search" onClick={onClose}>
         ×
