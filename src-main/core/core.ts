@@ -116,24 +116,19 @@ export async function summarizeProviders(
  */
 export async function createCore(config: AutoDevConfig, options: CreateCoreOptions = {}): Promise<Core> {
   const env = options.env ?? process.env;
-  // Exact values of the agents' keys and the signing secret are redacted wherever they appear.
-  const secrets = [
-    'JWT_SECRET',
-    'ANTHROPIC_API_KEY',
-    'OPENAI_API_KEY',
-    'GEMINI_API_KEY',
-    'GOOGLE_API_KEY',
-    'CURSOR_API_KEY',
-  ]
+  const providers = loadProviderRegistry({
+    env,
+    ...(config.providersFile !== undefined ? { configFile: config.providersFile } : {}),
+  });
+  // Exact values of every provider's keys (bundled and user-configured) and of the signing secret are
+  // redacted wherever they appear.
+  const secretNames = new Set(['JWT_SECRET', ...providers.list().flatMap((p) => p.env_keys)]);
+  const secrets = [...secretNames]
     .map((k) => env[k])
     .filter((v): v is string => typeof v === 'string' && v.length >= 8);
   const redactor = createRedactor({ secrets });
   const logger = options.logger ?? createLogger({ level: config.logLevel, redactor });
   const log = logger.child({ component: 'core' });
-  const providers = loadProviderRegistry({
-    env,
-    ...(config.providersFile !== undefined ? { configFile: config.providersFile } : {}),
-  });
   for (const e of (providers as { errors?: readonly { file: string; path: string; message: string }[] })
     .errors ?? []) {
     log.warn('provider config error', { file: e.file, path: e.path, message: e.message });

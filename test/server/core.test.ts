@@ -100,3 +100,24 @@ test('task limits come from the config file; a misspelt task key is an error nam
   writeFileSync(path.join(dataDir, 'config.yaml'), 'tasks: { per_user_per_hr: 2 }\n');
   assert.throws(() => loadConfig({ dataDir, env }), /per_user_per_hr/);
 });
+
+test("a user-configured provider's key values are redacted like the bundled providers' keys", async (t) => {
+  const dataDir = mkdtempSync(path.join(os.tmpdir(), 'autodev-core-'));
+  t.after(() => rmSync(dataDir, { recursive: true, force: true }));
+  const secret = 'mytool-secret-value-0123456789';
+  const env = { HOME: dataDir, PATH: process.env['PATH'] ?? '', MY_TOOL_TOKEN: secret };
+  const providersFile = path.join(dataDir, 'providers.yaml');
+  writeFileSync(
+    providersFile,
+    'providers:\n  mytool:\n    binary: /bin/cat\n    env_keys: [MY_TOOL_TOKEN]\n',
+  );
+  writeFileSync(path.join(dataDir, 'config.yaml'), `providers_file: ${providersFile}\n`);
+  const core = await createCore(loadConfig({ dataDir, env }), {
+    env,
+    logger: createLogger({ level: 'error', sink: () => {} }),
+  });
+  t.after(() => core.close());
+  assert.ok(core.providers.get('mytool'), 'the user provider is loaded');
+  const out = core.redactor.redact(`token is ${secret}.`);
+  assert.ok(!out.includes(secret), out);
+});
