@@ -6,6 +6,7 @@ import path from 'node:path';
 import { test } from 'node:test';
 import { chromium } from 'playwright-core';
 import { createBundleHandler } from '../../src-main/electron/app-protocol.ts';
+import { CHROMIUM_LAUNCH } from '../dashboard/helpers/browser.ts';
 import { ensureBuilt, ROOT } from './electron-binary.ts';
 
 /**
@@ -28,18 +29,7 @@ test('renderer runs under the app:// CSP; injected script, onerror and javascrip
   t.after(() => server.close());
   const port = (server.address() as AddressInfo).port;
 
-  const browser = await chromium.launch({
-    executablePath: '/usr/bin/chromium',
-    headless: true,
-    args: [
-      '--no-sandbox',
-      '--disable-gpu',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--disable-sync',
-      '--no-first-run',
-    ],
-  });
+  const browser = await chromium.launch(CHROMIUM_LAUNCH);
   t.after(() => browser.close());
   const page = await browser.newPage();
   await page.addInitScript(() => {
