@@ -219,9 +219,11 @@ export interface KillTreeResult {
 }
 
 /**
- * SIGTERM every process group of the tree (and each member, for members whose group leader is
- * outside), wait up to `graceMs` for them to go, SIGKILL whatever is left whose start time still
- * matches, and log the escalation.
+ * SIGHUP then SIGTERM every process group of the tree (and each member, for members whose group
+ * leader is outside), wait up to `graceMs` for them to go, SIGKILL whatever is left whose start time
+ * still matches, and log the escalation. SIGHUP is what closing a terminal sends: interactive shells
+ * ignore SIGTERM but hang up (and pass the hangup to their jobs), so a shell tab closes at once
+ * instead of waiting out the grace period.
  */
 export async function killTree(initial: ProcStat[], options: KillTreeOptions): Promise<KillTreeResult> {
   const pollMs = options.pollMs ?? 50;
@@ -231,7 +233,11 @@ export async function killTree(initial: ProcStat[], options: KillTreeOptions): P
       if (isGone(p)) continue;
       // Group first (reaches members we have not listed yet), then the pid itself.
       if (p.pgid > 1 && p.pgid !== process.pid) signal(-p.pgid, 'SIGCONT');
-      if (p.pgid > 1) signal(-p.pgid, 'SIGTERM');
+      if (p.pgid > 1) {
+        signal(-p.pgid, 'SIGHUP');
+        signal(-p.pgid, 'SIGTERM');
+      }
+      signal(p.pid, 'SIGHUP');
       signal(p.pid, 'SIGTERM');
       signal(p.pid, 'SIGCONT'); // stopped processes must run to see the SIGTERM
     }

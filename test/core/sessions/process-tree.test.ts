@@ -209,3 +209,22 @@ test('50 sessions leave no PTY fds, zombies or processes behind; children hold o
   assert.deepEqual(ownZombies(), []);
   assert.equal(manager.list().length, 0);
 });
+
+test('an interactive shell (which ignores SIGTERM) is hung up like a closed terminal, without SIGKILL', async (t) => {
+  const { manager, logs } = testManager([provider('bash', '/bin/bash', ['--norc', '--noprofile', '-i'])], {
+    limits: { terminate_grace_ms: 10_000 },
+  });
+  t.after(() => manager.shutdown());
+  let id: string | undefined;
+  const out = collect(manager, () => id);
+  id = (await manager.create({ cli_tool: 'bash' })).session_id;
+  manager.command(id, 'sleep 300 & echo job-started');
+  await waitFor('background job', () => out.text().includes('job-started'));
+  await manager.terminate(id);
+  assert.equal(manager.get(id)?.state, 'terminated');
+  assert.equal(
+    logs.find((l) => l.msg === 'process-tree.sigkill'),
+    undefined,
+    'bash and its job ended on the hangup, before the 10 s grace ran out',
+  );
+});
