@@ -3,16 +3,12 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
-import { createLogger } from '../../src-main/core/log/logger.ts';
-import { openDesktopCore } from '../../src-main/electron/core-adapter.ts';
-import { LanDashboard } from '../../src-main/electron/lan-dashboard.ts';
-import { SecretStore } from '../../src-main/electron/secret-store.ts';
-import { runShutdown } from '../../src-main/electron/shutdown.ts';
 import type { LanStatus } from '../../src-shared/ipc.ts';
 import type { SessionInfo } from '../../src-shared/session.ts';
 import type { LiveEvent } from '../../src-shared/ws-protocol.ts';
-import { connectWindow, createHarness, waitFor } from './bridge-harness.ts';
-import { buildPreload, ROOT } from './helpers.ts';
+import { connectWindow, waitFor } from './bridge-harness.ts';
+import { buildPreload } from './helpers.ts';
+import { openRealDesktop } from './real-desktop.ts';
 
 let bundle: { file: string; dir: string };
 before(() => {
@@ -26,7 +22,6 @@ after(() => rmSync(bundle.dir, { recursive: true, force: true }));
  */
 test('real core: create a shell, type, see output, acks flow, LAN toggle, orderly shutdown', async (t) => {
   const dataDir = mkdtempSync(path.join(os.tmpdir(), 'autodev-desktop-'));
-  const logs: string[] = [];
   const env: NodeJS.ProcessEnv = {
     PATH: process.env['PATH'],
     HOME: dataDir,
@@ -34,40 +29,8 @@ test('real core: create a shell, type, see output, acks flow, LAN toggle, orderl
     TERM: 'xterm-256color',
     LANG: 'C.UTF-8',
   };
-  const opened = await openDesktopCore({
-    dataDir,
-    appRoot: ROOT,
-    env,
-    coreOptions: {
-      logger: createLogger({ level: 'warn', sink: (line) => logs.push(line) }),
-      manager: { loginPath: async () => process.env['PATH'] ?? '/usr/bin:/bin' },
-    },
-  });
-  const { core } = opened;
-  const lan = new LanDashboard(opened.lanBackend, () => os.networkInterfaces());
-  const secrets = new SecretStore(dataDir, {
-    isEncryptionAvailable: () => false,
-    encryptString: () => Buffer.alloc(0),
-    decryptString: () => '',
-  });
-  const h = createHarness({
-    core,
-    secrets,
-    lan,
-    notify: () => {},
-    sessionsChanged: () => {},
-    focusWindow: () => {},
-    openExternal: () => {},
-    selectDirectory: async () => null,
-  });
+  const { opened, harness: h, shutdown } = await openRealDesktop(dataDir, env);
   let shutDown = false;
-  const shutdown = () =>
-    runShutdown([
-      { name: 'lan', run: () => lan.dispose() },
-      { name: 'windows', run: () => h.dispose() },
-      { name: 'sessions', run: () => core.sessions.shutdown() },
-      { name: 'core', run: () => core.close() },
-    ]);
   t.after(async () => {
     if (!shutDown) await shutdown();
     rmSync(dataDir, { recursive: true, force: true });

@@ -4,15 +4,12 @@ import os from 'node:os';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
 import { ONESHOT_AGENT } from '../../e2e/dashboard/helpers/server.ts';
-import { createLogger } from '../../src-main/core/log/logger.ts';
-import { openDesktopCore } from '../../src-main/electron/core-adapter.ts';
-import { LanDashboard } from '../../src-main/electron/lan-dashboard.ts';
-import { SecretStore } from '../../src-main/electron/secret-store.ts';
 import type { AutoDevApi } from '../../src-shared/api.ts';
 import type { AutoDevDesktopBridge } from '../../src-shared/ipc.ts';
 import type { TaskInfo } from '../../src-shared/tasks.ts';
-import { connectWindow, createHarness, waitFor } from '../electron/bridge-harness.ts';
-import { buildPreload, ROOT } from '../electron/helpers.ts';
+import { connectWindow, waitFor } from '../electron/bridge-harness.ts';
+import { buildPreload } from '../electron/helpers.ts';
+import { openRealDesktop } from '../electron/real-desktop.ts';
 import { loadRenderer } from './helpers/renderer.ts';
 
 /**
@@ -48,39 +45,10 @@ test('desktop IPC: tasks run on the real core; events, detail, metrics and cance
     `providers_file: ${JSON.stringify(path.join(dataDir, 'providers.yaml'))}\n`,
   );
   const env: NodeJS.ProcessEnv = { PATH: process.env['PATH'], HOME: dataDir, LANG: 'C.UTF-8' };
-  const logs: string[] = [];
-  const opened = await openDesktopCore({
-    dataDir,
-    appRoot: ROOT,
-    env,
-    coreOptions: {
-      logger: createLogger({ level: 'warn', sink: (line) => logs.push(line) }),
-      manager: { loginPath: async () => process.env['PATH'] ?? '/usr/bin:/bin' },
-    },
-  });
-  const { core } = opened;
+  const { core, harness: h, shutdown } = await openRealDesktop(dataDir, env);
   assert.ok(core.tasks, 'the desktop core exposes the task service');
-  const lan = new LanDashboard(opened.lanBackend, () => os.networkInterfaces());
-  const secrets = new SecretStore(dataDir, {
-    isEncryptionAvailable: () => false,
-    encryptString: () => Buffer.alloc(0),
-    decryptString: () => '',
-  });
-  const h = createHarness({
-    core,
-    secrets,
-    lan,
-    notify: () => {},
-    sessionsChanged: () => {},
-    focusWindow: () => {},
-    openExternal: () => {},
-    selectDirectory: async () => null,
-  });
   t.after(async () => {
-    h.dispose();
-    await lan.dispose();
-    await core.sessions.shutdown();
-    await core.close();
+    await shutdown();
     rmSync(dataDir, { recursive: true, force: true });
   });
 
