@@ -179,6 +179,7 @@ export function createAutoDevBridge(
         input: (data) => report(call('autodev:terminal:input', { attachment_id, data })),
         command: (text) => report(call('autodev:terminal:command', { attachment_id, text })),
         resize: (cols, rows) => report(call('autodev:terminal:resize', { attachment_id, cols, rows })),
+        focus: () => report(call('autodev:terminal:focus', { attachment_id })),
         interrupt: () => report(call('autodev:terminal:interrupt', { attachment_id })),
         detach: () => {
           if (!terminals.delete(attachment_id)) return;

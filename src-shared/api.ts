@@ -59,7 +59,12 @@ export interface TerminalHandlers {
 export interface TerminalAttachment {
   input(data: string): void;
   command(text: string): void;
+  /** This view's fitted size. The PTY takes it only while this view is the one in use (see `focus`);
+   *  otherwise the server keeps it as this view's preference and the view fits the PTY's size locally. */
   resize(cols: number, rows: number): void;
+  /** This view is the one in use (focused, or typed into): it now sets the PTY size, like tmux's
+   *  `window-size latest`. Read-only and hidden views never call it. */
+  focus(): void;
   interrupt(): void;
   detach(): void;
 }

@@ -66,6 +66,7 @@ export const IPC_COMMANDS = {
     cols: z.number().int().min(1).max(1000),
     rows: z.number().int().min(1).max(500),
   }),
+  'autodev:terminal:focus': z.strictObject(AttachmentRef),
   'autodev:terminal:interrupt': z.strictObject(AttachmentRef),
   'autodev:terminal:detach': z.strictObject(AttachmentRef),
   /** Characters xterm has parsed since the last ack (the flow-control credit). */

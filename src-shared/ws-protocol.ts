@@ -44,6 +44,8 @@ export const ClientMessageSchema = z.discriminatedUnion('type', [
     data: z.object({ cols: z.number().int().min(1).max(1000), rows: z.number().int().min(1).max(500) }),
     ...envelope,
   }),
+  /** This viewer is the one in use: its last `resize` becomes the PTY size (control scope only). */
+  z.object({ type: z.literal('focus'), data: z.object({}).passthrough().default({}), ...envelope }),
   z.object({ type: z.literal('cancel'), data: z.object({}).passthrough().default({}), ...envelope }),
   z.object({ type: z.literal('ping'), data: z.object({}).passthrough().default({}), ...envelope }),
   z.object({ type: z.literal('pong'), data: z.object({}).passthrough().default({}), ...envelope }),

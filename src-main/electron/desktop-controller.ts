@@ -79,6 +79,8 @@ export class DesktopController {
         this._sessionUpdated(session);
       }),
     );
+    // A new PTY size reaches the views that do not own it, so they fit it locally.
+    this._disposables.add(sessions.onDidResize((session) => this._sessionUpdated(session)));
     this._disposables.add(
       sessions.onDidRemove((sessionId) => {
         this._seen.delete(sessionId);
@@ -261,6 +263,7 @@ export class DesktopController {
       'autodev:terminal:command': ({ attachment_id, text }, w) => w.attachments.command(attachment_id, text),
       'autodev:terminal:resize': ({ attachment_id, cols, rows }, w) =>
         w.attachments.resize(attachment_id, cols, rows),
+      'autodev:terminal:focus': ({ attachment_id }, w) => w.attachments.focus(attachment_id),
       'autodev:terminal:interrupt': ({ attachment_id }, w) => w.attachments.interrupt(attachment_id),
       'autodev:terminal:detach': ({ attachment_id }, w) => w.attachments.detach(attachment_id),
       'autodev:terminal:ack': ({ attachment_id, chars }, w) => w.attachments.ack(attachment_id, chars),

@@ -5,7 +5,16 @@ import { IpcError } from './ipc-router.ts';
 
 export type AttachmentManager = Pick<
   SessionManager,
-  'get' | 'attach' | 'replay' | 'snapshot' | 'input' | 'command' | 'resize' | 'interrupt'
+  | 'get'
+  | 'attach'
+  | 'replay'
+  | 'snapshot'
+  | 'input'
+  | 'command'
+  | 'resizeView'
+  | 'focusView'
+  | 'closeView'
+  | 'interrupt'
 >;
 
 /** A window may not hold more terminal attachments than this (a renderer bug must not leak PTY consumers). */
@@ -142,16 +151,25 @@ export class WindowAttachments {
     return entry.sessionId;
   }
 
+  // Typing into a view makes it the one in use (it sets the PTY size), as tmux's `window-size latest`.
   input(attachmentId: string, data: string): void {
-    this._manager.input(this._session(attachmentId), data);
+    const sessionId = this._session(attachmentId);
+    this._manager.focusView(sessionId, attachmentId);
+    this._manager.input(sessionId, data);
   }
 
   command(attachmentId: string, text: string): void {
-    this._manager.command(this._session(attachmentId), text);
+    const sessionId = this._session(attachmentId);
+    this._manager.focusView(sessionId, attachmentId);
+    this._manager.command(sessionId, text);
   }
 
   resize(attachmentId: string, cols: number, rows: number): void {
-    this._manager.resize(this._session(attachmentId), cols, rows);
+    this._manager.resizeView(this._session(attachmentId), attachmentId, cols, rows);
+  }
+
+  focus(attachmentId: string): void {
+    this._manager.focusView(this._session(attachmentId), attachmentId);
   }
 
   interrupt(attachmentId: string): void {
@@ -172,6 +190,7 @@ export class WindowAttachments {
     entry.disposed = true;
     entry.delivered = [];
     entry.live.dispose();
+    this._manager.closeView(entry.sessionId, attachmentId);
   }
 
   dispose(): void {

@@ -5,6 +5,7 @@ import type {
   SessionManager,
   SpawnRecord,
 } from '../../src-main/core/sessions/types.ts';
+import { createViewSizes, type ViewSizes } from '../../src-main/core/sessions/view-sizes.ts';
 import { Emitter } from '../../src-main/core/util/event.ts';
 import type { IpcInvokeEventLike, IpcMainLike } from '../../src-main/electron/ipc-router.ts';
 import type { FrameLike } from '../../src-main/electron/sender-guard.ts';
@@ -105,6 +106,8 @@ export class FakeManager implements SessionManager {
   readonly onOutput = this._output.event;
   readonly onDidExit = this._exit.event;
   readonly onDidRemove = this._remove.event;
+  private readonly _resize = new Emitter<SessionInfo>();
+  readonly onDidResize = this._resize.event;
   readonly onDidSpawn = this._spawn.event;
   private _seq = new Map<string, number>();
 
@@ -139,6 +142,26 @@ export class FakeManager implements SessionManager {
   }
   resize(id: string, cols: number, rows: number) {
     this.calls.push(`resize:${id}:${cols}x${rows}`);
+  }
+  private readonly _views = new Map<string, ViewSizes>();
+  private _viewSizes(id: string): ViewSizes {
+    let v = this._views.get(id);
+    if (!v) {
+      v = createViewSizes();
+      this._views.set(id, v);
+    }
+    return v;
+  }
+  resizeView(id: string, viewId: string, cols: number, rows: number) {
+    const apply = this._viewSizes(id).resize(viewId, cols, rows);
+    if (apply) this.resize(id, apply.cols, apply.rows);
+  }
+  focusView(id: string, viewId: string) {
+    const apply = this._viewSizes(id).focus(viewId);
+    if (apply) this.resize(id, apply.cols, apply.rows);
+  }
+  closeView(id: string, viewId: string) {
+    this._viewSizes(id).close(viewId);
   }
   interrupt(id: string) {
     this.calls.push(`interrupt:${id}`);

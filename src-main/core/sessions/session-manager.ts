@@ -55,6 +55,7 @@ import type {
   SessionManager,
   SpawnRecord,
 } from './types.ts';
+import { createViewSizes, type ViewSizes } from './view-sizes.ts';
 
 export type DetectorFactory = (context: {
   sessionId: string;
@@ -163,6 +164,8 @@ interface SessionRecord {
   lastActivityMs: number;
   /** Terminal views attached through `attach()` (windows, dashboard viewers): a watched session is never idle. */
   viewers: number;
+  /** Which view sets the PTY size (tmux `window-size latest`). */
+  viewSizes: ViewSizes;
   writeQueue: { data: string; delayMs: number }[];
   writing: boolean;
   disposables: { dispose(): void }[];
@@ -195,12 +198,14 @@ class PtySessionManager implements SessionManager {
   );
   private readonly _onOutput = new Emitter<OutputChunk>((e) => this._listenerError(e));
   private readonly _onDidExit = new Emitter<SessionInfo>((e) => this._listenerError(e));
+  private readonly _onDidResize = new Emitter<SessionInfo>((e) => this._listenerError(e));
   private readonly _onDidRemove = new Emitter<string>((e) => this._listenerError(e));
   private readonly _onDidSpawn = new Emitter<SpawnRecord>((e) => this._listenerError(e));
   readonly onDidCreate = this._onDidCreate.event;
   readonly onDidChangeState = this._onDidChangeState.event;
   readonly onOutput = this._onOutput.event;
   readonly onDidExit = this._onDidExit.event;
+  readonly onDidResize = this._onDidResize.event;
   readonly onDidRemove = this._onDidRemove.event;
   readonly onDidSpawn = this._onDidSpawn.event;
 
@@ -306,6 +311,7 @@ class PtySessionManager implements SessionManager {
       startedAtMs: 0,
       lastActivityMs: Date.now(),
       viewers: 0,
+      viewSizes: createViewSizes(),
       writeQueue: [],
       writing: false,
       disposables: [],
@@ -702,22 +708,33 @@ class PtySessionManager implements SessionManager {
     this.input(sessionId, '\x03');
   }
 
+  resizeView(sessionId: string, viewId: string, cols: number, rows: number): void {
+    const rec = this._require(sessionId);
+    validateSize(cols, rows);
+    const apply = rec.viewSizes.resize(viewId, cols, rows);
+    if (apply) this.resize(sessionId, apply.cols, apply.rows);
+  }
+
+  focusView(sessionId: string, viewId: string): void {
+    const rec = this._require(sessionId);
+    const apply = rec.viewSizes.focus(viewId);
+    if (apply) this.resize(sessionId, apply.cols, apply.rows);
+  }
+
+  closeView(sessionId: string, viewId: string): void {
+    this._sessions.get(sessionId)?.viewSizes.close(viewId);
+  }
+
   resize(sessionId: string, cols: number, rows: number): void {
     const rec = this._require(sessionId);
-    if (
-      !Number.isInteger(cols) ||
-      !Number.isInteger(rows) ||
-      cols < 1 ||
-      cols > 1000 ||
-      rows < 1 ||
-      rows > 500
-    )
-      throw new SessionCoreError('cols must be 1–1000 and rows 1–500', 'VALIDATION_ERROR');
+    validateSize(cols, rows);
+    if (cols === rec.info.cols && rows === rec.info.rows) return;
     rec.pipeline.flush(); // output produced for the old size goes out first
     rec.info.cols = cols;
     rec.info.rows = rows;
     rec.pty?.resize(cols, rows);
     rec.feeder?.resize(cols, rows); // in order with the output still queued for the mirror
+    this._onDidResize.fire(this._snapshotInfo(rec));
   }
 
   private _journal(rec: SessionRecord, kind: 'command' | 'input', text: string): void {
@@ -979,6 +996,11 @@ function defaultLogger(options: SessionManagerOptions): Logger {
     .map((key) => env[key])
     .filter((v): v is string => typeof v === 'string');
   return createLogger({ level: 'warn', redactor: createRedactor({ secrets }) });
+}
+
+function validateSize(cols: number, rows: number): void {
+  if (!Number.isInteger(cols) || !Number.isInteger(rows) || cols < 1 || cols > 1000 || rows < 1 || rows > 500)
+    throw new SessionCoreError('cols must be 1–1000 and rows 1–500', 'VALIDATION_ERROR');
 }
 
 function isDirectory(path: string): boolean {

@@ -26,6 +26,12 @@ export interface SessionManager {
   /** Text then Enter (bracketed paste where the provider supports it). Journaled before the PTY sees it. */
   command(sessionId: string, text: string): void;
   resize(sessionId: string, cols: number, rows: number): void;
+  /** A view's fitted size: applied to the PTY only while that view is the one in use (view-sizes.ts). */
+  resizeView(sessionId: string, viewId: string, cols: number, rows: number): void;
+  /** The view is in use (focused or typed into): it sets the PTY size from now on. */
+  focusView(sessionId: string, viewId: string): void;
+  /** The view closed: it no longer owns the size. */
+  closeView(sessionId: string, viewId: string): void;
   /** Ctrl-C to the foreground process group. */
   interrupt(sessionId: string): void;
   /** SIGTERM to every process group of the session's tree, SIGKILL after the grace period.
@@ -50,6 +56,8 @@ export interface SessionManager {
   /** Every output chunk of every session, in seq order per session (not flow-controlled). */
   readonly onOutput: Event<OutputChunk>;
   readonly onDidExit: Event<SessionInfo>;
+  /** The PTY size changed: every view that does not own the size fits the new one locally. */
+  readonly onDidResize: Event<SessionInfo>;
   readonly onDidRemove: Event<string>;
   /** A process tree was spawned: what recovery needs to kill leftovers after a crash. */
   readonly onDidSpawn: Event<SpawnRecord>;

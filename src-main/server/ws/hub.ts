@@ -56,6 +56,7 @@ const KNOWN_TYPES = new Set([
   'pong',
   'resume',
   'ack',
+  'focus',
 ]);
 
 interface PendingUpgrade {
@@ -114,6 +115,14 @@ export class WsHub {
           { cli_tool: session.cli_tool, state: session.state },
           (Date.parse(session.ended_at ?? new Date().toISOString()) - Date.parse(session.created_at)) / 1000,
         );
+        for (const conn of this._bySession.get(session.session_id) ?? []) {
+          if (conn.claims) conn.send('status', session);
+        }
+      }),
+    );
+    // A new PTY size reaches every viewer, so those that do not own the size fit it locally.
+    this._disposables.add(
+      sessions.onDidResize((session) => {
         for (const conn of this._bySession.get(session.session_id) ?? []) {
           if (conn.claims) conn.send('status', session);
         }
@@ -304,7 +313,10 @@ export class WsHub {
       this._streams.get(conn)?.dispose();
       this._streams.delete(conn);
       this._connections.delete(conn);
-      if (conn.sessionId) this._bySession.get(conn.sessionId)?.delete(conn);
+      if (conn.sessionId) {
+        this._bySession.get(conn.sessionId)?.delete(conn);
+        this._o.core.sessions.closeView(conn.sessionId, conn.id);
+      }
       this._o.metrics.wsConnections.dec({ endpoint: conn.endpoint });
       pending.release();
     });
@@ -511,11 +523,13 @@ export class WsHub {
     }
     try {
       switch (message.type) {
+        // Typing makes this viewer the one in use: it sets the PTY size (tmux's `window-size latest`).
         case 'input':
           if (!conn.buckets.inputChars.take(message.data.data.length)) {
             this._rateClose(conn, 'input');
             return;
           }
+          sessions.focusView(sessionId, conn.id);
           sessions.input(sessionId, message.data.data);
           return;
         case 'command':
@@ -523,6 +537,7 @@ export class WsHub {
             this._rateClose(conn, 'input');
             return;
           }
+          sessions.focusView(sessionId, conn.id);
           sessions.command(sessionId, message.data.command);
           return;
         case 'resize':
@@ -530,7 +545,14 @@ export class WsHub {
             this._rateClose(conn, 'resize');
             return;
           }
-          sessions.resize(sessionId, message.data.cols, message.data.rows);
+          sessions.resizeView(sessionId, conn.id, message.data.cols, message.data.rows);
+          return;
+        case 'focus':
+          if (!conn.buckets.resizes.take(1)) {
+            this._rateClose(conn, 'resize');
+            return;
+          }
+          sessions.focusView(sessionId, conn.id);
           return;
         case 'cancel':
           sessions.interrupt(sessionId);

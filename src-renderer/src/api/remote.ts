@@ -436,6 +436,7 @@ export class RemoteApi implements AutoDevApi {
         pendingResize = { cols, rows };
         send(envelope('resize', pendingResize));
       },
+      focus: () => send(envelope('focus', {})),
       interrupt: () => enqueue(envelope('cancel', {})),
       detach: () => {
         detached = true;
