@@ -16,6 +16,8 @@ export const ERROR_CODES = [
   'MALFORMED_MESSAGE',
   'UNKNOWN_MESSAGE_TYPE',
   'CONFLICT',
+  /** A prompt sent with `command` was not taken by the agent (the text stayed in its input). */
+  'COMMAND_NOT_SUBMITTED',
   'INTERNAL',
 ] as const;
 export type ErrorCode = (typeof ERROR_CODES)[number];

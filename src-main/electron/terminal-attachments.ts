@@ -158,10 +158,19 @@ export class WindowAttachments {
     this._manager.input(sessionId, data);
   }
 
+  /** A prompt the agent did not take is reported to the view that sent it, never dropped silently. */
   command(attachmentId: string, text: string): void {
     const sessionId = this._session(attachmentId);
     this._manager.focusView(sessionId, attachmentId);
-    this._manager.command(sessionId, text);
+    void this._manager.command(sessionId, text).then((outcome) => {
+      if (outcome.ok || !this._attachments.has(attachmentId)) return;
+      this._push({
+        kind: 'error',
+        attachment_id: attachmentId,
+        error: `the agent did not take the prompt: ${outcome.detail}`,
+        error_code: 'COMMAND_NOT_SUBMITTED',
+      });
+    });
   }
 
   resize(attachmentId: string, cols: number, rows: number): void {

@@ -137,8 +137,9 @@ export class FakeManager implements SessionManager {
   input(id: string, data: string) {
     this.calls.push(`input:${id}:${data}`);
   }
-  command(id: string, text: string) {
+  async command(id: string, text: string) {
     this.calls.push(`command:${id}:${text}`);
+    return { ok: true as const, attempts: 1, detail: 'submitted' };
   }
   resize(id: string, cols: number, rows: number) {
     this.calls.push(`resize:${id}:${cols}x${rows}`);

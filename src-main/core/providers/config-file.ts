@@ -40,12 +40,18 @@ function mergeRules(base: ScreenRule[], extra: ScreenRule[]): ScreenRule[] {
 
 /** Apply one validated entry over a definition (fields replace; arrays replace, except extra rules). */
 export function applyEntry(base: ProviderDefinition, entry: ProviderEntry): ProviderDefinition {
-  const { extra_screen_rules, screen_rules, one_shot, ...scalars } = entry;
+  const { extra_screen_rules, screen_rules, one_shot, submit, ...scalars } = entry;
   const next: ProviderDefinition = { ...base };
   for (const [key, value] of Object.entries(scalars)) {
     if (value !== undefined) (next as unknown as Record<string, unknown>)[key] = value;
   }
   if (one_shot !== undefined) next.one_shot = one_shot;
+  // The submit strategy merges field by field: overriding a delay keeps the bundled region.
+  if (submit !== undefined)
+    next.submit = {
+      ...base.submit,
+      ...Object.fromEntries(Object.entries(submit).filter(([, v]) => v !== undefined)),
+    };
   if (screen_rules !== undefined) next.screen_rules = screen_rules;
   if (extra_screen_rules !== undefined) next.screen_rules = mergeRules(next.screen_rules, extra_screen_rules);
   return next;

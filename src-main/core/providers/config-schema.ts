@@ -84,6 +84,15 @@ export const ProviderEntrySchema = z.strictObject({
     .optional(),
   version_args: z.array(ArgSchema).optional(),
   bracketed_paste: z.boolean().optional(),
+  submit: z
+    .strictObject({
+      mode: z.enum(['paste', 'type']).optional(),
+      enter_delay_ms: z.number().int().min(0).max(10_000).optional(),
+      input_region: ScreenRegionSchema.optional(),
+      confirm: z.boolean().optional(),
+      timeout_ms: z.number().int().min(100).max(60_000).optional(),
+    })
+    .optional(),
   /** Replaces the provider's screen rules. */
   screen_rules: z.array(ScreenRuleSchema).optional(),
   /** Added to the provider's screen rules (a rule with an existing id replaces that rule). */

@@ -19,6 +19,9 @@ export interface ProviderDefinition {
   version_args: string[];
   /** Submit commands as bracketed paste (ESC[200~ … ESC[201~) before Enter. */
   bracketed_paste: boolean;
+  /** How a prompt sent with `command` is delivered and confirmed (fields override the defaults that
+   *  `bracketed_paste` implies: see pty-host/submit-strategy.ts). */
+  submit?: Partial<SubmitStrategy>;
   /** Rules matched against the rendered screen, first match by priority wins. */
   screen_rules: ScreenRule[];
   /** Rules matched against the OSC 0/2 window title. */
@@ -30,6 +33,24 @@ export interface ProviderDefinition {
   stability_state?: 'waiting_input' | 'running';
   /** Optional icon name for the UI. */
   icon?: string;
+}
+
+/**
+ * Delivering a prompt so the agent really takes it (agentapi's scheme): the text goes in (one bracketed
+ * paste, or typed keys), is seen in the input region, Enter follows after `enter_delay_ms`, and the
+ * input region clears or the agent goes busy; otherwise Enter once more; otherwise the sender is told.
+ */
+export interface SubmitStrategy {
+  mode: 'paste' | 'type';
+  /** Pause between the end of the text and Enter. Gemini drops an Enter that follows a paste within
+   *  a few tens of ms (its paste detection), so its delay is longer. */
+  enter_delay_ms: number;
+  /** Where the agent shows what is being typed; confirmation reads it. */
+  input_region: ScreenRegion;
+  /** Confirm on the rendered screen (false: write and hope, for programs that draw no input line). */
+  confirm: boolean;
+  /** Longest wait for the text to appear, and for Enter to be taken (each), in ms. */
+  timeout_ms: number;
 }
 
 export interface OneShotSpec {

@@ -21,6 +21,8 @@ export interface OutputPipelineOptions {
   ringChars: number;
   highWatermark: number;
   lowWatermark: number;
+  /** Seq of the first chunk (a session continued after a restart goes on from its last seq). Default 1. */
+  firstSeq?: number;
   pause(): void;
   resume(): void;
   /** Every batch, before consumers (the manager's global onOutput). */
@@ -50,6 +52,7 @@ export class OutputPipeline {
 
   constructor(options: OutputPipelineOptions) {
     this._o = options;
+    this._seq = (options.firstSeq ?? 1) - 1;
   }
 
   get lastSeq(): number {
@@ -103,7 +106,21 @@ export class OutputPipeline {
     const data = this._pending.length === 1 ? (this._pending[0] as string) : this._pending.join('');
     this._pending = [];
     this._pendingChars = 0;
-    const chunk: OutputChunk = { session_id: this._o.sessionId, seq: ++this._seq, data, at: Date.now() };
+    this._emit({ session_id: this._o.sessionId, seq: ++this._seq, data, at: Date.now() });
+  }
+
+  /**
+   * A chunk batched and numbered elsewhere (the PTY host): remember and fan out as is. Chunks must come
+   * in seq order; one at or below the last seq is a duplicate (a replay after a reconnect) and ignored.
+   */
+  accept(chunk: OutputChunk): void {
+    if (this._closed || chunk.seq <= this._seq) return;
+    this._seq = chunk.seq;
+    this._emit(chunk);
+  }
+
+  private _emit(chunk: OutputChunk): void {
+    const data = chunk.data;
     this._totalChars += data.length;
     this._remember(chunk);
     try {

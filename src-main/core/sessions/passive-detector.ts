@@ -10,6 +10,7 @@ export const PASSIVE_DETECTOR = Symbol('autodev.passive-detector');
 
 export function createPassiveDetector(): ScreenStateDetector & { [PASSIVE_DETECTOR]: true } {
   const onDidDetect = new Emitter<Detection>();
+  const onReply = new Emitter<string>();
   let current: Detection = {
     state: 'starting',
     authentication_required: false,
@@ -40,7 +41,12 @@ export function createPassiveDetector(): ScreenStateDetector & { [PASSIVE_DETECT
     onDidDetect: onDidDetect.event,
     serialize: () => '',
     screenText: () => '',
+    regionText: () => '',
+    onReply: onReply.event,
     title: null,
-    dispose: () => onDidDetect.dispose(),
+    dispose: () => {
+      onDidDetect.dispose();
+      onReply.dispose();
+    },
   };
 }

@@ -6,6 +6,7 @@ import type {
   SessionInfo,
   SessionLimits,
 } from '../../../src-shared/session.ts';
+import type { SubmitOutcome } from '../pty-host/types.ts';
 import type { Event } from '../util/event.ts';
 
 /**
@@ -23,8 +24,10 @@ export interface SessionManager {
 
   /** Raw keys, as typed. Recorded by the command journal before they reach the PTY. */
   input(sessionId: string, data: string): void;
-  /** Text then Enter (bracketed paste where the provider supports it). Journaled before the PTY sees it. */
-  command(sessionId: string, text: string): void;
+  /** Text then Enter, delivered by the provider's submit strategy and confirmed on the screen
+   *  (pty-host/submitter.ts). Journaled before the PTY sees it. Resolves with what was seen; a prompt
+   *  the agent did not take resolves `ok: false` (and is recorded in the session's recent errors). */
+  command(sessionId: string, text: string): Promise<SubmitOutcome>;
   resize(sessionId: string, cols: number, rows: number): void;
   /** A view's fitted size: applied to the PTY only while that view is the one in use (view-sizes.ts). */
   resizeView(sessionId: string, viewId: string, cols: number, rows: number): void;

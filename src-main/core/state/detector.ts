@@ -1,8 +1,9 @@
 import { SerializeAddon } from '@xterm/addon-serialize';
 import xtermHeadless from '@xterm/headless';
-import type { ProviderDefinition } from '../providers/types.ts';
+import type { ProviderDefinition, ScreenRegion } from '../providers/types.ts';
 import { Emitter } from '../util/event.ts';
 import { decide, sameVerdict, type Verdict } from './fusion.ts';
+import { regionLines } from './regions.ts';
 import {
   type CompiledScreenRule,
   type CompiledTitleRule,
@@ -30,6 +31,17 @@ export interface StateDetectorOptions {
   throttleMs?: number;
   /** Scrollback of the headless mirror (default 1000 lines). */
   scrollback?: number;
+  /** Colours reported to OSC 10/11/12 queries (xterm headless has no theme to answer them from). */
+  replyColors?: { foreground: string; background: string; cursor: string };
+}
+
+/** Dark defaults: what most terminals report, so agents pick readable highlighting. */
+export const DEFAULT_REPLY_COLORS = { foreground: '#e6e6e6', background: '#15171c', cursor: '#f0f0f0' };
+
+/** `#rrggbb` → the `rgb:rrrr/gggg/bbbb` form terminals answer colour queries with. */
+function xtermRgb(hex: string): string {
+  const part = (i: number) => hex.slice(i, i + 2).repeat(2);
+  return `rgb:${part(1)}/${part(3)}/${part(5)}`;
 }
 
 /**
@@ -60,6 +72,8 @@ class HeadlessStateDetector implements ScreenStateDetector {
   private readonly _serializer = new SerializeAddon();
   private readonly _onDidDetect = new Emitter<Detection>();
   readonly onDidDetect = this._onDidDetect.event;
+  private readonly _onReply = new Emitter<string>();
+  readonly onReply = this._onReply.event;
 
   private readonly _now: () => number;
   private readonly _auto: boolean;
@@ -76,6 +90,7 @@ class HeadlessStateDetector implements ScreenStateDetector {
   private _hasOutput = false;
   private _text = '';
   private _lines: string[] = [];
+  private _cursorLine = -1;
   private _matches: RuleMatch[] = [];
   private _lastParsedAt: number;
   private _lastChangeAt: number;
@@ -114,6 +129,21 @@ class HeadlessStateDetector implements ScreenStateDetector {
     });
     // The addon is typed against @xterm/xterm's Terminal; the headless one has the same addon surface.
     this._terminal.loadAddon(this._serializer as unknown as Parameters<HeadlessTerminal['loadAddon']>[0]);
+    // Headless xterm answers DA, CPR, DSR, DECRQM, DECRQSS and window reports through onData (it has no
+    // keyboard, so everything there is a reply); colour queries it leaves unanswered, we answer them.
+    this._terminal.onData((reply) => this._onReply.fire(reply));
+    const colors = options.replyColors ?? DEFAULT_REPLY_COLORS;
+    for (const [ident, color] of [
+      [10, colors.foreground],
+      [11, colors.background],
+      [12, colors.cursor],
+    ] as const) {
+      this._terminal.parser.registerOscHandler(ident, (data) => {
+        if (data !== '?') return false;
+        this._onReply.fire(`\x1b]${ident};${xtermRgb(color)}\x1b\\`);
+        return true;
+      });
+    }
     this._terminal.onTitleChange((title) => {
       if (title === this._title) return;
       this._title = title;
@@ -188,12 +218,18 @@ class HeadlessStateDetector implements ScreenStateDetector {
     return this._lines.join('\n').replace(/\n+$/, '');
   }
 
+  regionText(region: ScreenRegion): string {
+    if (this._dirty) this._refresh();
+    return regionLines(this._lines, region, this._cursorLine).join('\n');
+  }
+
   dispose(): void {
     if (this._disposed) return;
     this._disposed = true;
     if (this._timer !== null) clearTimeout(this._timer);
     this._timer = null;
     this._onDidDetect.dispose();
+    this._onReply.dispose();
     this._terminal.dispose();
   }
 
@@ -223,6 +259,7 @@ class HeadlessStateDetector implements ScreenStateDetector {
     if (text !== this._text) {
       this._text = text;
       this._lines = lines;
+      this._cursorLine = cursorLine;
       this._lastChangeAt = this._lastParsedAt;
       if (this._inputAt !== null && this._lastChangeAt >= this._inputAt) this._changedSinceInput = true;
       this._matches = matchScreenRules(this._screenRules, lines, cursorLine);

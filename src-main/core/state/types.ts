@@ -1,5 +1,5 @@
 import type { StateReason } from '../../../src-shared/session.ts';
-import type { DetectedState } from '../providers/types.ts';
+import type { DetectedState, ScreenRegion } from '../providers/types.ts';
 import type { Event } from '../util/event.ts';
 
 /** What the screen says right now, with provenance. Never claims more than the evidence shows. */
@@ -30,6 +30,14 @@ export interface ScreenStateDetector {
   serialize(): string;
   /** Plain text of the visible screen, for tests and diagnostics. */
   screenText(): string;
+  /** Plain text of one region of the screen now (e.g. the agent's input box: submit confirmation). */
+  regionText(region: ScreenRegion): string;
+  /**
+   * The mirror's answers to terminal queries in the output it parsed (device attributes, cursor
+   * position, mode reports, colour queries). The session writes them to the PTY: the one place a live
+   * query is answered, whether zero or ten viewers watch (viewers never answer).
+   */
+  readonly onReply: Event<string>;
   readonly title: string | null;
   dispose(): void;
 }

@@ -538,7 +538,14 @@ export class WsHub {
             return;
           }
           sessions.focusView(sessionId, conn.id);
-          sessions.command(sessionId, message.data.command);
+          // Delivery is confirmed on the agent's screen; a prompt it did not take is never silent.
+          void sessions.command(sessionId, message.data.command).then((outcome) => {
+            if (!outcome.ok && conn.isOpen)
+              conn.sendError(
+                'COMMAND_NOT_SUBMITTED',
+                `the agent did not take the command: ${outcome.detail}`,
+              );
+          });
           return;
         case 'resize':
           if (!conn.buckets.resizes.take(1)) {

@@ -309,6 +309,8 @@ test('invalid transitions from the detector are logged and refused; ended sessio
       onDidDetect: emitter.event,
       serialize: () => 'SCREEN',
       screenText: () => '',
+      regionText: () => '',
+      onReply: () => ({ dispose() {} }),
       title: null,
       dispose() {},
     };
@@ -323,14 +325,16 @@ test('invalid transitions from the detector are logged and refused; ended sessio
     auth_prompt: auth ? 'Sign in with ChatGPT' : null,
     reason: { source: 'screen-rule', rule: `test.${state}`, detail: 'test', at: new Date().toISOString() },
   });
-  manager.onDidCreate(() => detectors[0]?.fire(detection('waiting_input')));
+  // The mirror lives with the PTY in the host, so screen evidence cannot precede the process.
   const info = await manager.create({ cli_tool: 'crash' });
+  assert.equal(info.state, 'starting');
+  detectors[0]?.fire(detection('running'));
+  detectors[0]?.fire(detection('initializing' as Detection['state']));
   assert.ok(
     logs.some(
-      (l) => l.msg === 'refused invalid transition' && l.from === 'initializing' && l.to === 'waiting_input',
+      (l) => l.msg === 'refused invalid transition' && l.from === 'running' && l.to === 'initializing',
     ),
   );
-  assert.equal(info.state, 'starting');
 
   detectors[0]?.fire(detection('waiting_input', true));
   const authed = manager.get(info.session_id) as SessionInfo;

@@ -140,6 +140,8 @@ test('a mirror that cannot keep up withholds acks past its budget (the PTY then 
     onDidDetect: () => ({ dispose() {} }),
     serialize: () => '',
     screenText: () => '',
+    regionText: () => '',
+    onReply: () => ({ dispose() {} }),
     title: null,
     dispose() {},
   };
