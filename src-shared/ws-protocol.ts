@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import type { SessionInfoSchema } from './session.ts';
+import type { SessionInfo, SessionInfoSchema } from './session.ts';
 
 /**
  * WebSocket protocol for `/cli/session/{id}/ws` and `/cli/events/ws`.
@@ -29,7 +29,16 @@ const envelope = {
 
 /** Messages a client may send. Unknown types are answered with an `error` message, never a crash. */
 export const ClientMessageSchema = z.discriminatedUnion('type', [
-  z.object({ type: z.literal('auth'), data: z.object({ token: z.string().min(1).max(8192) }), ...envelope }),
+  z.object({
+    type: z.literal('auth'),
+    data: z.object({
+      token: z.string().min(1).max(8192),
+      /** Resume after this output seq (a reconnecting viewer); without it the viewer gets the current
+       *  screen and then every later byte. Streaming starts at auth either way. */
+      last_seq: z.number().int().min(0).optional(),
+    }),
+    ...envelope,
+  }),
   z.object({
     type: z.literal('command'),
     data: z.object({
@@ -77,6 +86,31 @@ export interface SnapshotMessageData {
   reason: 'resume-gap' | 'resync' | 'attach';
 }
 
+/**
+ * `status`: the session as every boundary shows it, plus the seed protocol's fields — `connected` and
+ * `last_activity` in epoch seconds (the session's ISO time moves to `last_activity_at`).
+ */
+export type StatusMessageData = Omit<SessionInfo, 'last_activity'> & {
+  connected: true;
+  last_activity: number;
+  last_activity_at: string;
+};
+
+export function statusMessageData(session: SessionInfo): StatusMessageData {
+  return {
+    ...session,
+    connected: true,
+    last_activity: Date.parse(session.last_activity) / 1000,
+    last_activity_at: session.last_activity,
+  };
+}
+
+/** Back to the session (clients that keep SessionInfo). */
+export function sessionFromStatus(data: StatusMessageData): SessionInfo {
+  const { connected: _c, last_activity_at, ...rest } = data;
+  return { ...rest, last_activity: last_activity_at };
+}
+
 export interface ErrorMessageData {
   error: string;
   error_code: string;
@@ -93,7 +127,7 @@ export interface AuthOkData {
 export type ServerMessage =
   | ServerEnvelope<'output', OutputMessageData>
   | ServerEnvelope<'snapshot', SnapshotMessageData>
-  | ServerEnvelope<'status', z.infer<typeof SessionInfoSchema>>
+  | ServerEnvelope<'status', StatusMessageData>
   | ServerEnvelope<'error', ErrorMessageData>
   | ServerEnvelope<'auth', AuthOkData>
   | ServerEnvelope<'ping', Record<string, never>>

@@ -29,7 +29,6 @@ export interface WsTuning {
   /** First-message auth deadline. */
   authTimeoutMs: number;
   maxConnectionsPerSession: number;
-  autoAttachMs: number;
   /** How often open sockets are checked against the persistent revocation list. */
   revocationCheckMs: number;
 }
@@ -37,8 +36,7 @@ export interface WsTuning {
 export const DEFAULT_WS_TUNING: WsTuning = {
   heartbeatMs: 20_000,
   authTimeoutMs: 5_000,
-  maxConnectionsPerSession: 5,
-  autoAttachMs: 1_000,
+  maxConnectionsPerSession: 16,
   revocationCheckMs: 1_000,
 };
 
@@ -156,7 +154,6 @@ export async function startServer(options: StartServerOptions): Promise<RunningS
     heartbeatMs: wsTuning.heartbeatMs,
     authTimeoutMs: wsTuning.authTimeoutMs,
     maxConnectionsPerSession: wsTuning.maxConnectionsPerSession,
-    autoAttachMs: wsTuning.autoAttachMs,
     revocationCheckMs: wsTuning.revocationCheckMs,
   });
 

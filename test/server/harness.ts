@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import type { IncomingMessage } from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
@@ -52,6 +52,8 @@ export async function startTestServer(
   t: TestContext,
   options: Partial<Omit<StartServerOptions, 'core' | 'signingKey'>> & {
     coreOptions?: CreateCoreOptions;
+    /** Extra or overridden providers: the user's providers file (JSON is YAML), written before start. */
+    providers?: Record<string, unknown>;
   } = {},
 ): Promise<TestServer> {
   const dataDir = mkdtempSync(path.join(os.tmpdir(), 'autodev-server-'));
@@ -64,8 +66,12 @@ export async function startTestServer(
     TERM: 'xterm-256color',
     LANG: 'C.UTF-8',
   };
+  const { coreOptions, providers, ...serverOptions } = options;
+  if (providers) {
+    mkdirSync(path.join(dataDir, '.autodev'), { recursive: true });
+    writeFileSync(path.join(dataDir, '.autodev', 'providers.yaml'), JSON.stringify({ providers }));
+  }
   const config = loadConfig({ dataDir, env });
-  const { coreOptions, ...serverOptions } = options;
   const core = await createCore(config, {
     logger,
     env,
@@ -213,8 +219,9 @@ export class TestClient {
     this.ws.send(typeof message === 'string' ? message : JSON.stringify(message));
   }
 
-  auth(token: string): void {
-    this.send({ type: 'auth', data: { token } });
+  /** First-message auth; `lastSeq` resumes after that seq (streaming starts at auth). */
+  auth(token: string, lastSeq?: number): void {
+    this.send({ type: 'auth', data: lastSeq === undefined ? { token } : { token, last_seq: lastSeq } });
   }
 
   /** Wait until `predicate` holds (checked on every message/close), failing after `timeoutMs`. */
@@ -293,7 +300,8 @@ export function sessionWsUrl(server: RunningServer, id: string): string {
   return `${server.wsUrl}/cli/session/${encodeURIComponent(id)}/ws`;
 }
 
-/** Connect, authenticate by first message, resume from `lastSeq`; resolves once `auth` is answered. */
+/** Connect, authenticate by first message resuming from `lastSeq` (null: the current screen first);
+ *  resolves once `auth` is answered. */
 export async function openViewer(
   ts: TestServer,
   sessionId: string,
@@ -301,8 +309,9 @@ export async function openViewer(
 ): Promise<TestClient> {
   const client = new TestClient(sessionWsUrl(ts.server, sessionId), { origin: ts.origin });
   await client.opened;
-  client.auth(options.token ?? (await ts.token('control')));
-  if (options.lastSeq !== null) client.send({ type: 'resume', data: { last_seq: options.lastSeq ?? 0 } });
+  const token = options.token ?? (await ts.token('control'));
+  if (options.lastSeq === null) client.auth(token);
+  else client.auth(token, options.lastSeq ?? 0);
   await client.waitForType('auth');
   return client;
 }

@@ -18,7 +18,7 @@ function flood(count: number, tag: string): string {
 }
 
 test('five clients on one session see identical, ordered, gap-free output', async (t) => {
-  const ts = await startTestServer(t);
+  const ts = await startTestServer(t, { ws: { maxConnectionsPerSession: 5 } });
   const session = await ts.createShell();
   const clients = await Promise.all(Array.from({ length: 5 }, () => openViewer(ts, session.session_id)));
   // Everyone is streaming (status + replay from 0) before the output starts.
@@ -53,7 +53,7 @@ test('five clients on one session see identical, ordered, gap-free output', asyn
   assert.equal(typeof sample.message_id, 'string');
   assert.equal(sample.data.output_type, 'stdout');
 
-  // A sixth viewer is over the per-session cap (5): closed 1013.
+  // A sixth viewer is over the per-session cap (5 here; 16 by default): closed 1013.
   const sixth = new TestClient(sessionWsUrl(ts.server, session.session_id), { origin: ts.origin });
   await sixth.opened;
   sixth.auth(await ts.token());
@@ -131,7 +131,7 @@ test('a gap older than the ring is answered with a snapshot, then live output co
 });
 
 test('a client that sends no resume gets the current screen (attach snapshot) and then live output', async (t) => {
-  const ts = await startTestServer(t, { ws: { autoAttachMs: 100 } });
+  const ts = await startTestServer(t);
   const session = await ts.createShell();
   const client = new TestClient(sessionWsUrl(ts.server, session.session_id), { origin: ts.origin });
   await client.opened;
@@ -162,7 +162,7 @@ test('a slow viewer is resynced with a snapshot; the fast viewer and the agent a
     const [url, origin, token] = process.argv.slice(1);
     const ws = new WebSocket(url, { origin });
     let last = 0, gaps = 0, snapshots = 0, done = false;
-    ws.on('open', () => { ws.send(JSON.stringify({ type: 'auth', data: { token } })); ws.send(JSON.stringify({ type: 'resume', data: { last_seq: 0 } })); });
+    ws.on('open', () => { ws.send(JSON.stringify({ type: 'auth', data: { token, last_seq: 0 } })); });
     ws.on('message', (raw) => {
       const m = JSON.parse(raw.toString());
       if (m.type === 'auth') console.log('READY');

@@ -33,6 +33,10 @@ export class ClientConnection {
   claims: TokenClaims | null = null;
   /** Cleared before each heartbeat ping, set by pong or any message. */
   alive = true;
+  /** `?last_seq=` of the upgrade URL: where this viewer resumes if its auth names no seq. */
+  readonly resumeAt: number | null;
+  /** Run once a first-message auth succeeded (clears the auth timeout). */
+  onAuthenticated: (() => void) | null = null;
   readonly buckets: { messages: TokenBucket; inputChars: TokenBucket; resizes: TokenBucket };
   private _messageCounter = 0;
   private _expiryTimer: NodeJS.Timeout | null = null;
@@ -44,6 +48,7 @@ export class ClientConnection {
     ip: string;
     endpoint: 'session' | 'events';
     sessionId: string | null;
+    resumeAt?: number | null;
     limits: MessageRateLimits;
     metrics: ServerMetrics;
   }) {
@@ -51,6 +56,7 @@ export class ClientConnection {
     this.ip = options.ip;
     this.endpoint = options.endpoint;
     this.sessionId = options.sessionId;
+    this.resumeAt = options.resumeAt ?? null;
     this._metrics = options.metrics;
     const l = options.limits;
     this.buckets = {

@@ -9,6 +9,7 @@ import {
   ClientMessageSchema,
   type LiveEvent,
   MAX_WS_PAYLOAD_BYTES,
+  statusMessageData,
   TOKEN_SUBPROTOCOL_PREFIX,
   WS_CLOSE,
 } from '../../../src-shared/ws-protocol.ts';
@@ -36,8 +37,6 @@ export interface WsHubOptions {
   heartbeatMs: number;
   authTimeoutMs: number;
   maxConnectionsPerSession: number;
-  /** A viewer that sends no `resume` within this long after auth gets the current screen (seed clients). */
-  autoAttachMs: number;
   revocationCheckMs: number;
 }
 
@@ -62,6 +61,8 @@ const KNOWN_TYPES = new Set([
 interface PendingUpgrade {
   endpoint: 'session' | 'events';
   sessionId: string | null;
+  /** `?last_seq=N` on a session socket: where a header-authenticated viewer resumes. */
+  lastSeq: number | null;
   ip: string;
   claims: TokenClaims | null;
   protocol: string | false;
@@ -80,8 +81,6 @@ export class WsHub {
   private readonly _bySession = new Map<string, Set<ClientConnection>>();
   private readonly _streams = new Map<ClientConnection, OutputStream>();
   private readonly _pending = new WeakMap<IncomingMessage, PendingUpgrade>();
-  /** Per-connection hook run after a successful first-message auth (arms the auto-attach timer). */
-  private readonly _onAuthenticated = new WeakMap<ClientConnection, () => void>();
   private readonly _disposables = new DisposableStore();
   private readonly _timers: NodeJS.Timeout[] = [];
 
@@ -104,7 +103,7 @@ export class WsHub {
       sessions.onDidChangeState(({ session }) => {
         this._broadcastEvent({ kind: 'session_state', session });
         for (const conn of this._bySession.get(session.session_id) ?? []) {
-          if (conn.claims) conn.send('status', session);
+          if (conn.claims) conn.send('status', statusMessageData(session));
         }
       }),
     );
@@ -116,7 +115,7 @@ export class WsHub {
           (Date.parse(session.ended_at ?? new Date().toISOString()) - Date.parse(session.created_at)) / 1000,
         );
         for (const conn of this._bySession.get(session.session_id) ?? []) {
-          if (conn.claims) conn.send('status', session);
+          if (conn.claims) conn.send('status', statusMessageData(session));
         }
       }),
     );
@@ -124,7 +123,7 @@ export class WsHub {
     this._disposables.add(
       sessions.onDidResize((session) => {
         for (const conn of this._bySession.get(session.session_id) ?? []) {
-          if (conn.claims) conn.send('status', session);
+          if (conn.claims) conn.send('status', statusMessageData(session));
         }
       }),
     );
@@ -250,7 +249,9 @@ export class WsHub {
     // Echo a plain protocol when the client offered one, so the token is not reflected needlessly.
     const plain = offered.find((p) => !p.startsWith(TOKEN_SUBPROTOCOL_PREFIX));
     const protocol = plain ?? bearer ?? false;
-    this._pending.set(req, { endpoint, sessionId, ip, claims, protocol, release });
+    const resumeAt = Number(url.searchParams.get('last_seq') ?? Number.NaN);
+    const lastSeq = Number.isSafeInteger(resumeAt) && resumeAt >= 0 ? resumeAt : null;
+    this._pending.set(req, { endpoint, sessionId, lastSeq, ip, claims, protocol, release });
     this._wss.handleUpgrade(req, socket, head, (ws) => {
       const pending = this._pending.get(req);
       this._pending.delete(req);
@@ -278,6 +279,7 @@ export class WsHub {
   private _onConnection(ws: WebSocket, pending: PendingUpgrade): void {
     const conn = new ClientConnection({
       ws,
+      resumeAt: pending.lastSeq,
       ip: pending.ip,
       endpoint: pending.endpoint,
       sessionId: pending.sessionId,
@@ -287,7 +289,6 @@ export class WsHub {
     this._connections.add(conn);
     this._o.metrics.wsConnections.inc({ endpoint: conn.endpoint });
     let authTimer: NodeJS.Timeout | null = null;
-    let autoAttach: NodeJS.Timeout | null = null;
     // Messages are handled one at a time in arrival order (auth verification is async).
     let queue: Promise<void> = Promise.resolve();
     ws.on('message', (raw, isBinary) => {
@@ -308,7 +309,6 @@ export class WsHub {
     ws.on('error', () => {});
     ws.on('close', () => {
       if (authTimer) clearTimeout(authTimer);
-      if (autoAttach) clearTimeout(autoAttach);
       conn.dispose();
       this._streams.get(conn)?.dispose();
       this._streams.delete(conn);
@@ -320,20 +320,8 @@ export class WsHub {
       this._o.metrics.wsConnections.dec({ endpoint: conn.endpoint });
       pending.release();
     });
-    const onAuthenticated = (): void => {
-      if (authTimer) clearTimeout(authTimer);
-      if (conn.sessionId && autoAttach === null && conn.isOpen) {
-        autoAttach = setTimeout(() => {
-          const stream = this._streams.get(conn);
-          if (stream && !stream.started) stream.start(null);
-        }, this._o.autoAttachMs);
-        autoAttach.unref();
-      }
-    };
-    this._onAuthenticated.set(conn, onAuthenticated);
     if (pending.claims) {
-      this._admit(conn, pending.claims);
-      onAuthenticated();
+      this._admit(conn, pending.claims, pending.lastSeq);
     } else {
       authTimer = setTimeout(() => {
         if (!conn.claims)
@@ -345,11 +333,19 @@ export class WsHub {
           );
       }, this._o.authTimeoutMs);
       authTimer.unref();
+      conn.onAuthenticated = () => {
+        if (authTimer) clearTimeout(authTimer);
+      };
     }
   }
 
   /** The token is good: check the session and the per-session cap, then say hello. */
-  private _admit(conn: ClientConnection, claims: TokenClaims): boolean {
+  /**
+   * Streaming starts here, at auth: a seed-protocol client that never sends `resume` still sees every
+   * byte produced after its auth (its own command's echo included) — the current screen first, unless
+   * the auth carried `last_seq` (then everything after it). A later `resume` restarts from its seq.
+   */
+  private _admit(conn: ClientConnection, claims: TokenClaims, lastSeq: number | null): boolean {
     conn.authenticate(claims, () =>
       this._reject(conn, WS_CLOSE.TOKEN_EXPIRED, 'UNAUTHORIZED', 'token expired; reconnect with a new token'),
     );
@@ -375,18 +371,17 @@ export class WsHub {
         user_id: claims.sub,
         expires_at: isoFromEpoch(claims.exp),
       });
-      conn.send('status', session);
+      conn.send('status', statusMessageData(session));
       if (!this._streams.has(conn)) {
-        this._streams.set(
+        const stream = new OutputStream(
           conn,
-          new OutputStream(
-            conn,
-            this._o.core.sessions,
-            conn.sessionId,
-            this._o.backpressure,
-            this._o.metrics,
-          ),
+          this._o.core.sessions,
+          conn.sessionId,
+          this._o.backpressure,
+          this._o.metrics,
         );
+        this._streams.set(conn, stream);
+        stream.start(lastSeq);
       }
       return true;
     }
@@ -450,7 +445,7 @@ export class WsHub {
     }
     const message = parsed.data;
     if (message.type === 'auth') {
-      await this._onAuth(conn, message.data.token);
+      await this._onAuth(conn, message.data.token, message.data.last_seq ?? conn.resumeAt);
       return;
     }
     if (!conn.claims) {
@@ -466,7 +461,7 @@ export class WsHub {
     this._dispatch(conn, message);
   }
 
-  private async _onAuth(conn: ClientConnection, token: string): Promise<void> {
+  private async _onAuth(conn: ClientConnection, token: string, lastSeq: number | null): Promise<void> {
     let claims: TokenClaims;
     try {
       claims = await this._verify(token, conn.ip);
@@ -481,7 +476,8 @@ export class WsHub {
       return;
     }
     if (!conn.isOpen) return;
-    if (this._admit(conn, claims)) this._onAuthenticated.get(conn)?.();
+    conn.onAuthenticated?.();
+    this._admit(conn, claims, lastSeq);
   }
 
   private _dispatch(conn: ClientConnection, message: Exclude<ClientMessage, { type: 'auth' }>): void {

@@ -16,6 +16,8 @@ import {
   type ClientMessage,
   type LiveEvent,
   type SnapshotMessageData,
+  type StatusMessageData,
+  sessionFromStatus,
   TOKEN_SUBPROTOCOL_PREFIX,
   type TokenScope,
   WS_CLOSE,
@@ -279,17 +281,25 @@ export class RemoteApi implements AutoDevApi {
     path: string,
     onFrame: (frame: ServerFrame) => void,
     onClose: (ev: CloseEvent) => void,
+    /** Session sockets: where to resume (rides in the auth message; streaming starts at auth). */
+    lastSeq?: () => number,
   ) {
     const byHeader = this._wsAuth === 'subprotocol';
+    // Header auth streams from the upgrade on: the resume point rides in the URL (a seq, not a secret).
+    const resume = resumeFrom(lastSeq?.());
     const ws = byHeader
-      ? new this._WebSocket(this._wsUrl(path), [`${TOKEN_SUBPROTOCOL_PREFIX}${this._token}`])
+      ? new this._WebSocket(
+          this._wsUrl(resume.last_seq !== undefined ? `${path}?last_seq=${resume.last_seq}` : path),
+          [`${TOKEN_SUBPROTOCOL_PREFIX}${this._token}`],
+        )
       : new this._WebSocket(this._wsUrl(path));
     let authed = false;
     let authedResolve: () => void = () => {};
     const authedPromise = new Promise<void>((resolve) => {
       authedResolve = resolve;
     });
-    if (!byHeader) ws.addEventListener('open', () => ws.send(envelope('auth', { token: this._token })));
+    if (!byHeader)
+      ws.addEventListener('open', () => ws.send(envelope('auth', { token: this._token, ...resume })));
     ws.addEventListener('message', (ev: MessageEvent) => {
       const frame = parseFrame(ev.data);
       if (!frame) return;
@@ -374,6 +384,7 @@ export class RemoteApi implements AutoDevApi {
           if (ended && ev.code === WS_CLOSE.NORMAL) return;
           timer = setTimeout(connect, backoffDelay(attempt++));
         },
+        () => sequencer.lastSeq,
       );
       socket = opened.ws;
       opened.authed.then(() => {
@@ -381,7 +392,6 @@ export class RemoteApi implements AutoDevApi {
         ready = true;
         attempt = 0;
         handlers.onConnectionChange?.('open');
-        opened.ws.send(envelope('resume', { last_seq: sequencer.lastSeq }));
         if (pendingResize) opened.ws.send(envelope('resize', pendingResize));
         for (const raw of queue.splice(0)) opened.ws.send(raw);
         queuedChars = 0;
@@ -409,7 +419,7 @@ export class RemoteApi implements AutoDevApi {
           return;
         }
         case 'status': {
-          const session = frame.data as SessionInfo;
+          const session = sessionFromStatus(frame.data as StatusMessageData);
           ended = session.state === 'completed' || session.state === 'terminated';
           handlers.onStatus(session);
           return;
@@ -614,4 +624,9 @@ function pageOf<T>(body: unknown, key: string, query: { limit?: unknown; offset?
     limit: typeof record.limit === 'number' ? record.limit : Number(query.limit ?? items.length),
     offset: typeof record.offset === 'number' ? record.offset : Number(query.offset ?? 0),
   };
+}
+
+/** A viewer with output on screen resumes after it; a fresh one asks for the current screen. */
+function resumeFrom(lastSeq: number | undefined): { last_seq?: number } {
+  return lastSeq !== undefined && lastSeq > 0 ? { last_seq: lastSeq } : {};
 }

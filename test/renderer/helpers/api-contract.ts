@@ -46,7 +46,12 @@ export function recorder() {
     get acks() {
       return acks;
     },
-    text: () => snapshots.map((s) => s.screen).join('') + chunks.map((c) => c.data).join(''),
+    // A fresh view starts from the serialized screen (escape sequences around the text): read the text.
+    text: () =>
+      (snapshots.map((s) => s.screen).join('') + chunks.map((c) => c.data).join('')).replace(
+        /\x1b\[[0-?]*[ -/]*[@-~]|\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)|\x1b[()][0-9A-Za-z]|\x1b[=>78]/g,
+        '',
+      ),
     handlers: {
       onOutput(seq: number, data: string, parsed: () => void) {
         chunks.push({ seq, data });
