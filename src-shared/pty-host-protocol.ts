@@ -96,11 +96,9 @@ export const HostRequestSchemas = {
   set_paused: z.object({ session_id: Id, paused: z.boolean() }),
   ack_persisted: z.object({ session_id: Id, seq: z.number().int().min(0) }),
   snapshot: z.object({ session_id: Id }),
-  replay: z.object({
-    session_id: Id,
-    after_seq: z.number().int().min(0),
-    max_bytes: z.number().int().min(1).optional(),
-  }),
+  /** Take a session over (a restarted core): the host sends its retained output after `after_seq` as
+   *  DATA frames, then streams live; the answer carries its state and any exit that happened meanwhile. */
+  attach: z.object({ session_id: Id, after_seq: z.number().int().min(0) }),
   kill: z.object({ session_id: Id, grace_ms: z.number().int().min(0).max(600_000) }),
   sweep: z.object({ session_id: Id, grace_ms: z.number().int().min(0).max(600_000) }),
   release: z.object({ session_id: Id }),
@@ -112,7 +110,7 @@ export type HostMethod = keyof typeof HostRequestSchemas;
 export type HostParams<M extends HostMethod> = z.input<(typeof HostRequestSchemas)[M]>;
 
 export const HostRequestSchema = z.object({
-  id: z.number().int().min(1),
+  id: z.number().int().min(0),
   method: z.enum(Object.keys(HostRequestSchemas) as [HostMethod, ...HostMethod[]]),
   params: z.unknown(),
 });
@@ -163,6 +161,20 @@ export const HostSessionStateSchema = z.object({
   exited: z.boolean(),
   detection: DetectionSchema,
   title: z.string().nullable(),
+});
+
+export const HostAttachResultSchema = z.object({
+  state: z.lazy(() => HostSessionStateSchema),
+  /** Output up to this seq was dropped while no core was attached (spool full); 0: none. */
+  dropped_through: z.number().int(),
+  exit: z
+    .object({
+      session_id: Id,
+      exit_code: z.number().int(),
+      signal: z.string().nullable(),
+      last_lines: z.array(z.string()),
+    })
+    .nullable(),
 });
 
 /** What the host answers to hello. */

@@ -24,8 +24,9 @@ import {
 } from './store/index.ts';
 import { createTaskService, type TaskService, tasksRecoverer } from './tasks/index.ts';
 import { Emitter, type Event } from './util/event.ts';
+import { AUTODEV_VERSION } from './version.ts';
 
-export const AUTODEV_VERSION = '0.1.0';
+export { AUTODEV_VERSION } from './version.ts';
 
 /**
  * The composition root's product: every long-lived part of AutoDev, wired once. The headless server

@@ -164,6 +164,12 @@ export class FakeManager implements SessionManager {
   closeView(id: string, viewId: string) {
     this._viewSizes(id).close(viewId);
   }
+  async adopt() {
+    return [];
+  }
+  async detach() {
+    this.calls.push('detach');
+  }
   interrupt(id: string) {
     this.calls.push(`interrupt:${id}`);
   }

@@ -7,6 +7,7 @@ import type { Detection, ScreenStateDetector } from '../state/types.ts';
 import { Emitter } from '../util/event.ts';
 import { HostSession, type MirrorTuning } from './host-session.ts';
 import type {
+  HostAttached,
   HostExit,
   HostSessionState,
   HostSnapshot,
@@ -135,8 +136,9 @@ export class LocalPtyHost implements PtyHost {
     return session.snapshot();
   }
 
-  async replay(sessionId: string, afterSeq: number): Promise<OutputChunk[] | null> {
-    return this._get(sessionId)?.replay(afterSeq) ?? null;
+  async attach(sessionId: string): Promise<HostAttached> {
+    // One process: the core never left, there is nothing to take over.
+    throw new Error(`session ${sessionId} cannot be attached: the in-process host has no detached sessions`);
   }
 
   async kill(sessionId: string, graceMs: number): Promise<void> {

@@ -28,8 +28,11 @@ export interface PtyHost {
   ackPersisted(sessionId: string, seq: number): void;
   /** The serialized screen as of `seq` (after everything emitted so far was parsed, bounded wait). */
   snapshot(sessionId: string): Promise<HostSnapshot>;
-  /** Chunks after `afterSeq` still held by the host (not yet acked as persisted), or null if gone. */
-  replay(sessionId: string, afterSeq: number): Promise<OutputChunk[] | null>;
+  /**
+   * Take over a session the host kept while no core was attached: its retained output after
+   * `afterSeq` arrives through onData (in order) before this resolves, then it streams live.
+   */
+  attach(sessionId: string, afterSeq: number): Promise<HostAttached>;
   /** End the whole process tree: SIGHUP/SIGTERM, SIGKILL after `graceMs`. Resolves once it is gone
    *  (or after a bounded wait, having closed the PTY). The exit event comes before it resolves. */
   kill(sessionId: string, graceMs: number): Promise<void>;
@@ -46,6 +49,8 @@ export interface PtyHost {
   readonly onExit: Event<HostExit>;
   /** The host itself went away (crash, killed): its sessions are lost. */
   readonly onDidDisconnect: Event<{ reason: string }>;
+  /** The connection dropped but the same host answered again: live sessions must be re-attached. */
+  readonly onDidReconnect?: Event<void>;
   dispose(): void;
 }
 
@@ -107,6 +112,14 @@ export interface HostSessionState {
   exited: boolean;
   detection: Detection;
   title: string | null;
+}
+
+export interface HostAttached {
+  state: HostSessionState;
+  /** Output up to this seq was dropped while no core was attached (spool full); 0: none. */
+  dropped_through: number;
+  /** The session exited while no core was attached. */
+  exit: HostExit | null;
 }
 
 export type SubmitOutcome =

@@ -32,11 +32,12 @@ import {
   SessionNotRunningError,
 } from './errors.ts';
 import { OutputPipeline } from './output-pipeline.ts';
-import { bootId, type TreeRoot } from './process-tree.ts';
+import { bootId, killRecordedTree, type TreeRoot } from './process-tree.ts';
 import { TreeSampler } from './resource-sampler.ts';
 import { checkLimits } from './session-limits.ts';
 import { newRecord, nowIso, type SessionRecord, snapshotInfo, stateReason } from './session-record.ts';
 import type {
+  AdoptEntry,
   CommandJournal,
   ManagerLimits,
   OutputAttachment,
@@ -173,6 +174,7 @@ class PtySessionManager implements SessionManager {
         if (rec) this._onHostExit(rec, exit);
       }),
       this._host.onDidDisconnect(({ reason }) => this._onHostLost(reason)),
+      ...(this._host.onDidReconnect ? [this._host.onDidReconnect(() => this._onHostReconnected())] : []),
     ];
   }
 
@@ -237,10 +239,21 @@ class PtySessionManager implements SessionManager {
       command_history: [],
       metadata: options.metadata,
     };
+    return this._recordFor(info, provider, 0, options.initial_prompt);
+  }
+
+  private _recordFor(
+    info: SessionInfo,
+    provider: ProviderDefinition,
+    afterSeq: number,
+    initialPrompt?: string,
+  ): SessionRecord {
+    const sessionId = info.session_id;
     const log = this._log.child({ session_id: sessionId, provider: provider.id });
     const pipeline = new OutputPipeline({
       sessionId,
       ...this._output,
+      firstSeq: afterSeq + 1,
       // A lagging flow-controlled view (the desktop renderer) pauses the PTY in the host.
       pause: () => this._host.setPaused(sessionId, true),
       resume: () => this._host.setPaused(sessionId, false),
@@ -250,7 +263,7 @@ class PtySessionManager implements SessionManager {
       },
       onConsumerError: (error) => log.warn('output consumer threw', { error }),
     });
-    return newRecord(info, provider, log, pipeline, options.initial_prompt);
+    return newRecord(info, provider, log, pipeline, initialPrompt);
   }
 
   private async _start(rec: SessionRecord, options: CreateSessionOptions): Promise<void> {
@@ -383,21 +396,110 @@ class PtySessionManager implements SessionManager {
     this._finish(rec);
   }
 
-  /** The host process died: its PTYs (and agents) are gone. */
+  /** The host process died: its PTYs are gone, and whatever of their trees survived is killed
+   *  (start time and boot id checked, so a recycled PID is never signalled). */
   private _onHostLost(reason: string): void {
     for (const rec of this._sessions.values()) {
       if (rec.ended || !rec.spawned) continue;
       rec.exitSeen = true;
       rec.pipeline.close();
       rec.info.ended_at = nowIso();
-      this._transition(
-        rec,
-        'error',
-        stateReason('lifecycle', `lost: the PTY host stopped (${reason})`, 'host-lost'),
-        true,
-      );
+      this._transition(rec, 'error', stateReason('lifecycle', `lost: ${reason}`, 'host-lost'), true);
+      const spawn = rec.spawn;
+      if (spawn)
+        rec.sweep = killRecordedTree(spawn, { graceMs: this.limits.terminate_grace_ms })
+          .then(() => undefined)
+          .catch((error) => rec.log.warn('kill of a lost session tree failed', { error }));
       this._finish(rec);
     }
+  }
+
+  /** The same host after a dropped connection: take every live session up where we left it. */
+  private _onHostReconnected(): void {
+    for (const rec of this._sessions.values()) {
+      if (rec.ended || !rec.spawned) continue;
+      void this._host
+        .attach(rec.info.session_id, rec.pipeline.lastSeq)
+        .then((attached) => {
+          if (attached.exit) this._onHostExit(rec, attached.exit);
+        })
+        .catch((error) => rec.log.error('re-attach after reconnect failed', { error }));
+    }
+  }
+
+  async adopt(entries: AdoptEntry[]): Promise<SessionInfo[]> {
+    const adopted: SessionInfo[] = [];
+    for (const entry of entries) {
+      const info = entry.info;
+      const provider = this._o.providers.get(info.cli_tool);
+      if (!provider || this._sessions.has(info.session_id)) continue;
+      const rec = this._recordFor(
+        { ...info, command_history: [...info.command_history] },
+        provider,
+        entry.after_seq,
+      );
+      this._sessions.set(info.session_id, rec);
+      const awaySince = info.last_activity;
+      let attached: Awaited<ReturnType<PtyHost['attach']>>;
+      try {
+        attached = await this._host.attach(info.session_id, entry.after_seq);
+      } catch (error) {
+        this._sessions.delete(info.session_id);
+        rec.log.error('could not take over a session from the PTY host', { error });
+        continue;
+      }
+      const { state } = attached;
+      rec.spawned = true;
+      rec.startedAtMs = info.started_at ? Date.parse(info.started_at) : Date.now();
+      rec.info.pid = state.pid;
+      rec.info.cols = state.cols;
+      rec.info.rows = state.rows;
+      rec.info.title = state.title;
+      rec.spawn = {
+        session_id: info.session_id,
+        pid: state.pid,
+        pgid: state.pid,
+        start_ticks: state.start_ticks,
+        boot_id: bootId(),
+        at: info.started_at ?? nowIso(),
+      };
+      if (attached.dropped_through > entry.after_seq) {
+        const error = new SessionCoreError(
+          `output ${entry.after_seq + 1}–${attached.dropped_through} was lost while AutoDev was away (the PTY host's spool was full)`,
+          'PERSISTENCE_PAUSED',
+        );
+        this._recordError(rec, error);
+        rec.log.warn('output lost while the app was away', {
+          from: entry.after_seq + 1,
+          to: attached.dropped_through,
+        });
+      }
+      // The app was away: say so in the session's history, with the state the screen shows now.
+      const away = Math.max(0, Math.round((Date.now() - Date.parse(awaySince)) / 1000));
+      const previous = rec.info.state;
+      rec.info.state = state.exited ? previous : state.detection.state;
+      rec.info.authentication_required = state.detection.authentication_required;
+      rec.info.auth_prompt = state.detection.auth_prompt;
+      rec.info.state_reason = stateReason(
+        'recovery',
+        `reattached after AutoDev restarted (away about ${away} s); ${state.detection.reason.detail}`,
+        'reattached',
+      );
+      this._onDidChangeState.fire({ session: snapshotInfo(rec), previous });
+      if (attached.exit) this._onHostExit(rec, attached.exit);
+      adopted.push(snapshotInfo(rec));
+    }
+    if (adopted.length > 0) this._ensureTimers();
+    return adopted;
+  }
+
+  async detach(): Promise<void> {
+    this._shuttingDown = true;
+    clearInterval(this._sampleTimer);
+    this._sampleTimer = undefined;
+    for (const d of this._hostListeners) d.dispose();
+    for (const rec of this._sessions.values()) rec.pipeline.close();
+    this._host.dispose();
   }
 
   /** Mark the session ended and announce it (once). */

@@ -67,6 +67,13 @@ export interface SessionManager {
 
   /** Terminate everything (process groups, SIGTERM then SIGKILL) and flush; used on quit / SIGTERM. */
   shutdown(): Promise<void>;
+  /**
+   * Take over sessions the PTY host kept running while no core was attached (AutoDev restarted): the
+   * same ids, their output from `after_seq` on (stored with contiguous seqs), their current screens.
+   */
+  adopt(entries: AdoptEntry[]): Promise<SessionInfo[]>;
+  /** Stop managing without ending anything: the sessions keep running in the PTY host (keep-sessions). */
+  detach(): Promise<void>;
 }
 
 export interface OutputConsumer {
@@ -108,4 +115,11 @@ export interface SpawnRecord {
 export interface ManagerLimits extends SessionLimits {
   max_sessions: number;
   terminate_grace_ms: number;
+}
+
+export interface AdoptEntry {
+  /** The session as last stored. */
+  info: SessionInfo;
+  /** Its last stored output seq: the host replays what came after. */
+  after_seq: number;
 }

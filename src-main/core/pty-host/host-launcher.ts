@@ -1,0 +1,106 @@
+import { spawn } from 'node:child_process';
+import { existsSync, mkdirSync, openSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { type HostManifest, HostManifestSchema } from '../../../src-shared/pty-host-protocol.ts';
+import type { Logger } from '../log/logger.ts';
+import { PtyHostClient } from './host-client.ts';
+import { hostPaths } from './host-paths.ts';
+
+export interface HostLaunchOptions {
+  dataDir: string;
+  logger: Logger;
+  /** Who connects (logged by the host). */
+  clientName: string;
+  /** How a host process starts. Default: this Node running host-entry (the Electron shell passes its
+   *  own binary with `--autodev-pty-host`, see electron/main.ts). `--data-dir DIR` is appended. */
+  command?: { file: string; args: string[]; env?: NodeJS.ProcessEnv };
+  startTimeoutMs?: number;
+}
+
+export function defaultHostCommand(): { file: string; args: string[]; env?: NodeJS.ProcessEnv } {
+  const here = path.dirname(fileURLToPath(import.meta.url));
+  const ts = path.join(here, 'host-entry.ts');
+  return { file: process.execPath, args: [existsSync(ts) ? ts : path.join(here, 'host-entry.js')] };
+}
+
+export function readManifest(dataDir: string): HostManifest | null {
+  try {
+    return HostManifestSchema.parse(JSON.parse(readFileSync(hostPaths(dataDir).manifest, 'utf8')));
+  } catch {
+    return null;
+  }
+}
+
+export function processAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/** The running host of this data dir, or null when there is none. Throws HostVersionError when the
+ *  host speaks another protocol (never killed silently: the caller tells the user). */
+export async function connectExistingHost(options: HostLaunchOptions): Promise<PtyHostClient | null> {
+  const manifest = readManifest(options.dataDir);
+  if (!manifest || !processAlive(manifest.pid)) return null;
+  try {
+    return await PtyHostClient.connect(manifest, { logger: options.logger, client: options.clientName });
+  } catch (error) {
+    if ((error as Error).name === 'HostVersionError') throw error;
+    options.logger.warn('pty host in the manifest did not answer', {
+      pid: manifest.pid,
+      error: String(error),
+    });
+    return null;
+  }
+}
+
+/** Start a host process (detached: it outlives this process) and wait until it answers. */
+export async function startHost(options: HostLaunchOptions): Promise<PtyHostClient> {
+  const paths = hostPaths(options.dataDir);
+  mkdirSync(paths.dir, { recursive: true, mode: 0o700 });
+  const command = options.command ?? defaultHostCommand();
+  const log = openSync(paths.log, 'a', 0o600);
+  // The host gets no secret of ours: each agent's environment comes with its spawn request.
+  const env: NodeJS.ProcessEnv = {
+    PATH: process.env.PATH,
+    HOME: process.env.HOME,
+    LANG: process.env.LANG,
+    ...(process.env.AUTODEV_LOG_LEVEL ? { AUTODEV_LOG_LEVEL: process.env.AUTODEV_LOG_LEVEL } : {}),
+    ...(process.env.AUTODEV_PTY_HOST_IDLE_MS
+      ? { AUTODEV_PTY_HOST_IDLE_MS: process.env.AUTODEV_PTY_HOST_IDLE_MS }
+      : {}),
+    ...command.env,
+  };
+  const child = spawn(command.file, [...command.args, '--data-dir', options.dataDir], {
+    detached: true,
+    stdio: ['ignore', log, log],
+    env,
+  });
+  child.unref();
+  options.logger.info('pty host starting', { pid: child.pid });
+  const deadline = Date.now() + (options.startTimeoutMs ?? 15_000);
+  let exited: number | null = null;
+  child.once('exit', (code) => {
+    exited = code ?? -1;
+  });
+  for (;;) {
+    const client = await connectExistingHost(options).catch((error: Error) => {
+      throw error;
+    });
+    if (client) return client;
+    // Another core won the race: its host is ours too (exit 3), keep waiting for its manifest.
+    if (exited !== null && exited !== 3)
+      throw new Error(`the PTY host exited with code ${exited} at start; see ${paths.log}`);
+    if (Date.now() > deadline)
+      throw new Error(`the PTY host did not start within the time limit; see ${paths.log}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+export async function connectOrStartHost(options: HostLaunchOptions): Promise<PtyHostClient> {
+  return (await connectExistingHost(options)) ?? startHost(options);
+}
