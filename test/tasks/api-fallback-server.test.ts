@@ -27,9 +27,23 @@ async function startAutodev(t: TestContext, apiFallback: boolean) {
     },
   ]);
   const providersFile = path.join(env.dir, 'providers.yaml');
+  // The bundled api_fallback data, overridden the way a user would (another model, other prices).
   writeFileSync(
     providersFile,
-    `providers:\n  claude:\n    binary: ${path.join(env.dir, 'missing', 'claude')}\n`,
+    [
+      'providers:',
+      '  claude:',
+      `    binary: ${path.join(env.dir, 'missing', 'claude')}`,
+      '    api_fallback:',
+      '      api: anthropic-messages',
+      '      key_env: ANTHROPIC_API_KEY',
+      '      base_url_env: ANTHROPIC_BASE_URL',
+      '      base_url: https://api.anthropic.com',
+      '      model: claude-test-model',
+      '      max_tokens: 1000',
+      '      price_per_mtok: { input: 1000, output: 2000, cache_read: 0, cache_write: 0 }',
+      '',
+    ].join('\n'),
   );
   writeFileSync(
     path.join(env.dir, 'config.yaml'),
@@ -89,6 +103,10 @@ test('REST: a claude task on a machine without claude runs through the API and s
   assert.equal(done.body.task.result_text, 'hello from the API');
   assert.match(done.body.task.state_reason, /answered through the API/);
   assert.equal(mock.requests.length, 1);
+  assert.equal(mock.requests[0]!.body.model, 'claude-test-model', 'providers.yaml chose the model');
+  assert.equal(mock.requests[0]!.body.max_tokens, 1000);
+  // 7 input and 4 output tokens at 1000 and 2000 USD per million.
+  assert.ok(Math.abs(done.body.task.usage.cost_usd - (7 * 1000 + 4 * 2000) / 1e6) < 1e-12);
   const listed = await api('GET', '/tasks?cli_tool=claude');
   assert.equal(listed.body.items[0].executor, 'api');
   assert.ok(!logs.some((l) => l.includes(KEY)), 'the key never reaches the logs');

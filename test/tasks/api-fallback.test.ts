@@ -5,6 +5,7 @@ import { defaultProviders } from '../../src-main/core/providers/defaults.ts';
 import type { ApiFallbackSpec, ProviderDefinition } from '../../src-main/core/providers/types.ts';
 import { TaskConflictError } from '../../src-main/core/tasks/errors.ts';
 import { createTaskService, type TaskServiceOptions } from '../../src-main/core/tasks/task-service.ts';
+import { startRedisServer } from '../helpers/redis-server.ts';
 import { fakeProvider, fakeRegistry, openTaskDb, tempEnv, waitFor } from './helpers.ts';
 import { type MockReply, startMockMessagesApi } from './mock-messages-api.ts';
 
@@ -56,11 +57,18 @@ test('API fallback: a claude task without the CLI streams its answer through the
   const usage = { input: 1234, output: 56, cache_read: 700, cache_write: 90 };
   const chunks = ['The answer', ' is 42.\nSecond', ' line.'];
   const { mock, service, spec } = await setup(t, [{ kind: 'stream', chunks, usage }]);
+  const events: { state: string; executor: string | null }[] = [];
+  service.onDidChangeTask((e) => events.push({ state: e.state, executor: e.executor }));
   const { tasks } = await service.submit({ cli_tool: 'claude', prompt: 'what is the answer?' });
   const task = await service.waitForFinal(tasks[0]!.task_id, 30_000);
 
   assert.equal(task.state, 'passed', task.error ?? task.state_reason);
   assert.equal(task.executor, 'api');
+  assert.deepEqual(
+    events.find((e) => e.state === 'running'),
+    { state: 'running', executor: 'api' },
+    'live events say so from the moment it runs',
+  );
   assert.equal(task.result_text, chunks.join(''));
   assert.equal(task.attempts, 1);
   assert.match(task.state_reason, /answered through the API \(stop_reason: end_turn\)/);
@@ -79,6 +87,7 @@ test('API fallback: a claude task without the CLI streams its answer through the
   assert.equal(req.body.max_tokens, spec.max_tokens);
   assert.equal(req.body.stream, true);
   assert.deepEqual(req.body.messages, [{ role: 'user', content: 'what is the answer?' }]);
+  assert.equal(req.body.tools, undefined, 'text only: the API executor offers the model no tools');
 
   const detail = await service.getDetail(task.task_id);
   assert.ok(
@@ -109,7 +118,7 @@ test('API fallback: 529 overloaded is retried by the SDK within the attempt, and
         status: 529,
         type: 'overloaded_error',
         message: 'Overloaded',
-        headers: { 'retry-after-ms': '20' },
+        headers: { 'retry-after-ms': '400' },
       },
       { kind: 'stream', chunks: ['fine now'], usage },
     ]);
@@ -119,31 +128,30 @@ test('API fallback: 529 overloaded is retried by the SDK within the attempt, and
     assert.equal(task.result_text, 'fine now');
     assert.equal(task.attempts, 1, 'the SDK retried inside the attempt; the queue did not');
     assert.equal(mock.requests.length, 2);
+    const gap = mock.requests[1]!.at - mock.requests[0]!.at;
+    assert.ok(gap >= 350, `the SDK waited as retry-after-ms said (400 ms), not ${gap} ms`);
     const detail = await service.getDetail(task.task_id);
     assert.ok(
       detail.outputs.some((o) => o.stream === 'stderr' && /status 529.*retrying/.test(o.content)),
       'the retry shows in the task output',
     );
   });
-  await t.test('529 every time: (SDK retries + 1) x (task retries + 1) requests, then error', async (t) => {
-    const { mock, service } = await setup(
-      t,
-      [
-        {
-          kind: 'status',
-          status: 529,
-          type: 'overloaded_error',
-          message: 'Overloaded',
-          headers: { 'retry-after-ms': '10' },
-        },
-      ],
-      { apiMaxRetries: 1 },
-    );
+  await t.test('529 every time: (2 SDK retries + 1) x (task retries + 1) requests, then error', async (t) => {
+    const { mock, service } = await setup(t, [
+      {
+        kind: 'status',
+        status: 529,
+        type: 'overloaded_error',
+        message: 'Overloaded',
+        headers: { 'retry-after-ms': '10' },
+      },
+    ]);
     const { tasks } = await service.submit({ cli_tool: 'claude', prompt: 'hi', max_retries: 1 });
     const task = await service.waitForFinal(tasks[0]!.task_id, 30_000);
     assert.equal(task.state, 'error');
     assert.equal(task.attempts, 2);
-    assert.equal(mock.requests.length, (1 + 1) * (1 + 1));
+    // The default: the SDK retries twice per attempt; the task's max_retries 1 gives a second attempt.
+    assert.equal(mock.requests.length, (2 + 1) * (1 + 1));
     assert.match(task.error ?? '', /HTTP 529 overloaded_error/);
     assert.match(task.error ?? '', /Overloaded/);
   });
@@ -180,7 +188,12 @@ test('API fallback: cancel mid-stream aborts the HTTP request (the server sees t
   const { tasks } = await service.submit({ cli_tool: 'claude', prompt: 'write a long essay' });
   const id = tasks[0]!.task_id;
   await waitFor(() => mock.requests[0]?.sent === 2, 'the mock to stream two lines');
-  await waitFor(async () => (await service.get(id)).state === 'running', 'running');
+  // Mid-stream: both lines have reached the task's output, and the stream is still open.
+  await waitFor(
+    async () => (await service.getDetail(id)).outputs.filter((o) => o.event_type === 'text').length === 2,
+    'both lines in the output',
+  );
+  assert.equal((await service.get(id)).state, 'running');
   await assert.rejects(service.pause(id), TaskConflictError, 'no process to stop: pause is refused');
 
   const aborted = mock.waitForClientAbort(0);
@@ -282,4 +295,45 @@ test('with the CLI installed the CLI runs, even when the API fallback is availab
   assert.equal(task.executor, 'cli');
   assert.equal(task.result_text, 'done via-cli');
   assert.equal(mock.requests.length, 0);
+});
+
+test('shared queue: only a worker that can run the task claims it (the API fallback counts, a missing key does not)', async (t) => {
+  const server = await startRedisServer();
+  t.after(() => server.close());
+  const mock = await startMockMessagesApi([
+    {
+      kind: 'stream',
+      chunks: ['answered by the api worker'],
+      usage: { input: 3, output: 5, cache_read: 0, cache_write: 0 },
+    },
+  ]);
+  t.after(() => mock.close());
+  const { ANTHROPIC_API_KEY: _drop, ...withoutKey } = process.env;
+  const worker = (id: string, env: NodeJS.ProcessEnv, concurrency: number) => {
+    const dir = tempEnv();
+    const opened = openTaskDb(dir.dbPath);
+    const svc = createTaskService({
+      db: opened.db,
+      providers: fakeRegistry([claudeWithoutCli(dir.dir)]),
+      workerId: id,
+      redis: { url: server.url, lease_ms: 1500, poll_ms: 50, reap_ms: 200 },
+      limits: { global_concurrency: concurrency, per_user_per_hour: 1000 },
+      env: { ...env, HOME: dir.dir },
+    });
+    t.after(async () => {
+      await svc.shutdown({ requeue: false });
+      opened.close();
+      dir.cleanup();
+    });
+    return svc;
+  };
+  const submitter = worker('submitter', withoutKey, 0);
+  worker('no-key', withoutKey, 4);
+  worker('with-key', { ...withoutKey, ANTHROPIC_API_KEY: KEY, ANTHROPIC_BASE_URL: mock.url }, 4);
+  const { tasks } = await submitter.submit({ cli_tool: 'claude', prompt: 'hi', working_directory: '/' });
+  const task = await submitter.waitForFinal(tasks[0]!.task_id, 30_000);
+  assert.equal(task.state, 'passed', task.error ?? task.state_reason);
+  assert.equal(task.worker_id, 'with-key');
+  assert.equal(task.executor, 'api');
+  assert.equal(task.attempts, 1, 'the worker without a key never claimed it');
 });

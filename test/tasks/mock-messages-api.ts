@@ -28,6 +28,8 @@ export type MockReply =
     };
 
 export interface MockRequest {
+  /** When the request arrived (ms since the epoch). */
+  at: number;
   headers: http.IncomingHttpHeaders;
   body: Record<string, unknown>;
   /** Text chunks written so far. */
@@ -56,10 +58,12 @@ export async function startMockMessagesApi(script: MockReply[]): Promise<MockMes
       res.end(JSON.stringify({ type: 'error', error: { type: 'not_found_error', message: req.url } }));
       return;
     }
+    const at = Date.now();
     let raw = '';
     for await (const chunk of req) raw += chunk;
     const index = requests.length;
     const record: MockRequest = {
+      at,
       headers: req.headers,
       body: JSON.parse(raw) as Record<string, unknown>,
       sent: 0,

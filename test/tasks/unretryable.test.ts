@@ -143,6 +143,12 @@ test('fatal rules are per-dialect data, matched only outside the answer', () => 
   );
   assert.equal(exit41.state, 'failed');
   assert.match(exit41.reason, /gemini\.auth-exit/);
+  const exit52 = classifyOutcome(
+    ctx('gemini-stream-json'),
+    outcome('gemini-stream-json', 52, ['Invalid configuration in settings.json']),
+  );
+  assert.equal(exit52.state, 'failed');
+  assert.match(exit52.reason, /configuration problem \(gemini\.config-exit, exit 52\)/);
   const exit41codex = classifyOutcome(
     ctx('codex-stream-json'),
     outcome('codex-stream-json', 41, ['some other words']),
@@ -156,6 +162,40 @@ test('fatal rules are per-dialect data, matched only outside the answer', () => 
   );
   assert.equal(key.state, 'failed');
   assert.match(key.reason, /authentication/);
+
+  const invalidKey = classifyOutcome(
+    ctx('cursor-stream-json'),
+    outcome('cursor-stream-json', 1, ['Error: Invalid API key. Set CURSOR_API_KEY.']),
+  );
+  assert.equal(invalidKey.state, 'failed');
+  assert.match(invalidKey.reason, /any\.invalid-api-key/);
+
+  // The API executor: 4xx is the user's to fix, 5xx/529 and no answer at all are infrastructure.
+  const api = (status: number | null, type: string) =>
+    classifyOutcome(ctx('claude-stream-json'), {
+      ...outcome('claude-stream-json', 0, []),
+      end: { kind: 'api_error', status, error_type: type, message: `${status} ${type}` },
+    });
+  for (const [status, type, kind] of [
+    [401, 'authentication_error', /authentication/],
+    [403, 'permission_error', /authentication/],
+    [400, 'invalid_request_error', /configuration/],
+    [404, 'not_found_error', /configuration/],
+  ] as const) {
+    const v = api(status, type);
+    assert.equal(v.state, 'failed', `${status}`);
+    assert.equal(v.retryable, false);
+    assert.match(v.reason, kind);
+  }
+  for (const [status, type] of [
+    [500, 'api_error'],
+    [529, 'overloaded_error'],
+    [null, 'connection'],
+  ] as const) {
+    const v = api(status, type);
+    assert.equal(v.state, 'error', `${status}`);
+    assert.equal(v.retryable, true);
+  }
 
   // An answer that merely quotes the words is not a failure: the run succeeded with a result.
   const answer = JSON.stringify({
