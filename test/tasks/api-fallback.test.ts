@@ -5,6 +5,7 @@ import { defaultProviders } from '../../src-main/core/providers/defaults.ts';
 import type { ApiFallbackSpec, ProviderDefinition } from '../../src-main/core/providers/types.ts';
 import { TaskConflictError } from '../../src-main/core/tasks/errors.ts';
 import { createTaskService, type TaskServiceOptions } from '../../src-main/core/tasks/task-service.ts';
+import { FINAL_TASK_STATES } from '../../src-shared/tasks.ts';
 import { startRedisServer } from '../helpers/redis-server.ts';
 import { fakeProvider, fakeRegistry, openTaskDb, tempEnv, waitFor } from './helpers.ts';
 import { type MockReply, startMockMessagesApi } from './mock-messages-api.ts';
@@ -336,4 +337,37 @@ test('shared queue: only a worker that can run the task claims it (the API fallb
   assert.equal(task.worker_id, 'with-key');
   assert.equal(task.executor, 'api');
   assert.equal(task.attempts, 1, 'the worker without a key never claimed it');
+});
+
+test('API fallback: credentials in ANTHROPIC_BASE_URL never reach the history, outputs or error', async (t) => {
+  const mock = await startMockMessagesApi([
+    { kind: 'stream', chunks: ['x'], usage: { input: 1, output: 1, cache_read: 0, cache_write: 0 } },
+  ]);
+  const dir = tempEnv();
+  const opened = openTaskDb(dir.dbPath);
+  const service = createTaskService({
+    db: opened.db,
+    providers: fakeRegistry([claudeWithoutCli(dir.dir)]),
+    env: {
+      ...process.env,
+      HOME: dir.dir,
+      ANTHROPIC_API_KEY: KEY,
+      ANTHROPIC_BASE_URL: mock.url.replace('//', '//gw-user:gw-secret-pw@'),
+    },
+  });
+  t.after(async () => {
+    await service.shutdown({ requeue: false });
+    await mock.close();
+    opened.close();
+    dir.cleanup();
+  });
+  const { tasks } = await service.submit({ cli_tool: 'claude', prompt: 'hi', max_retries: 0 });
+  const task = await service.waitForFinal(tasks[0]!.task_id, 30_000);
+  assert.ok(FINAL_TASK_STATES.has(task.state), task.state);
+  const detail = await service.getDetail(task.task_id);
+  assert.ok(
+    detail.history.some((h) => h.reason.includes(mock.url)),
+    JSON.stringify(detail.history),
+  );
+  assert.ok(!JSON.stringify(detail).includes('gw-secret-pw'), JSON.stringify(detail));
 });

@@ -241,8 +241,10 @@ function sdkLogger(logger: LoggerLike, note: (text: string) => void) {
   const line =
     (level: 'info' | 'warn' | 'error') =>
     (message: string, ..._rest: unknown[]) => {
-      logger.debug('anthropic sdk', { level, message });
-      note(`anthropic-sdk ${level}: ${message}`);
+      // The SDK's lines name the request URL: drop any user:password a gateway URL carries.
+      const safe = message.replace(/\/\/[^/\s@]+@/g, '//');
+      logger.debug('anthropic sdk', { level, message: safe });
+      note(`anthropic-sdk ${level}: ${safe}`);
     };
   return { error: line('error'), warn: line('warn'), info: line('info'), debug: () => {} };
 }

@@ -103,7 +103,7 @@ export class AttemptExecutor {
         info.task_id,
         ['starting'],
         'running',
-        `${def.binary} is not installed: answering through the API (${choice.spec.model} at ${choice.baseURL})`,
+        `${def.binary} is not installed: answering through the API (${choice.spec.model} at ${publicOrigin(choice.baseURL)})`,
         { executor: run.executor },
       );
     }
@@ -274,6 +274,15 @@ function describeEnd(outcome: AttemptOutcome): string {
       return `API error${end.status !== null ? ` ${end.status}` : ''}`;
     default:
       return end.kind;
+  }
+}
+
+/** The endpoint without credentials a gateway URL may carry (`https://user:token@host/`). */
+function publicOrigin(url: string): string {
+  try {
+    return new URL(url).origin;
+  } catch {
+    return 'a custom endpoint';
   }
 }
 
