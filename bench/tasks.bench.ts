@@ -1,12 +1,18 @@
 // Task runner figures: parser throughput, end-to-end tasks/s and queue wait through the embedded
 // (SQLite) queue and the Redis queue, with a trivial one-shot "agent" (printf) so the numbers show
-// AutoDev's own overhead. Last line: key=value pairs for bench/run.mjs.
+// AutoDev's own overhead; and the same through the API fallback (claude without its CLI) against a
+// loopback mock Messages API that answers at once, with its ratio to the CLI path of this run.
+// Last line: key=value pairs for bench/run.mjs.
+import path from 'node:path';
+import { defaultProviders } from '../src-main/core/providers/defaults.ts';
+import type { ProviderDefinition } from '../src-main/core/providers/types.ts';
 import { getOutputFormat } from '../src-main/core/tasks/output-formats.ts';
 import { OneShotOutputParser } from '../src-main/core/tasks/output-parser.ts';
 import { nearestRank } from '../src-main/core/tasks/task-metrics.ts';
 import { createTaskService } from '../src-main/core/tasks/task-service.ts';
 import { startRedisServer } from '../test/helpers/redis-server.ts';
 import { fakeProvider, fakeRegistry, openTaskDb, tempEnv } from '../test/tasks/helpers.ts';
+import { startMockMessagesApi } from '../test/tasks/mock-messages-api.ts';
 
 const figures: Record<string, string | number> = {};
 
@@ -41,19 +47,25 @@ const printf = fakeProvider('printf', {
   },
 });
 
-async function pipeline(label: string, count: number, redisUrl?: string): Promise<void> {
+async function pipeline(
+  label: string,
+  count: number,
+  o: { redisUrl?: string; provider?: ProviderDefinition; env?: NodeJS.ProcessEnv } = {},
+): Promise<void> {
   const env = tempEnv();
   const opened = openTaskDb(env.dbPath);
+  const provider = o.provider ?? printf;
   const svc = createTaskService({
     db: opened.db,
-    providers: fakeRegistry([printf]),
+    providers: fakeRegistry([provider]),
     workerId: `bench-${label}`,
     limits: { global_concurrency: 4, per_user_per_hour: 1_000_000 },
-    ...(redisUrl ? { redis: { url: redisUrl, poll_ms: 20 } } : {}),
+    ...(o.redisUrl ? { redis: { url: o.redisUrl, poll_ms: 20 } } : {}),
+    ...(o.env ? { env: o.env } : {}),
   });
   const t0 = performance.now();
   const { tasks } = await svc.submit(
-    Array.from({ length: count }, (_, i) => ({ cli_tool: 'printf', prompt: `p${i}` })),
+    Array.from({ length: count }, (_, i) => ({ cli_tool: provider.id, prompt: `p${i}` })),
   );
   const finals = await Promise.all(tasks.map((t) => svc.waitForFinal(t.task_id, 300_000)));
   const s = (performance.now() - t0) / 1000;
@@ -78,10 +90,32 @@ async function pipeline(label: string, count: number, redisUrl?: string): Promis
 await pipeline('sqlite', 200);
 const redis = await startRedisServer();
 try {
-  await pipeline('redis', 200, redis.url);
+  await pipeline('redis', 200, { redisUrl: redis.url });
 } finally {
   await redis.close();
 }
+const mock = await startMockMessagesApi([
+  {
+    kind: 'stream',
+    chunks: ['ok'],
+    usage: { input: 1, output: 1, cache_read: 0, cache_write: 0 },
+    delayMs: 0,
+  },
+]);
+try {
+  const claude = defaultProviders().find((p) => p.id === 'claude')!;
+  await pipeline('api', 200, {
+    provider: { ...claude, binary: path.join('/nonexistent', 'claude') },
+    env: { ...process.env, ANTHROPIC_API_KEY: 'sk-ant-bench-key-0000000000', ANTHROPIC_BASE_URL: mock.url },
+  });
+} finally {
+  await mock.close();
+}
+figures.api_vs_cli_tasks_per_s =
+  Math.round((Number(figures.api_tasks_per_s) / Number(figures.sqlite_tasks_per_s)) * 100) / 100;
+console.log(
+  `api fallback vs CLI (printf) through the same SQLite queue: ${figures.api_vs_cli_tasks_per_s}x tasks/s`,
+);
 console.log(
   Object.entries(figures)
     .map(([k, v]) => `tasks_${k}=${v}`)

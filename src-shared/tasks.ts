@@ -42,6 +42,14 @@ export const SubmitTaskBodySchema = z.union([
   SubmitTaskSchema,
 ]);
 
+/**
+ * How an attempt runs: `cli` — the provider's agent CLI as a one-shot process; `api` — the CLI is
+ * not installed and the provider's API answers instead (claude → Anthropic Messages API; text only,
+ * no tools). Null until the first attempt starts.
+ */
+export const TASK_EXECUTORS = ['cli', 'api'] as const;
+export type TaskExecutor = (typeof TASK_EXECUTORS)[number];
+
 export interface TaskUsage {
   input_tokens: number | null;
   output_tokens: number | null;
@@ -56,6 +64,12 @@ export interface TaskInfo {
   working_directory: string;
   priority: number;
   state: TaskState;
+  /** Why the task is in its state, in one line. For a finished task: what happened, e.g. "exited 0
+   *  without a result message; last output line: …" or "authentication is missing or was refused
+   *  (gemini.auth-method, exit 41): not retried". */
+  state_reason: string;
+  /** Which executor ran the latest attempt (null before one started). */
+  executor: TaskExecutor | null;
   user_id: string;
   attempts: number;
   max_retries: number;

@@ -14,7 +14,7 @@ import { LOG_LEVELS } from './log/logger.ts';
  *   server: { host: 127.0.0.1, port: 8001, allowed_origins: [app://bundle] }
  *   redis_url: redis://127.0.0.1:6379
  *   limits: { max_sessions: 20, idle_timeout_s: 3600 }
- *   tasks: { per_user_per_hour: 10, global_concurrency: 4, per_provider: { claude: 2 } }
+ *   tasks: { per_user_per_hour: 10, global_concurrency: 4, per_provider: { claude: 2 }, api_fallback: true }
  */
 export const ConfigFileSchema = z.strictObject({
   data_dir: z.string().min(1).optional(),
@@ -45,6 +45,9 @@ export const ConfigFileSchema = z.strictObject({
       per_user_per_hour: z.number().int().min(1).max(100_000).optional(),
       global_concurrency: z.number().int().min(1).max(256).optional(),
       per_provider: z.record(z.string(), z.number().int().min(1).max(256)).optional(),
+      /** A provider whose CLI is not installed runs its tasks through its API (claude → Anthropic
+       *  Messages API) when its key is set. Default true; false turns the fallback off. */
+      api_fallback: z.boolean().optional(),
     })
     .optional(),
   limits: z

@@ -177,13 +177,15 @@ export async function createCore(config: AutoDevConfig, options: CreateCoreOptio
       instanceId,
     });
     if (options.tasks !== false) {
+      const { api_fallback: apiFallback, ...taskLimits } = config.tasks;
       tasks = createTaskService({
         db: database.db,
         providers,
         logger: logger.child({ component: 'tasks' }),
         redactor,
         env,
-        limits: Object.fromEntries(Object.entries(config.tasks).filter(([, v]) => v !== undefined)),
+        limits: Object.fromEntries(Object.entries(taskLimits).filter(([, v]) => v !== undefined)),
+        ...(apiFallback !== undefined ? { apiFallback } : {}),
         ...(config.redisUrl ? { redis: { url: config.redisUrl } } : {}),
       });
     }

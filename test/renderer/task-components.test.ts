@@ -3,7 +3,13 @@ import { test } from 'node:test';
 import { createElement as h } from 'react';
 import { renderToString } from 'react-dom/server';
 import type { ProviderSummary } from '../../src-shared/rest.ts';
-import { TASK_STATES, type TaskDetail, type TaskMetrics, type TaskState } from '../../src-shared/tasks.ts';
+import {
+  TASK_STATES,
+  type TaskDetail,
+  type TaskInfo,
+  type TaskMetrics,
+  type TaskState,
+} from '../../src-shared/tasks.ts';
 import { loadRenderer } from './helpers/renderer.ts';
 import { task } from './helpers/task.ts';
 
@@ -200,7 +206,13 @@ test('task detail: result, usage, cost, duration, history with reasons, outputs;
   });
   assert.doesNotMatch(read, /Cancel task|Pause task|Resume task/);
 
-  const failed = { ...d.task, state: 'error' as const, error: 'spawn failed: ENOENT', result_text: null };
+  const failed = {
+    ...d.task,
+    state: 'error' as const,
+    state_reason: 'claude is not installed or not on PATH',
+    error: 'spawn failed: ENOENT',
+    result_text: null,
+  };
   const err = render(TaskDetailPanel, {
     task: failed,
     detail: null,
@@ -211,7 +223,62 @@ test('task detail: result, usage, cost, duration, history with reasons, outputs;
     onClose() {},
   });
   assert.match(err, /data-field="task-error">spawn failed: ENOENT</);
-  assert.match(err, /No result yet/);
+  assert.match(err, /data-field="no-result">No result: <!-- -->claude is not installed or not on PATH</);
+  assert.doesNotMatch(err, /No result yet/, 'a finished task says what happened');
+
+  // Finished without a result message: the reason the service recorded, not "No result yet".
+  const silent = {
+    ...d.task,
+    state: 'passed' as const,
+    state_reason: 'exited 0 without a result message; last output line: no changes needed',
+    result_text: null,
+  };
+  const quiet = decode(
+    render(TaskDetailPanel, {
+      task: silent,
+      detail: null,
+      error: null,
+      readOnly: false,
+      now: 0,
+      onAction() {},
+      onClose() {},
+    }),
+  );
+  assert.match(
+    quiet,
+    /No result: (<!-- -->)?exited 0 without a result message; last output line: no changes needed/,
+  );
+  assert.doesNotMatch(quiet, /No result yet/);
+  const pending = render(TaskDetailPanel, {
+    task: { ...running.task, result_text: null },
+    detail: null,
+    error: null,
+    readOnly: false,
+    now: 0,
+    onAction() {},
+    onClose() {},
+  });
+  assert.match(pending, /No result yet/, 'still running: the result may come');
+});
+
+test('task detail: the executor, and API runs say the CLI was missing', () => {
+  const d = detail('passed');
+  const html = (task: TaskInfo) =>
+    render(TaskDetailPanel, {
+      task,
+      detail: null,
+      error: null,
+      readOnly: false,
+      now: 0,
+      onAction() {},
+      onClose() {},
+    });
+  assert.match(
+    html({ ...d.task, executor: 'api' }),
+    /data-field="executor">API \(the CLI is not installed\)</,
+  );
+  assert.match(html({ ...d.task, executor: 'cli' }), /data-field="executor">CLI</);
+  assert.doesNotMatch(html({ ...d.task, executor: null }), /data-field="executor"/);
 });
 
 const provider = (over: Partial<ProviderSummary>): ProviderSummary => ({

@@ -189,10 +189,14 @@ test('queued tasks in Redis are held, released and cancelled atomically, with hi
   const { svc: submitter } = service(t, server.url, 'submitter-only');
   const { tasks } = await submitter.submit({ cli_tool: 'fake', prompt: 'ok nobody-runs-me' });
   const id = tasks[0]!.task_id;
-  assert.equal((await submitter.pause(id)).state, 'paused');
+  const held = await submitter.pause(id);
+  assert.equal(held.state, 'paused');
+  assert.equal(held.state_reason, 'paused by user', 'the shared copy carries the reason too');
   await assert.rejects(submitter.pause(id), /cannot pause a task in state paused/);
   assert.equal((await submitter.resume(id)).state, 'queued');
-  assert.equal((await submitter.cancel(id)).state, 'cancelled');
+  const cancelled = await submitter.cancel(id);
+  assert.equal(cancelled.state, 'cancelled');
+  assert.equal(cancelled.state_reason, 'cancelled by user');
   await assert.rejects(submitter.resume(id), /cannot resume a task in state cancelled/);
   const history = (await submitter.getDetail(id)).history.map((h) => h.state_to);
   assert.deepEqual(history, ['queued', 'paused', 'queued', 'cancelled']);

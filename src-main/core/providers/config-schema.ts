@@ -72,6 +72,24 @@ export const OneShotSchema = z.strictObject({
   full_access_args: z.array(ArgSchema).default([]),
 });
 
+const EnvNameSchema = z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'must be an environment variable name');
+const PriceSchema = z.number().min(0).max(10_000);
+
+export const ApiFallbackSchema = z.strictObject({
+  api: z.literal('anthropic-messages'),
+  key_env: EnvNameSchema,
+  base_url_env: EnvNameSchema,
+  base_url: z.url({ protocol: /^https?$/ }),
+  model: z.string().min(1).max(200),
+  max_tokens: z.number().int().min(1).max(1_000_000),
+  price_per_mtok: z.strictObject({
+    input: PriceSchema,
+    output: PriceSchema,
+    cache_read: PriceSchema,
+    cache_write: PriceSchema,
+  }),
+});
+
 /** One entry: every field optional (an override touches only what it names). */
 export const ProviderEntrySchema = z.strictObject({
   name: z.string().min(1).max(200).optional(),
@@ -79,6 +97,8 @@ export const ProviderEntrySchema = z.strictObject({
   interactive_args: z.array(ArgSchema).optional(),
   full_access_args: z.array(ArgSchema).optional(),
   one_shot: OneShotSchema.nullable().optional(),
+  /** Replaces the provider's API fallback (null: none). */
+  api_fallback: ApiFallbackSchema.nullable().optional(),
   env_keys: z
     .array(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'must be an environment variable name'))
     .optional(),

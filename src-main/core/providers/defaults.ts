@@ -71,6 +71,17 @@ const claude: ProviderDefinition = {
     output: 'stream-json',
     full_access_args: ['--dangerously-skip-permissions'],
   },
+  // Without the CLI, a task answers through the Messages API: text only (no tools, no files).
+  // Prices: Anthropic's pricing page for Claude Sonnet 4.6 (5-minute cache writes).
+  api_fallback: {
+    api: 'anthropic-messages',
+    key_env: 'ANTHROPIC_API_KEY',
+    base_url_env: 'ANTHROPIC_BASE_URL',
+    base_url: 'https://api.anthropic.com',
+    model: 'claude-sonnet-4-6',
+    max_tokens: 8192,
+    price_per_mtok: { input: 3, output: 15, cache_read: 0.3, cache_write: 3.75 },
+  },
   env_keys: ['ANTHROPIC_API_KEY'],
   version_args: ['--version'],
   bracketed_paste: true,

@@ -13,6 +13,9 @@ export interface ProviderDefinition {
   /** Appended for full-access sessions (e.g. claude `--dangerously-skip-permissions`). */
   full_access_args: string[];
   one_shot: OneShotSpec | null;
+  /** One-shot tasks only: when the binary is not installed, run the prompt through the provider's
+   *  HTTP API instead (the task shows `executor: "api"`). Absent or null: no fallback. */
+  api_fallback?: ApiFallbackSpec | null;
   /** Env var names this provider needs; only these (plus the basics) reach its process. */
   env_keys: string[];
   /** Args that print the version (`--version`), for `autodev doctor`. */
@@ -59,6 +62,21 @@ export interface OneShotSpec {
   prompt: { via: 'arg' } | { via: 'flag'; flag: string } | { via: 'stdin' };
   output: 'stream-json' | 'json' | 'text';
   full_access_args: string[];
+}
+
+/** How to answer a one-shot prompt over HTTP when the CLI is missing (tasks/api-runner.ts). */
+export interface ApiFallbackSpec {
+  /** The wire protocol; the Anthropic Messages API (official SDK) is the one implemented. */
+  api: 'anthropic-messages';
+  /** Env var holding the API key: the fallback is available only when it is set. */
+  key_env: string;
+  /** Env var that overrides `base_url` (a gateway, a proxy, a local mock). */
+  base_url_env: string;
+  base_url: string;
+  model: string;
+  max_tokens: number;
+  /** USD per million tokens of `model`: the API reports tokens, not money, so the cost is ours. */
+  price_per_mtok: { input: number; output: number; cache_read: number; cache_write: number };
 }
 
 export type ScreenRegion =

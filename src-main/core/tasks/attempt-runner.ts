@@ -1,6 +1,8 @@
 import { type ChildProcess, spawn } from 'node:child_process';
+import type { AttemptCallbacks, AttemptEnd, AttemptOutcome, RunningAttempt } from './attempt-outcome.ts';
+import { OutputTails } from './attempt-outcome.ts';
 import type { OutputFormat } from './output-formats.ts';
-import { OneShotOutputParser, type ParsedLine, type ParsedResult } from './output-parser.ts';
+import { OneShotOutputParser, type ParsedLine } from './output-parser.ts';
 import { signalGroup, terminateGroup } from './process-group.ts';
 
 export interface AttemptSpec {
@@ -15,36 +17,13 @@ export interface AttemptSpec {
   format: OutputFormat;
 }
 
-/** Why the attempt stopped, from the runner's point of view; the classifier turns this into a state. */
-export type AttemptEnd =
-  | { kind: 'spawn_failed'; code: string; message: string }
-  | { kind: 'exited'; exit_code: number | null; signal: NodeJS.Signals | null }
-  | { kind: 'timeout' }
-  | { kind: 'cancelled'; reason: string }
-  /** Stopped by the worker to hand the task back to the queue (shutdown, lost lease). */
-  | { kind: 'released'; reason: string };
-
-export interface AttemptOutcome {
-  end: AttemptEnd;
-  parsed: ParsedResult;
-  /** Last few KiB of stderr, for error messages. */
-  stderr_tail: string;
-  /** Run time excluding time spent paused. */
-  duration_ms: number;
-}
-
-export interface AttemptCallbacks {
-  onLine(stream: 'stdout' | 'stderr', line: ParsedLine): void;
-}
-
-const STDERR_TAIL_CHARS = 4000;
-
 /**
  * One spawn of a one-shot agent: its own process group (detached), argv never through a shell,
  * stdout parsed line by line, a run-time limit that stops counting while paused, and group-wide
  * pause (SIGSTOP) / resume (SIGCONT) / stop (SIGTERM → SIGKILL).
  */
-export class AttemptRun {
+export class AttemptRun implements RunningAttempt {
+  readonly executor = 'cli' as const;
   readonly done: Promise<AttemptOutcome>;
   private _child: ChildProcess | null = null;
   private _stopReason: AttemptEnd | null = null;
@@ -122,18 +101,22 @@ export class AttemptRun {
   private async _run(callbacks: AttemptCallbacks): Promise<AttemptOutcome> {
     const spec = this._spec;
     const parser = new OneShotOutputParser(spec.format);
-    let stderrTail = '';
+    const tails = new OutputTails();
     let stderrPartial = '';
     const startedAt = Date.now();
     const emitStdout = (lines: ParsedLine[]) => {
-      for (const line of lines) callbacks.onLine('stdout', line);
+      for (const line of lines) {
+        tails.stdout(line);
+        callbacks.onLine('stdout', line);
+      }
     };
     const emitStderr = (text: string, flush: boolean) => {
       const parts = (stderrPartial + text).split('\n');
       stderrPartial = flush ? '' : (parts.pop() ?? '');
       for (const line of parts) {
-        if (line.trim().length > 0)
-          callbacks.onLine('stderr', { kind: 'raw', event_type: null, content: line });
+        if (line.trim().length === 0) continue;
+        tails.stderrLine(line);
+        callbacks.onLine('stderr', { kind: 'raw', event_type: null, content: line });
       }
     };
 
@@ -170,10 +153,7 @@ export class AttemptRun {
       child.stdout?.setEncoding('utf8');
       child.stderr?.setEncoding('utf8');
       child.stdout?.on('data', (text: string) => emitStdout(parser.push(text)));
-      child.stderr?.on('data', (text: string) => {
-        stderrTail = (stderrTail + text).slice(-STDERR_TAIL_CHARS);
-        emitStderr(text, false);
-      });
+      child.stderr?.on('data', (text: string) => emitStderr(text, false));
       if (child.stdin) {
         child.stdin.on('error', () => {}); // EPIPE when the agent exits without reading
         child.stdin.end(spec.stdin ?? '');
@@ -202,7 +182,9 @@ export class AttemptRun {
     return {
       end: effectiveEnd,
       parsed: parser.result(),
-      stderr_tail: stderrTail.trim(),
+      stderr_tail: tails.stderr,
+      unstructured_tail: tails.unstructured,
+      last_line: tails.lastLine,
       duration_ms: Math.max(0, Date.now() - startedAt - this._pausedTotalMs),
     };
   }

@@ -1,5 +1,7 @@
-export { type AttemptOutcome, AttemptRun, type AttemptSpec } from './attempt-runner.ts';
-export { classifyOutcome, type Verdict } from './classify-outcome.ts';
+export { ApiAttemptRun, type ApiAttemptSpec, apiCostUsd } from './api-runner.ts';
+export type { AttemptEnd, AttemptOutcome, RunningAttempt } from './attempt-outcome.ts';
+export { AttemptRun, type AttemptSpec } from './attempt-runner.ts';
+export { type ClassifyContext, classifyOutcome, type Verdict } from './classify-outcome.ts';
 export {
   QueueUnavailableError,
   RateLimitError,
@@ -9,8 +11,16 @@ export {
   TaskValidationError,
   UnknownProviderError,
 } from './errors.ts';
+export { type ExecutorChoice, type ExecutorPolicy, selectExecutor } from './executor-select.ts';
 export { taskLiveEvents } from './live-events.ts';
-export { getOutputFormat, listOutputFormats, type OutputFormat, outputFormatFor } from './output-formats.ts';
+export {
+  type FatalKind,
+  type FatalRule,
+  getOutputFormat,
+  listOutputFormats,
+  type OutputFormat,
+  outputFormatFor,
+} from './output-formats.ts';
 export { OneShotOutputParser, type ParsedResult } from './output-parser.ts';
 export type { TaskRedisOptions } from './redis-queue.ts';
 export {

@@ -33,6 +33,26 @@ export interface EventRule {
   accumulate_usage?: boolean;
 }
 
+/** What kind of problem no retry can fix: the user has to act (log in, configure, trust a folder). */
+export type FatalKind = 'auth' | 'config' | 'trust';
+
+/**
+ * A failure that running the agent again cannot fix. Checked only when an attempt did not succeed
+ * (non-zero exit, a reported error, or exit 0 with no result), and only against what the agent
+ * printed outside its structured answer (stderr, non-JSON stdout) and the error it reported — an
+ * answer that merely quotes these words never trips a rule. A match makes the task `failed`, never
+ * retried, with the matched line as its error.
+ */
+export interface FatalRule {
+  /** Stable id shown in the task's reason, e.g. `codex.untrusted-directory`. */
+  id: string;
+  kind: FatalKind;
+  /** Regex source, matched case-insensitively. */
+  pattern?: string;
+  /** Exit codes that mean this by themselves (documented by the CLI). */
+  exit_codes?: readonly number[];
+}
+
 export interface OutputFormat {
   id: string;
   /** `json-lines`: one JSON event per line. `text`: stdout is the result. */
@@ -42,7 +62,45 @@ export interface OutputFormat {
   /** Separator between transcript pieces (streaming deltas join with ''). */
   message_join: string;
   rules: readonly EventRule[];
+  /** Failures that are never retried: the dialect's own first (more specific ids), then the common ones. */
+  fatal: readonly FatalRule[];
 }
+
+/** Every CLI: credentials that were refused or are missing. */
+const COMMON_FATAL: readonly FatalRule[] = [
+  {
+    id: 'any.invalid-api-key',
+    kind: 'auth',
+    pattern: '(invalid|incorrect) (x-)?api[ _-]?key|api key (is )?(invalid|not valid)',
+  },
+  {
+    id: 'any.unauthorized',
+    kind: 'auth',
+    pattern: '\\b401\\b[^\\n]{0,60}unauthori[sz]ed|authentication_error|authentication failed',
+  },
+  {
+    id: 'any.not-logged-in',
+    kind: 'auth',
+    pattern: 'not logged in|please (run )?/?log ?in\\b|login required|please sign in',
+  },
+];
+
+/** claude -p: the messages of its login and key checks. */
+const CLAUDE_FATAL: readonly FatalRule[] = [
+  { id: 'claude.login', kind: 'auth', pattern: 'please run /login|oauth token has expired' },
+];
+
+/** codex exec: outside a git repository (or a folder trusted in ~/.codex/config.toml) it refuses. */
+const CODEX_FATAL: readonly FatalRule[] = [
+  { id: 'codex.untrusted-directory', kind: 'trust', pattern: 'not inside a trusted directory' },
+];
+
+/** gemini -p: exit codes from its ExitCodes table (41 auth, 42 input, 52 config) and its messages. */
+const GEMINI_FATAL: readonly FatalRule[] = [
+  { id: 'gemini.auth-method', kind: 'auth', pattern: 'please set an auth method' },
+  { id: 'gemini.auth-exit', kind: 'auth', exit_codes: [41] },
+  { id: 'gemini.config-exit', kind: 'config', exit_codes: [42, 52] },
+];
 
 /** claude -p --output-format stream-json --verbose (cursor-agent speaks the same dialect). */
 const CLAUDE_RULES: readonly EventRule[] = [
@@ -120,6 +178,7 @@ const FORMATS: Readonly<Record<string, OutputFormat>> = {
     type_path: 'type',
     message_join: '\n',
     rules: CLAUDE_RULES,
+    fatal: [...CLAUDE_FATAL, ...COMMON_FATAL],
   },
   'cursor-stream-json': {
     id: 'cursor-stream-json',
@@ -127,6 +186,7 @@ const FORMATS: Readonly<Record<string, OutputFormat>> = {
     type_path: 'type',
     message_join: '\n',
     rules: CLAUDE_RULES,
+    fatal: COMMON_FATAL,
   },
   'codex-stream-json': {
     id: 'codex-stream-json',
@@ -134,6 +194,7 @@ const FORMATS: Readonly<Record<string, OutputFormat>> = {
     type_path: 'type',
     message_join: '\n',
     rules: CODEX_RULES,
+    fatal: [...CODEX_FATAL, ...COMMON_FATAL],
   },
   'gemini-stream-json': {
     id: 'gemini-stream-json',
@@ -141,6 +202,7 @@ const FORMATS: Readonly<Record<string, OutputFormat>> = {
     type_path: 'type',
     message_join: '',
     rules: GEMINI_RULES,
+    fatal: [...GEMINI_FATAL, ...COMMON_FATAL],
   },
   // A configured CLI that says only "stream-json"/"json": every known dialect (their event types do not
   // collide except `result`, whose rules read disjoint fields; gemini's soft `error` is left out).
@@ -150,8 +212,17 @@ const FORMATS: Readonly<Record<string, OutputFormat>> = {
     type_path: 'type',
     message_join: '\n',
     rules: [...CLAUDE_RULES, ...CODEX_RULES, ...GEMINI_RULES.filter((r) => r.match.type !== 'error')],
+    // Messages only: a configured CLI's exit codes mean nothing we know.
+    fatal: [...CLAUDE_FATAL, ...CODEX_FATAL, ...GEMINI_FATAL.filter((r) => r.pattern), ...COMMON_FATAL],
   },
-  text: { id: 'text', kind: 'text', type_path: 'type', message_join: '\n', rules: [] },
+  text: {
+    id: 'text',
+    kind: 'text',
+    type_path: 'type',
+    message_join: '\n',
+    rules: [],
+    fatal: COMMON_FATAL,
+  },
 };
 
 export function getOutputFormat(id: string): OutputFormat | undefined {

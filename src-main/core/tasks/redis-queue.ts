@@ -147,6 +147,7 @@ for _, id in ipairs(expired) do
         redis.call('ZADD', prefix .. 'q:' .. redis.call('HGET', h, 'cli_tool'), redis.call('HGET', h, 'score'), id)
       end
       task.worker_id = cjson.null
+      task.state_reason = reason
       local json = cjson.encode(task)
       redis.call('HSET', h, 'json', json, 'owner', '')
       redis.call('HDEL', h, 'control')
@@ -185,6 +186,7 @@ else
     redis.call('HSET', KEYS[1], 'held', '1')
   end
 end
+task.state_reason = ARGV[5]
 local json = cjson.encode(task)
 redis.call('HSET', KEYS[1], 'json', json)
 redis.call('RPUSH', KEYS[2], cjson.encode({ state_from = from, state_to = task.state, reason = ARGV[5],

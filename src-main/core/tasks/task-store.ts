@@ -3,6 +3,7 @@ import type { z } from 'zod';
 import type { Page, TaskListQuerySchema } from '../../../src-shared/rest.ts';
 import type {
   SubmitTaskOptions,
+  TaskExecutor,
   TaskHistoryEntry,
   TaskInfo,
   TaskOutputEntry,
@@ -48,6 +49,7 @@ export interface TaskPatch {
   duration_ms?: number | null;
   worker_id?: string | null;
   pid?: number | null;
+  executor?: TaskExecutor | null;
 }
 
 const PATCH_COLUMNS: readonly (keyof TaskPatch)[] = [
@@ -66,6 +68,7 @@ const PATCH_COLUMNS: readonly (keyof TaskPatch)[] = [
   'duration_ms',
   'worker_id',
   'pid',
+  'executor',
 ];
 
 interface TaskRow {
@@ -96,6 +99,7 @@ interface TaskRow {
   duration_ms: number | null;
   worker_id: string | null;
   pid: number | null;
+  executor: TaskExecutor | null;
 }
 
 export interface NewTaskRow {
@@ -387,6 +391,8 @@ function toStored(row: TaskRow): StoredTask {
       working_directory: row.working_directory,
       priority: row.priority,
       state: row.state,
+      state_reason: row.state_reason,
+      executor: row.executor,
       user_id: row.user_id,
       attempts: row.attempts,
       max_retries: row.max_retries,

@@ -18,7 +18,9 @@ import type { RouteDefinition, RouteModule } from '../http/router.ts';
  *                                        within the wait, else 202 with the ids; 429 + Retry-After
  *   GET  /tasks                 read     ?state&cli_tool&user_id&limit&offset → Page<TaskInfo>
  *   GET  /tasks/metrics         read     counts, success rate, p50/p95/p99, tokens, cost
- *   GET  /tasks/:id             read     { task, history, outputs } (?output_limit, default 1000)
+ *   GET  /tasks/:id             read     { task, history, outputs } (?output_limit, default 1000); the
+ *                                        task says which executor ran it (`cli`, or `api` when the CLI
+ *                                        is missing) and why it is in its state (`state_reason`)
  *   POST /tasks/:id/cancel      control  { task }  (cancel waits until the process group is gone)
  *   POST /tasks/:id/pause       control  { task }
  *   POST /tasks/:id/resume      control  { task }

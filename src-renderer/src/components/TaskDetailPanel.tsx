@@ -1,4 +1,4 @@
-import type { TaskDetail, TaskInfo } from '../../../src-shared/tasks.ts';
+import { FINAL_TASK_STATES, type TaskDetail, type TaskInfo } from '../../../src-shared/tasks.ts';
 import { formatAge } from '../model/session-filter.ts';
 import {
   formatCost,
@@ -66,6 +66,14 @@ export function TaskDetailPanel({
         <dd className="mono">{task.task_id}</dd>
         <dt>Provider</dt>
         <dd>{task.cli_tool}</dd>
+        {task.executor ? (
+          <>
+            <dt>Executor</dt>
+            <dd data-field="executor">
+              {task.executor === 'api' ? 'API (the CLI is not installed)' : 'CLI'}
+            </dd>
+          </>
+        ) : null}
         <dt>Directory</dt>
         <dd className="mono">{task.working_directory}</dd>
         <dt>Priority</dt>
@@ -103,8 +111,12 @@ export function TaskDetailPanel({
         <pre className="task-result" data-field="result">
           {task.result_text}
         </pre>
+      ) : FINAL_TASK_STATES.has(task.state) ? (
+        <p className="muted" data-field="no-result">
+          No result: {task.state_reason}
+        </p>
       ) : (
-        <p className="muted">{task.state === 'passed' ? 'No result text.' : 'No result yet.'}</p>
+        <p className="muted">No result yet.</p>
       )}
       <h3>Prompt</h3>
       <pre className="task-result">{task.prompt}</pre>

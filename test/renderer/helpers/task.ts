@@ -8,6 +8,8 @@ export function task(over: Partial<TaskInfo> & { task_id: string }): TaskInfo {
     working_directory: '/work',
     priority: 50,
     state: 'queued',
+    state_reason: 'submitted',
+    executor: null,
     user_id: 'local',
     attempts: 0,
     max_retries: 2,
