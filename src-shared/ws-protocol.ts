@@ -151,4 +151,16 @@ export type LiveEvent =
   | { kind: 'session_exited'; session: z.infer<typeof SessionInfoSchema> }
   | { kind: 'session_removed'; session_id: string }
   | { kind: 'task'; task: unknown }
-  | { kind: 'persistence'; paused: boolean; reason: string | null };
+  | { kind: 'persistence'; paused: boolean; reason: string | null }
+  /** The PTY host process: connected, restarted after a crash, or given up on (with why). */
+  | {
+      kind: 'pty_host';
+      status: {
+        connected: boolean;
+        pid: number | null;
+        version: string | null;
+        started_at: string | null;
+        restarts: number;
+        last_loss: string | null;
+      };
+    };

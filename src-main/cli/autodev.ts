@@ -1,12 +1,15 @@
 #!/usr/bin/env node
 import { fileURLToPath } from 'node:url';
 import { ConfigError } from '../core/config.ts';
+import { HostVersionError } from '../core/pty-host/host-client.ts';
+import { HostUnresponsiveError } from '../core/pty-host/host-launcher.ts';
 import { SigningSecretError } from '../server/auth/signing-secret.ts';
 import { ServerConfigError } from '../server/server.ts';
 import { UsageError } from './args.ts';
 import { DOCTOR_USAGE, doctorCommand } from './doctor.ts';
 import { type CliIo, processIo } from './io.ts';
 import { SERVE_USAGE, serveCommand } from './serve.ts';
+import { SESSIONS_USAGE, sessionsCommand } from './sessions.ts';
 import { TOKEN_USAGE, tokenCommand } from './token.ts';
 
 const USAGE = `Usage: autodev <command> [options]
@@ -16,6 +19,8 @@ ${SERVE_USAGE}
 ${TOKEN_USAGE}
 
 ${DOCTOR_USAGE}
+
+${SESSIONS_USAGE}
 `;
 
 /** The `autodev` command. Returns the exit code (2 = usage/config error, 1 = failure). */
@@ -29,6 +34,8 @@ export async function runCli(argv: string[], io: CliIo = processIo): Promise<num
         return await tokenCommand(rest, io);
       case 'doctor':
         return await doctorCommand(rest, io);
+      case 'sessions':
+        return await sessionsCommand(rest, io);
       case undefined:
       case 'help':
       case '--help':
@@ -48,6 +55,19 @@ export async function runCli(argv: string[], io: CliIo = processIo): Promise<num
     ) {
       io.stderr(`autodev ${command}: ${error.message}\n`);
       return 2;
+    }
+    if (error instanceof HostUnresponsiveError) {
+      io.stderr(`autodev ${command}: ${error.message}\n`);
+      return 1;
+    }
+    if (error instanceof HostVersionError) {
+      // Never kill agents silently on an upgrade: say what runs and let the user choose.
+      io.stderr(
+        `autodev ${command}: ${error.message}. It runs ${error.welcome.sessions.filter((s) => !s.exited).length} session(s), which this version cannot take over.\n` +
+          '  Keep them: run the AutoDev version that started them.\n' +
+          '  Restart the host (ends those sessions): autodev sessions --restart-host\n',
+      );
+      return 1;
     }
     io.stderr(
       `autodev ${command}: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`,

@@ -5,10 +5,12 @@ import { isLoopback } from '../server/http/guards.ts';
 import { parseCommandArgs, parsePort, UsageError } from './args.ts';
 import type { CliIo } from './io.ts';
 
-export const SERVE_USAGE = `autodev serve [--host 127.0.0.1] [--port 8001] [--data-dir DIR] [--config FILE] [--allow-lan] [--allow-origin ORIGIN]...
+export const SERVE_USAGE = `autodev serve [--host 127.0.0.1] [--port 8001] [--data-dir DIR] [--config FILE] [--allow-lan] [--allow-origin ORIGIN]... [--keep-sessions]
   Starts the core and the headless server (REST + WebSocket + dashboard). Loopback by default.
   A non-loopback --host needs --allow-lan: traffic is plain HTTP (put a TLS proxy in front), and every
-  request needs a token from \`autodev token\`. SIGTERM/SIGINT: sessions terminated, data flushed.`;
+  request needs a token from \`autodev token\`. SIGTERM/SIGINT: sessions terminated, data flushed —
+  with --keep-sessions (or keep_sessions: true) they keep running in the PTY host and the next
+  \`autodev serve\` takes them over.`;
 
 export interface ServeHandle {
   url: string;
@@ -25,9 +27,11 @@ export async function serveCommand(argv: string[], io: CliIo, signal?: AbortSign
     'allow-lan': { type: 'boolean' },
     'allow-origin': { type: 'string', multiple: true },
     'log-level': { type: 'string' },
+    'keep-sessions': { type: 'boolean' },
   });
   const config = loadConfig({
     dataDir: values['data-dir'],
+    ...(values['keep-sessions'] ? { keepSessions: true } : {}),
     configFile: values.config,
     env: io.env,
     server: {
@@ -54,6 +58,7 @@ export async function serveCommand(argv: string[], io: CliIo, signal?: AbortSign
   // loadSigningSecret runs before the core starts: a short JWT_SECRET refuses to start.
   const app = await startHeadless({
     dataDir: config.dataDir,
+    ...(values['keep-sessions'] ? { keepSessions: true } : {}),
     ...(values.config !== undefined ? { configFile: values.config } : {}),
     env: io.env,
     server: { host, port: config.server.port, allowLan: config.server.allowLan },

@@ -17,6 +17,10 @@ import { LOG_LEVELS } from './log/logger.ts';
  *   tasks: { per_user_per_hour: 10, global_concurrency: 4, per_provider: { claude: 2 }, api_fallback: true }
  */
 export const ConfigFileSchema = z.strictObject({
+  /** Where PTYs live: a separate host process that outlives the app (default), or this process. */
+  pty_host: z.enum(['process', 'in-process']).optional(),
+  /** On shutdown (SIGTERM, quit), leave agents running in the PTY host for the next start. */
+  keep_sessions: z.boolean().optional(),
   data_dir: z.string().min(1).optional(),
   log_level: z.enum(LOG_LEVELS).optional(),
   providers_file: z.string().min(1).optional(),
@@ -87,6 +91,8 @@ export interface AutoDevConfig {
   };
   limits: NonNullable<ConfigFile['limits']>;
   tasks: NonNullable<ConfigFile['tasks']>;
+  ptyHost: 'process' | 'in-process';
+  keepSessions: boolean;
 }
 
 export class ConfigError extends Error {
@@ -94,6 +100,8 @@ export class ConfigError extends Error {
 }
 
 export interface LoadConfigOptions {
+  /** `--keep-sessions`; beats the file. */
+  keepSessions?: boolean;
   /** `--data-dir`; beats the file and AUTODEV_DATA_DIR. */
   dataDir?: string;
   /** `--config`; must exist when given. */
@@ -174,6 +182,8 @@ export function loadConfig(options: LoadConfigOptions = {}): AutoDevConfig {
       dashboardDir: file.server?.dashboard_dir,
     },
     limits: file.limits ?? {},
+    ptyHost: file.pty_host ?? 'process',
+    keepSessions: options.keepSessions ?? file.keep_sessions ?? false,
     tasks: file.tasks ?? {},
   };
 }

@@ -5,6 +5,8 @@ import type { AutoDevConfig } from './config.ts';
 import { createLogger, type Logger } from './log/logger.ts';
 import { loadProviderRegistry, providerVersion } from './providers/index.ts';
 import type { ProviderRegistry } from './providers/types.ts';
+import { connectOrStartHost, type HostLaunchOptions } from './pty-host/host-launcher.ts';
+import { type PtyHostStatus, SupervisedPtyHost } from './pty-host/supervised-host.ts';
 import type { ReadStore } from './read-store.ts';
 import { type RecoveryReport, runRecovery } from './recovery/index.ts';
 import { createRedisBus, historySource, publishCommitted, type RedisBus } from './redis/index.ts';
@@ -22,6 +24,7 @@ import {
   type Persistence,
   type TokenStore,
 } from './store/index.ts';
+import { lastStoredSeq } from './store/output-seq.ts';
 import { createTaskService, type TaskService, tasksRecoverer } from './tasks/index.ts';
 import { Emitter, type Event } from './util/event.ts';
 import { AUTODEV_VERSION } from './version.ts';
@@ -61,8 +64,11 @@ export interface Core {
   readonly onLiveEvent: Event<LiveEvent>;
   /** Registers the task runner's collectors on a /metrics registry; returns an unregister function. */
   registerMetrics(registry: Registry): () => void;
-  /** Sessions terminated, data flushed, Redis closed, database closed. Idempotent. */
-  close(): Promise<void>;
+  /** The PTY host process (null when PTYs live in this process). */
+  ptyHostStatus(): PtyHostStatus | null;
+  /** Sessions terminated (or, with keepSessions, left running in the PTY host), data flushed, Redis
+   *  closed, database closed. Idempotent. */
+  close(options?: CloseOptions): Promise<void>;
 }
 
 export interface CreateCoreOptions {
@@ -74,6 +80,15 @@ export interface CreateCoreOptions {
   tasks?: boolean;
   /** Manager tuning passed through (tests use short grace periods). */
   manager?: Partial<Parameters<typeof createSessionManager>[0]>;
+  /** Where PTYs live (default: the config's `pty_host`, itself default 'process'). */
+  ptyHost?: 'process' | 'in-process';
+  /** How to start a PTY host process (the Electron shell runs its own binary). */
+  hostCommand?: HostLaunchOptions['command'];
+}
+
+export interface CloseOptions {
+  /** Leave the agents running in the PTY host for the next start (default: the config's keep_sessions). */
+  keepSessions?: boolean;
 }
 
 /** ProviderSummary for each provider: binary found, path, version, env keys present (names only). */
@@ -135,6 +150,19 @@ export async function createCore(config: AutoDevConfig, options: CreateCoreOptio
     log.warn('provider config error', { file: e.file, path: e.path, message: e.message });
   }
 
+  // The PTY host: sessions it kept running while no core was attached are taken over below; recovery
+  // leaves them alone. First of all: a host this version cannot take over stops the start before
+  // anything is opened.
+  let host: SupervisedPtyHost | null = null;
+  if ((options.ptyHost ?? config.ptyHost) === 'process') {
+    const launch: HostLaunchOptions = {
+      dataDir: config.dataDir,
+      logger: logger.child({ component: 'pty-host' }),
+      clientName: `autodev core ${AUTODEV_VERSION} pid ${process.pid}`,
+      ...(options.hostCommand ? { command: options.hostCommand } : {}),
+    };
+    host = new SupervisedPtyHost(await connectOrStartHost(launch), launch);
+  }
   let database: OpenedDatabase | null = null;
   let history: History | null = null;
   let persistence: Persistence | null = null;
@@ -154,6 +182,8 @@ export async function createCore(config: AutoDevConfig, options: CreateCoreOptio
     });
   }
 
+  const hostSessions = host?.welcome?.sessions ?? [];
+
   // Redis (optional) and start-up recovery run before the manager exists, so nothing new is started
   // while leftovers of the previous run are being killed and marked interrupted.
   let redis: RedisBus | null = null;
@@ -171,6 +201,7 @@ export async function createCore(config: AutoDevConfig, options: CreateCoreOptio
     }
     recovery = await runRecovery({
       db: database.db,
+      keepAlive: new Set(hostSessions.map((h) => h.session_id)),
       redis,
       recoverers: options.tasks === false ? [] : [tasksRecoverer],
       logger: logger.child({ component: 'recovery' }),
@@ -199,9 +230,36 @@ export async function createCore(config: AutoDevConfig, options: CreateCoreOptio
       ...Object.fromEntries(Object.entries(config.limits).filter(([, v]) => v !== undefined)),
     },
     ...(persistence ? { journal: persistence.journal } : {}),
+    ...(host ? { host } : {}),
     ...options.manager,
   });
   const persistenceAttachment = persistence?.attach(sessions) ?? null;
+  // The host keeps output until it is stored, so a crash of this process loses nothing it printed.
+  const acks = host
+    ? persistence
+      ? persistence.onDidCommitOutput((batches) => {
+          for (const b of batches) host.ackPersisted(b.session_id, b.seq_end);
+        })
+      : sessions.onOutput((chunk) => host.ackPersisted(chunk.session_id, chunk.seq))
+    : null;
+  // Take over what the host kept running; sessions unknown to this database are not ours to keep.
+  if (host && hostSessions.length > 0) {
+    const entries = [];
+    for (const h of hostSessions) {
+      const stored = history?.getSession(h.session_id);
+      if (!stored || !database) {
+        log.warn('the PTY host runs a session this database does not know; ending it', {
+          session_id: h.session_id,
+        });
+        await host.kill(h.session_id, config.limits.terminate_grace_ms ?? 3000).catch(() => {});
+        host.release(h.session_id);
+        continue;
+      }
+      entries.push({ info: stored, after_seq: lastStoredSeq(database.db, h.session_id) });
+    }
+    const adopted = await sessions.adopt(entries);
+    log.info('reattached sessions the PTY host kept running', { sessions: adopted.length });
+  }
 
   const redisPublishing = persistence && redis ? publishCommitted(persistence, redis) : null;
   const liveEvents = new Emitter<LiveEvent>();
@@ -209,6 +267,7 @@ export async function createCore(config: AutoDevConfig, options: CreateCoreOptio
   persistence?.onDidChangeStatus((status) =>
     liveEvents.fire({ kind: 'persistence', paused: !status.ok, reason: status.paused_reason }),
   );
+  host?.onDidChangeStatus((status) => liveEvents.fire({ kind: 'pty_host', status }));
 
   const tokens = database ? createTokenStore(database.db) : null;
   const store: ReadStore | null =
@@ -272,24 +331,30 @@ export async function createCore(config: AutoDevConfig, options: CreateCoreOptio
           }
         : null,
     redisStatus: () => ({ configured: redis !== null, connected: redis?.status.connected ?? false }),
-    close() {
+    ptyHostStatus: () => host?.status ?? null,
+    close(closeOptions: CloseOptions = {}) {
+      const keep = host !== null && (closeOptions.keepSessions ?? config.keepSessions);
       closing ??= (async () => {
-        log.info('core shutting down', { sessions: sessions.list().length });
+        log.info('core shutting down', { sessions: sessions.list().length, keep_sessions: keep });
         // 0. Tasks stop taking work; running ones go back to the queue for the next start.
         try {
           await tasks?.shutdown({ requeue: true });
         } catch (error) {
           log.error('task shutdown failed', { error });
         }
-        // 1. Sessions: SIGTERM every process group, SIGKILL after the grace, final output emitted.
+        // 1. Sessions: SIGTERM every process group, SIGKILL after the grace, final output emitted —
+        //    or, keeping them, stop listening and leave them to the PTY host.
         try {
-          await sessions.shutdown();
+          if (keep) await sessions.detach();
+          else await sessions.shutdown();
         } catch (error) {
           log.error('session shutdown failed', { error });
         }
-        // 2. Data: flush buffered output and commands.
+        // 2. Data: flush buffered output and commands (and tell the host what is stored).
         persistenceAttachment?.dispose();
         persistence?.close();
+        acks?.dispose();
+        if (host && !keep) await host.shutdown(false);
         // 3. Redis after the last publish; then the database (WAL checkpoint).
         redisPublishing?.dispose();
         try {

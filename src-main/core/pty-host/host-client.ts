@@ -29,6 +29,7 @@ import type {
 
 /** The host answered with another protocol: reattaching could misread it, so we do not. */
 export class HostVersionError extends Error {
+  override readonly name = 'HostVersionError';
   readonly welcome: HostWelcome;
   constructor(welcome: HostWelcome) {
     super(

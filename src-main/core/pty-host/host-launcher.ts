@@ -4,7 +4,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { type HostManifest, HostManifestSchema } from '../../../src-shared/pty-host-protocol.ts';
 import type { Logger } from '../log/logger.ts';
-import { PtyHostClient } from './host-client.ts';
+import { HostVersionError, PtyHostClient } from './host-client.ts';
 import { hostPaths } from './host-paths.ts';
 
 export interface HostLaunchOptions {
@@ -41,20 +41,29 @@ export function processAlive(pid: number): boolean {
   }
 }
 
-/** The running host of this data dir, or null when there is none. Throws HostVersionError when the
- *  host speaks another protocol (never killed silently: the caller tells the user). */
+/** The host answers connections but not our hello: it is not safe to start another over it. */
+export class HostUnresponsiveError extends Error {
+  override readonly name = 'HostUnresponsiveError';
+}
+
+/**
+ * The running host of this data dir, or null when there is none (no manifest, its process gone, or
+ * nothing listening on its socket: a stale manifest). Throws HostVersionError when the host speaks
+ * another protocol and HostUnresponsiveError when it listens but does not answer — in both cases its
+ * agents may be alive, and they are never killed silently: the caller tells the user.
+ */
 export async function connectExistingHost(options: HostLaunchOptions): Promise<PtyHostClient | null> {
   const manifest = readManifest(options.dataDir);
   if (!manifest || !processAlive(manifest.pid)) return null;
   try {
     return await PtyHostClient.connect(manifest, { logger: options.logger, client: options.clientName });
   } catch (error) {
-    if ((error as Error).name === 'HostVersionError') throw error;
-    options.logger.warn('pty host in the manifest did not answer', {
-      pid: manifest.pid,
-      error: String(error),
-    });
-    return null;
+    if (error instanceof HostVersionError) throw error;
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT' || code === 'ECONNREFUSED') return null;
+    throw new HostUnresponsiveError(
+      `the PTY host (pid ${manifest.pid}) of ${options.dataDir} accepts connections but does not answer (${(error as Error).message}); stop it with \`autodev sessions --restart-host\` (its sessions end) or wait and retry`,
+    );
   }
 }
 

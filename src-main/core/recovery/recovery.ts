@@ -35,6 +35,9 @@ export interface RecoveryOptions {
   instanceId?: string;
   /** For tests: the boot id to compare ledger rows with. */
   bootId?: string;
+  /** Sessions still running in the PTY host (the app restarted, the agents did not): neither their
+   *  trees nor their rows are touched; the core takes them over. */
+  keepAlive?: ReadonlySet<string>;
 }
 
 export interface RecoveryReport {
@@ -43,6 +46,8 @@ export interface RecoveryReport {
   instance_id: string | null;
   sessions_interrupted: number;
   interrupted_session_ids: string[];
+  /** Sessions the PTY host kept running, left to the core to take over. */
+  sessions_kept: number;
   processes: {
     /** Unreleased ledger rows found (trees the last run did not see end). */
     ledger_entries: number;
@@ -88,6 +93,7 @@ export async function runRecovery(options: RecoveryOptions): Promise<RecoveryRep
     instance_id: options.instanceId ?? null,
     sessions_interrupted: 0,
     interrupted_session_ids: [],
+    sessions_kept: 0,
     processes: { ledger_entries: 0, previous_boot: 0, killed: 0, escalated: 0, survivors: 0 },
     redis: { configured: Boolean(options.redis), checked: 0, repaired: 0, orphans_removed: 0, error: null },
     recoverers: {},
@@ -96,11 +102,13 @@ export async function runRecovery(options: RecoveryOptions): Promise<RecoveryRep
 
   // 1. Leftover process trees.
   try {
-    const rows = db
+    const allRows = db
       .prepare(
         'SELECT id, session_id, pid, pgid, start_ticks, boot_id FROM process_ledger WHERE released_at IS NULL',
       )
       .all() as (RecordedTree & { id: number })[];
+    const keep = options.keepAlive ?? new Set<string>();
+    const rows = allRows.filter((r) => !keep.has(r.session_id));
     report.processes.ledger_entries = rows.length;
     const release = db.prepare(
       'UPDATE process_ledger SET released_at = ?, release_reason = ? WHERE id = ? AND released_at IS NULL',
@@ -153,12 +161,16 @@ export async function runRecovery(options: RecoveryOptions): Promise<RecoveryRep
           exit_signal = NULL, authentication_required = 0, auth_prompt = NULL
         WHERE session_id = ?`);
       for (const s of live) {
+        if (options.keepAlive?.has(s.session_id)) {
+          report.sessions_kept++;
+          continue;
+        }
         const reason = { source: 'recovery', rule: 'interrupted', detail: INTERRUPTED_DETAIL, at: now };
         // ended_at: the last evidence of life we have (the process may have lingered until step 1).
         mark.run(JSON.stringify(reason), s.last_activity, s.session_id);
         report.interrupted_session_ids.push(s.session_id);
       }
-      report.sessions_interrupted = live.length;
+      report.sessions_interrupted = report.interrupted_session_ids.length;
       // Rows in a final state without an end time (should not happen) get one.
       db.prepare(
         `UPDATE cli_sessions SET ended_at = last_activity WHERE ended_at IS NULL AND state IN ('completed', 'terminated')`,

@@ -1,0 +1,87 @@
+import { loadConfig } from '../core/config.ts';
+import { createLogger } from '../core/log/logger.ts';
+import { HostVersionError } from '../core/pty-host/host-client.ts';
+import { connectExistingHost, processAlive, readManifest } from '../core/pty-host/host-launcher.ts';
+import { parseCommandArgs } from './args.ts';
+import type { CliIo } from './io.ts';
+
+export const SESSIONS_USAGE = `autodev sessions [--data-dir DIR] [--json] [--restart-host]
+  Lists what the PTY host of this data dir runs, with or without an app attached.
+  --restart-host stops the host (ending its sessions) so the next start gets this version's host.`;
+
+/** `autodev sessions`: the PTY host's sessions, read straight from the host. */
+export async function sessionsCommand(argv: string[], io: CliIo): Promise<number> {
+  const values = parseCommandArgs(argv, {
+    'data-dir': { type: 'string' },
+    json: { type: 'boolean' },
+    'restart-host': { type: 'boolean' },
+  });
+  const config = loadConfig({ dataDir: values['data-dir'], env: io.env });
+  const logger = createLogger({ level: 'error', sink: (line) => io.stderr(line) });
+  const launch = { dataDir: config.dataDir, logger, clientName: 'autodev sessions' };
+
+  if (values['restart-host']) return restartHost(launch.dataDir, io, async () => connectExistingHost(launch));
+
+  let client: Awaited<ReturnType<typeof connectExistingHost>>;
+  try {
+    client = await connectExistingHost(launch);
+  } catch (error) {
+    if (!(error instanceof HostVersionError)) throw error;
+    io.stderr(`${error.message}\n`);
+    return 1;
+  }
+  if (!client) {
+    if (values.json) io.stdout('[]\n');
+    else io.stdout(`No PTY host is running for ${config.dataDir}.\n`);
+    return 0;
+  }
+  try {
+    const sessions = await client.list();
+    if (values.json) {
+      io.stdout(`${JSON.stringify(sessions, null, 2)}\n`);
+      return 0;
+    }
+    io.stdout(
+      `PTY host pid ${client.welcome.pid} (AutoDev ${client.welcome.host_version}, since ${client.welcome.started_at}): ${sessions.length} session(s)\n`,
+    );
+    for (const s of sessions) {
+      const state = s.exited ? 'exited' : s.detection.state;
+      io.stdout(
+        `  ${s.session_id}  pid ${s.pid}  ${state.padEnd(13)}  ${s.cols}x${s.rows}  output seq ${s.last_seq}\n`,
+      );
+    }
+    return 0;
+  } finally {
+    client.dispose();
+  }
+}
+
+async function restartHost(
+  dataDir: string,
+  io: CliIo,
+  connect: () => Promise<Awaited<ReturnType<typeof connectExistingHost>>>,
+): Promise<number> {
+  const manifest = readManifest(dataDir);
+  if (!manifest || !processAlive(manifest.pid)) {
+    io.stdout('No PTY host is running; the next start starts one.\n');
+    return 0;
+  }
+  try {
+    const client = await connect();
+    if (client) {
+      await client.shutdown(true);
+      client.dispose();
+    }
+  } catch {
+    // Another version: it cannot be asked, so it is told (SIGTERM ends its sessions with it).
+    process.kill(manifest.pid, 'SIGTERM');
+  }
+  const deadline = Date.now() + 15_000;
+  while (processAlive(manifest.pid) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+  if (processAlive(manifest.pid)) {
+    io.stderr(`The PTY host (pid ${manifest.pid}) did not stop.\n`);
+    return 1;
+  }
+  io.stdout(`Stopped the PTY host (pid ${manifest.pid}); the next start starts a new one.\n`);
+  return 0;
+}

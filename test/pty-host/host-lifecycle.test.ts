@@ -1,0 +1,194 @@
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { test } from 'node:test';
+import { loadConfig } from '../../src-main/core/config.ts';
+import { createCore } from '../../src-main/core/core.ts';
+import { createLogger } from '../../src-main/core/log/logger.ts';
+import { encodeJson, FrameDecoder } from '../../src-main/core/pty-host/framing.ts';
+import { hostPaths } from '../../src-main/core/pty-host/host-paths.ts';
+import { cleanEnv, hostPid, pidAlive, runCli, runCliAsync, startServe, tempDir, until } from './helpers.ts';
+
+/** Issue 12: the host dies, the user quits, the versions differ. */
+
+async function core(t: { after(fn: () => unknown): void }, dir: string) {
+  const env = cleanEnv(dir);
+  const logs: string[] = [];
+  const c = await createCore(loadConfig({ dataDir: dir, env }), {
+    env,
+    tasks: false,
+    logger: createLogger({ level: 'debug', sink: (l) => logs.push(l) }),
+    manager: {
+      loginPath: async () => process.env.PATH ?? '/usr/bin:/bin',
+      limits: { terminate_grace_ms: 1000 },
+    },
+  });
+  t.after(() => c.close());
+  return { core: c, logs };
+}
+
+test('kill -9 of the PTY host: its sessions are marked lost within 2 s, nothing is left running, the host is restarted', async (t) => {
+  const dir = tempDir(t);
+  const { core: c } = await core(t, dir);
+  const first = hostPid(dir)!;
+  assert.ok(pidAlive(first));
+  const a = await c.sessions.create({ cli_tool: 'shell', env: { HOME: dir } });
+  const b = await c.sessions.create({ cli_tool: 'shell', env: { HOME: dir } });
+  await until(
+    () => c.sessions.get(a.session_id)!.last_seq > 0 && c.sessions.get(b.session_id)!.last_seq > 0,
+    10_000,
+    'prompts',
+  );
+  // A child that ignores SIGHUP, in its own group: it would outlive the host's PTYs if nobody killed it.
+  c.sessions.input(a.session_id, 'trap "" HUP; (trap "" HUP; exec sleep 1000) & echo bg=$!\r');
+  const bg = await until(
+    () => {
+      const text =
+        c.sessions
+          .replay(a.session_id, 0)
+          ?.map((x) => x.data)
+          .join('') ?? '';
+      return /bg=(\d+)/.exec(text)?.[1];
+    },
+    10_000,
+    'the background pid',
+  );
+  const agents = [a.session_id, b.session_id].map((id) => c.sessions.get(id)!.pid!);
+
+  const killedAt = Date.now();
+  process.kill(first, 'SIGKILL');
+  await until(
+    () => [a, b].every((s) => c.sessions.get(s.session_id)!.state === 'error'),
+    2000,
+    'sessions marked lost within 2 s',
+  );
+  assert.ok(Date.now() - killedAt <= 2000);
+  const lost = c.sessions.get(a.session_id)!;
+  assert.match(lost.state_reason.detail, /lost: the PTY host .* stopped/);
+  assert.equal(lost.state_reason.rule, 'host-lost');
+  await until(() => !pidAlive(Number(bg)) && agents.every((p) => !pidAlive(p)), 5000, 'no orphan left');
+
+  const status = await until(
+    () => {
+      const s = c.ptyHostStatus();
+      return s?.connected && s.restarts === 1 ? s : null;
+    },
+    15_000,
+    'the host restarted',
+  );
+  assert.notEqual(status.pid, first);
+  assert.ok(status.last_loss?.includes(String(first)));
+  // And it works: a new session runs.
+  const again = await c.sessions.create({ cli_tool: 'shell', env: { HOME: dir } });
+  await until(
+    () => c.sessions.get(again.session_id)!.last_seq > 0,
+    10_000,
+    'a new session after the restart',
+  );
+});
+
+test('autodev serve without --keep-sessions: SIGTERM ends every agent and the host', async (t) => {
+  const dir = tempDir(t);
+  const serve = await startServe(t, dir);
+  const created = await serve.api('POST', '/cli/sessions', { cli_tool: 'shell', env: { HOME: dir } });
+  const pid = created.body.session.pid as number;
+  const host = hostPid(dir)!;
+  assert.ok(pidAlive(pid) && pidAlive(host));
+  serve.child.kill('SIGTERM');
+  assert.equal(await serve.exited, 0);
+  await until(() => !pidAlive(pid) && !pidAlive(host), 10_000, 'agent and host gone');
+});
+
+test('autodev serve --keep-sessions: SIGTERM leaves the agents running; `autodev sessions` lists them with no app', async (t) => {
+  const dir = tempDir(t);
+  const serve = await startServe(t, dir, ['--keep-sessions']);
+  const created = await serve.api('POST', '/cli/sessions', { cli_tool: 'shell', env: { HOME: dir } });
+  const id = created.body.session.session_id as string;
+  const pid = created.body.session.pid as number;
+  serve.child.kill('SIGTERM');
+  assert.equal(await serve.exited, 0);
+  assert.ok(pidAlive(pid), 'the agent runs on');
+  const listed = runCli(['sessions', '--data-dir', dir, '--json'], cleanEnv(dir));
+  assert.equal(listed.status, 0, listed.stderr);
+  const sessions = JSON.parse(listed.stdout) as { session_id: string; pid: number; exited: boolean }[];
+  assert.deepEqual(
+    sessions.map((s) => [s.session_id, s.pid, s.exited]),
+    [[id, pid, false]],
+  );
+  const text = runCli(['sessions', '--data-dir', dir], cleanEnv(dir));
+  assert.match(text.stdout, new RegExp(`${id}\\s+pid ${pid}`));
+  const stop = runCli(['sessions', '--data-dir', dir, '--restart-host'], cleanEnv(dir));
+  assert.equal(stop.status, 0, stop.stderr);
+  await until(() => !pidAlive(pid), 5000, 'the agent ended with its host');
+});
+
+test('a host of another protocol version is never killed silently: serve refuses and says how to choose', async (t) => {
+  const dir = tempDir(t);
+  const paths = hostPaths(dir);
+  mkdirSync(paths.dir, { recursive: true, mode: 0o700 });
+  // A stand-in for an older AutoDev's host: answers hello with protocol 99 and one live session.
+  const server = createServer((socket) => {
+    const decoder = new FrameDecoder();
+    socket.on('data', (chunk) => {
+      for (const frame of decoder.push(chunk)) {
+        if (frame.kind !== 'json') continue;
+        const id = (frame.message as { id: number }).id;
+        socket.write(
+          encodeJson({
+            id,
+            ok: true,
+            result: {
+              protocol: 99,
+              host_version: '0.0.9',
+              pid: process.pid,
+              started_at: new Date().toISOString(),
+              sessions: [
+                {
+                  session_id: 'old-session',
+                  pid: 1,
+                  start_ticks: 0,
+                  cols: 80,
+                  rows: 24,
+                  last_seq: 0,
+                  exited: false,
+                  detection: {
+                    state: 'running',
+                    authentication_required: false,
+                    auth_prompt: null,
+                    reason: { source: 'lifecycle', detail: 'x', at: new Date().toISOString() },
+                  },
+                  title: null,
+                },
+              ],
+            },
+          }),
+        );
+      }
+    });
+  });
+  await new Promise<void>((r) => server.listen(paths.socket, r));
+  t.after(() => server.close());
+  // The manifest names a live process standing in for the old host's pid.
+  const stand = spawn('sleep', ['60'], { stdio: 'ignore' });
+  t.after(() => stand.kill('SIGKILL'));
+  writeFileSync(
+    paths.manifest,
+    JSON.stringify({
+      pid: stand.pid,
+      protocol: 99,
+      host_version: '0.0.9',
+      socket: paths.socket,
+      secret: 'x'.repeat(64),
+      started_at: new Date().toISOString(),
+    }),
+    { mode: 0o600 },
+  );
+  // (Not spawnSync: the stand-in host lives on this test's event loop.)
+  const r = await runCliAsync(['serve', '--port', '0', '--data-dir', dir], cleanEnv(dir));
+  assert.equal(r.status, 1);
+  assert.match(r.stderr, /protocol 99/);
+  assert.match(r.stderr, /runs 1 session/);
+  assert.match(r.stderr, /autodev sessions --restart-host/);
+  assert.ok(server.listening, 'the old host was left alone');
+});
