@@ -6,6 +6,10 @@ import { fileURLToPath } from 'node:url';
 import { hostPaths } from '../../src-main/core/pty-host/host-paths.ts';
 import { HostManifestSchema } from '../../src-shared/pty-host-protocol.ts';
 
+/** Parsed JSON from the server under test: tests index into it and assert on the values. */
+// biome-ignore lint/suspicious/noExplicitAny: assertions check the shape
+export type Json = any;
+
 export const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 export const bin = path.join(root, 'bin', 'autodev.mjs');
 export const fixture = (name: string) => path.join(root, 'test', 'fixtures', 'agents', name);
@@ -97,7 +101,7 @@ export interface Serve {
   stderr: () => string;
   exited: Promise<number | null>;
   token(scope?: 'read' | 'control'): string;
-  api(method: string, pathname: string, body?: unknown): Promise<{ status: number; body: any }>;
+  api(method: string, pathname: string, body?: unknown): Promise<{ status: number; body: Json }>;
 }
 
 /** A real `autodev serve` process on a free port. */
