@@ -92,7 +92,8 @@ export interface AutoDevConfig {
   limits: NonNullable<ConfigFile['limits']>;
   tasks: NonNullable<ConfigFile['tasks']>;
   ptyHost: 'process' | 'in-process';
-  keepSessions: boolean;
+  /** Leave agents running on shutdown; undefined when not set (the desktop app then asks). */
+  keepSessions: boolean | undefined;
 }
 
 export class ConfigError extends Error {
@@ -183,7 +184,7 @@ export function loadConfig(options: LoadConfigOptions = {}): AutoDevConfig {
     },
     limits: file.limits ?? {},
     ptyHost: file.pty_host ?? 'process',
-    keepSessions: options.keepSessions ?? file.keep_sessions ?? false,
+    keepSessions: options.keepSessions ?? file.keep_sessions,
     tasks: file.tasks ?? {},
   };
 }

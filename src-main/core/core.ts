@@ -333,7 +333,7 @@ export async function createCore(config: AutoDevConfig, options: CreateCoreOptio
     redisStatus: () => ({ configured: redis !== null, connected: redis?.status.connected ?? false }),
     ptyHostStatus: () => host?.status ?? null,
     close(closeOptions: CloseOptions = {}) {
-      const keep = host !== null && (closeOptions.keepSessions ?? config.keepSessions);
+      const keep = host !== null && (closeOptions.keepSessions ?? config.keepSessions ?? false);
       closing ??= (async () => {
         log.info('core shutting down', { sessions: sessions.list().length, keep_sessions: keep });
         // 0. Tasks stop taking work; running ones go back to the queue for the next start.

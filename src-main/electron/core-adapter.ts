@@ -25,7 +25,7 @@ export async function openDesktopCore(options: {
   env?: NodeJS.ProcessEnv;
   /** Test seams (logger, login PATH); the app passes none. */
   coreOptions?: CreateCoreOptions;
-}): Promise<OpenedDesktopCore> {
+}): Promise<OpenedDesktopCore & { keepSessions: boolean | undefined }> {
   const env = options.env ?? process.env;
   const config = loadConfig({ dataDir: options.dataDir, env });
   const core = await createCore(
@@ -52,10 +52,11 @@ export async function openDesktopCore(options: {
       store: core.store,
       tasks: core.tasks ? desktopTasks(core.tasks) : null,
       ...(core.onLiveEvent ? { onLiveEvent: core.onLiveEvent } : {}),
-      close: () => core.close(),
+      close: (closeOptions) => core.close(closeOptions),
     },
     lanBackend,
     providerEnvKeys,
+    keepSessions: config.keepSessions,
   };
 }
 

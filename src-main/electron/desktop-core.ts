@@ -26,8 +26,9 @@ export interface DesktopCore {
   readonly store: DesktopStore | null;
   readonly tasks: DesktopTasks | null;
   readonly onLiveEvent?: Event<LiveEvent>;
-  /** After `sessions.shutdown()`: flush SQLite, close Redis. */
-  close(): Promise<void>;
+  /** After `sessions.shutdown()`: flush SQLite, close Redis. `keepSessions`: leave the agents running
+   *  in the PTY host for the next launch. */
+  close(options?: { keepSessions?: boolean }): Promise<void>;
 }
 
 export interface DesktopStore {

@@ -17,6 +17,7 @@ import {
 } from 'electron';
 import { IPC_EVENT_CHANNEL, type MenuAction } from '../../src-shared/ipc.ts';
 import type { SessionInfo } from '../../src-shared/session.ts';
+import { runPtyHost } from '../core/pty-host/host-main.ts';
 import { buildMenuTemplate } from './app-menu.ts';
 import { APP_SCHEME_PRIVILEGES, createBundleHandler } from './app-protocol.ts';
 import { type AttentionEvent, trayTooltip, waitingCount } from './attention.ts';
@@ -25,6 +26,7 @@ import { DesktopController } from './desktop-controller.ts';
 import { registerIpcHandlers } from './ipc-router.ts';
 import { LanDashboard } from './lan-dashboard.ts';
 import { denyAllPermissions, installNavigationGuards } from './navigation.ts';
+import { decideQuit, quitDialog, readRememberedQuit, writeRememberedQuit } from './quit-policy.ts';
 import { SecretStore } from './secret-store.ts';
 import { APP_ENTRY_URL, APP_SCHEME } from './sender-guard.ts';
 import { runShutdown } from './shutdown.ts';
@@ -55,10 +57,24 @@ const trayIconPath = path.join(appRoot, 'assets', 'icons', 'png', '32x32.png');
 
 if (process.env['AUTODEV_USER_DATA_DIR']) app.setPath('userData', process.env['AUTODEV_USER_DATA_DIR']);
 
+/**
+ * The PTY host runs as this same binary with --autodev-pty-host (the RunAsNode fuse is off, so Electron
+ * cannot be started as plain Node): no window, no lock, no app — just the host, which outlives the app.
+ * Under plain Node (the fake-electron tests) the host is started with Node itself.
+ */
+const PTY_HOST_SWITCH = '--autodev-pty-host';
+const isPtyHost = process.argv.includes(PTY_HOST_SWITCH);
+const hostCommand = process.versions.electron
+  ? { file: process.execPath, args: app.isPackaged ? [PTY_HOST_SWITCH] : [appRoot, PTY_HOST_SWITCH] }
+  : undefined;
+
 // The fuses turn off --inspect and NODE_OPTIONS; Chromium's own debugging switches have no fuse, so a
 // packaged app refuses to run with them (nothing should be able to attach to a user's agent terminals).
 const debugSwitch = DEBUG_SWITCHES.find((s) => app.commandLine.hasSwitch(s));
-if (app.isPackaged && debugSwitch !== undefined) {
+if (isPtyHost) {
+  app.dock?.hide();
+  void runPtyHost(process.argv.slice(process.argv.indexOf(PTY_HOST_SWITCH) + 1));
+} else if (app.isPackaged && debugSwitch !== undefined) {
   console.error(`[main] refusing to start with --${debugSwitch}`);
   app.exit(1);
 } else if (!app.requestSingleInstanceLock()) {
@@ -94,10 +110,11 @@ async function start(): Promise<void> {
   // allow-list) and the redactor knows their exact values. Keys saved later reach new sessions through
   // the controller (until the next start the redactor still catches them by pattern).
   const storedKeys = new SecretStore(dataDir, safeStorage).all();
-  const { core, lanBackend, providerEnvKeys } = await openDesktopCore({
+  const { core, lanBackend, providerEnvKeys, keepSessions } = await openDesktopCore({
     dataDir,
     appRoot,
     env: { ...process.env, ...storedKeys },
+    ...(hostCommand ? { coreOptions: { hostCommand } } : {}),
   });
   const secrets = new SecretStore(dataDir, safeStorage, providerEnvKeys);
   const lan = new LanDashboard(lanBackend, () => os.networkInterfaces());
@@ -233,18 +250,40 @@ async function start(): Promise<void> {
     if (quitting) return;
     quitting = true;
     event.preventDefault();
-    void runShutdown(
-      [
-        { name: 'lan dashboard', run: () => lan.dispose() },
-        { name: 'windows', run: () => controller.dispose() },
-        { name: 'sessions', run: () => core.sessions.shutdown() },
-        { name: 'core (SQLite flush, Redis)', run: () => core.close() },
-      ],
-      { log },
-    ).finally(() => {
+    void (async () => {
+      // Running agents are kept or stopped as the config says, as remembered, or as the user answers.
+      const running = core.sessions.list().filter((s) => !s.ended_at).length;
+      const choice = await decideQuit({
+        running,
+        configured: keepSessions,
+        remembered: readRememberedQuit(dataDir),
+        ask: async (n) => {
+          const question = quitDialog(n);
+          const result = mainWindow
+            ? await dialog.showMessageBox(mainWindow, question.options)
+            : await dialog.showMessageBox(question.options);
+          return question.answerOf(result);
+        },
+        remember: (c) => writeRememberedQuit(dataDir, c),
+      });
+      if (choice === 'cancel') {
+        quitting = false;
+        return;
+      }
+      const keep = choice === 'keep';
+      log(keep ? `[quit] leaving ${running} agent(s) running in the background` : '[quit] stopping agents');
+      await runShutdown(
+        [
+          { name: 'lan dashboard', run: () => lan.dispose() },
+          { name: 'windows', run: () => controller.dispose() },
+          ...(keep ? [] : [{ name: 'sessions', run: () => core.sessions.shutdown() }]),
+          { name: 'core (SQLite flush, Redis)', run: () => core.close({ keepSessions: keep }) },
+        ],
+        { log },
+      );
       tray?.destroy();
       app.exit(0);
-    });
+    })();
   });
   for (const signal of ['SIGINT', 'SIGTERM'] as const) process.on(signal, () => app.quit());
 

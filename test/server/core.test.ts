@@ -32,10 +32,12 @@ test('recovery: sessions live when a previous run died are reported interrupted,
   const config = loadConfig({ dataDir, env });
   const quiet = createLogger({ level: 'error', sink: () => {} });
   // First run: a live session, then the process "dies" (no shutdown; data flushed as a crash would leave it).
+  // PTYs in this process: its death is theirs (with the PTY host they live on: test/pty-host/).
   const first = await createCore(config, {
     logger: quiet,
     env,
     tasks: false,
+    ptyHost: 'in-process',
     manager: { loginPath: async () => env.PATH ?? '' },
   });
   t.after(() => first.close());
@@ -58,6 +60,7 @@ test('recovery: sessions live when a previous run died are reported interrupted,
     logger: quiet,
     env,
     tasks: false,
+    ptyHost: 'in-process',
     manager: { loginPath: async () => env.PATH ?? '' },
   });
   t.after(() => second.close());

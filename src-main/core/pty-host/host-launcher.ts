@@ -1,11 +1,11 @@
 import { spawn } from 'node:child_process';
-import { existsSync, mkdirSync, openSync, readFileSync } from 'node:fs';
+import { closeSync, existsSync, mkdirSync, openSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { type HostManifest, HostManifestSchema } from '../../../src-shared/pty-host-protocol.ts';
 import type { Logger } from '../log/logger.ts';
 import { HostVersionError, PtyHostClient } from './host-client.ts';
-import { hostPaths } from './host-paths.ts';
+import { EXIT_HOST_ALREADY_RUNNING, hostPaths } from './host-paths.ts';
 
 export interface HostLaunchOptions {
   dataDir: string;
@@ -71,8 +71,30 @@ export async function connectExistingHost(options: HostLaunchOptions): Promise<P
 export async function startHost(options: HostLaunchOptions): Promise<PtyHostClient> {
   const paths = hostPaths(options.dataDir);
   mkdirSync(paths.dir, { recursive: true, mode: 0o700 });
+  const deadline = Date.now() + (options.startTimeoutMs ?? 15_000);
+  for (;;) {
+    const child = spawnHost(options, paths.log);
+    let exited: number | null = null;
+    child.once('exit', (code) => {
+      exited = code ?? -1;
+    });
+    for (;;) {
+      const client = await connectExistingHost(options);
+      if (client) return client;
+      // Exit 3: another host holds the lock — a new one racing us, or an old one still stopping.
+      // Either its manifest appears (then we connect above) or its lock goes (then we start again).
+      if (exited === EXIT_HOST_ALREADY_RUNNING && !lockHeld(paths.lock)) break;
+      if (exited !== null && exited !== EXIT_HOST_ALREADY_RUNNING)
+        throw new Error(`the PTY host exited with code ${exited} at start; see ${paths.log}`);
+      if (Date.now() > deadline) throw new Error(`the PTY host did not start in time; see ${paths.log}`);
+      await new Promise((r) => setTimeout(r, 50));
+    }
+  }
+}
+
+function spawnHost(options: HostLaunchOptions, logFile: string) {
   const command = options.command ?? defaultHostCommand();
-  const log = openSync(paths.log, 'a', 0o600);
+  const log = openSync(logFile, 'a', 0o600);
   // The host gets no secret of ours: each agent's environment comes with its spawn request.
   const env: NodeJS.ProcessEnv = {
     PATH: process.env.PATH,
@@ -89,24 +111,19 @@ export async function startHost(options: HostLaunchOptions): Promise<PtyHostClie
     stdio: ['ignore', log, log],
     env,
   });
+  closeSync(log);
   child.unref();
   options.logger.info('pty host starting', { pid: child.pid });
-  const deadline = Date.now() + (options.startTimeoutMs ?? 15_000);
-  let exited: number | null = null;
-  child.once('exit', (code) => {
-    exited = code ?? -1;
-  });
-  for (;;) {
-    const client = await connectExistingHost(options).catch((error: Error) => {
-      throw error;
-    });
-    if (client) return client;
-    // Another core won the race: its host is ours too (exit 3), keep waiting for its manifest.
-    if (exited !== null && exited !== 3)
-      throw new Error(`the PTY host exited with code ${exited} at start; see ${paths.log}`);
-    if (Date.now() > deadline)
-      throw new Error(`the PTY host did not start within the time limit; see ${paths.log}`);
-    await new Promise((r) => setTimeout(r, 50));
+  return child;
+}
+
+/** A lock whose pid is alive. */
+function lockHeld(lock: string): boolean {
+  try {
+    const pid = Number(readFileSync(lock, 'utf8').trim());
+    return Number.isInteger(pid) && pid > 0 && processAlive(pid);
+  } catch {
+    return false;
   }
 }
 

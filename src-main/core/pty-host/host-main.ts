@@ -3,11 +3,8 @@ import { closeSync, mkdirSync, openSync, readFileSync, renameSync, rmSync, write
 import { type HostManifest, PTY_HOST_PROTOCOL_VERSION } from '../../../src-shared/pty-host-protocol.ts';
 import { createLogger } from '../log/logger.ts';
 import { AUTODEV_VERSION } from '../version.ts';
-import { hostPaths } from './host-paths.ts';
+import { EXIT_HOST_ALREADY_RUNNING, hostPaths } from './host-paths.ts';
 import { HostServer } from './host-server.ts';
-
-/** The host process exits with this when another host already owns the data dir. */
-export const EXIT_HOST_ALREADY_RUNNING = 3;
 
 function alive(pid: number): boolean {
   try {

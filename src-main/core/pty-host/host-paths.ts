@@ -2,6 +2,9 @@ import { createHash } from 'node:crypto';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 
+/** The host process exits with this when another host already owns the data dir. */
+export const EXIT_HOST_ALREADY_RUNNING = 3;
+
 export interface HostPaths {
   /** <data dir>/pty-host (0700). */
   dir: string;
