@@ -1,12 +1,13 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { test } from 'node:test';
 import { loadConfig } from '../../src-main/core/config.ts';
 import { createCore } from '../../src-main/core/core.ts';
 import { createLogger } from '../../src-main/core/log/logger.ts';
 import { encodeJson, FrameDecoder } from '../../src-main/core/pty-host/framing.ts';
+import { PtyHostClient } from '../../src-main/core/pty-host/host-client.ts';
 import { hostPaths } from '../../src-main/core/pty-host/host-paths.ts';
 import { cleanEnv, hostPid, pidAlive, runCli, runCliAsync, startServe, tempDir, until } from './helpers.ts';
 
@@ -191,4 +192,36 @@ test('a host of another protocol version is never killed silently: serve refuses
   assert.match(r.stderr, /runs 1 session/);
   assert.match(r.stderr, /autodev sessions --restart-host/);
   assert.ok(server.listening, 'the old host was left alone');
+});
+
+test('the host socket: 0600 files, a wrong secret is refused, and the host holds none of the core secrets', async (t) => {
+  const dir = tempDir(t);
+  const canary = 'sk-ant-canary-host-0123456789abcdef';
+  const env = { ...cleanEnv(dir), ANTHROPIC_API_KEY: canary };
+  const c = await createCore(loadConfig({ dataDir: dir, env }), {
+    env,
+    tasks: false,
+    logger: createLogger({ level: 'error', sink: () => {} }),
+  });
+  t.after(() => c.close());
+  const paths = hostPaths(dir);
+  const manifest = JSON.parse(readFileSync(paths.manifest, 'utf8'));
+  assert.equal(statSync(paths.manifest).mode & 0o777, 0o600);
+  assert.equal(statSync(paths.socket).mode & 0o777, 0o600);
+  assert.equal(statSync(paths.dir).mode & 0o777, 0o700);
+  await assert.rejects(
+    PtyHostClient.connect(
+      { ...manifest, secret: 'f'.repeat(64) },
+      { logger: createLogger({ level: 'error' }), client: 'intruder' },
+    ),
+    /wrong secret|closed/,
+  );
+  const environ = readFileSync(`/proc/${manifest.pid}/environ`, 'utf8');
+  assert.ok(!environ.includes(canary), 'the host process environment has no API key');
+  // The agent does get its own key, through its spawn request.
+  const s = await c.sessions.create({ cli_tool: 'shell', env: { HOME: dir } });
+  await until(() => c.sessions.get(s.session_id)!.pid, 5000, 'pid');
+  assert.ok(
+    readFileSync(`/proc/${c.sessions.get(s.session_id)!.pid}/environ`, 'utf8').includes('ANTHROPIC_API_KEY='),
+  );
 });
