@@ -218,8 +218,13 @@ test('the host socket: 0600 files, a wrong secret is refused, and the host holds
   );
   const environ = readFileSync(`/proc/${manifest.pid}/environ`, 'utf8');
   assert.ok(!environ.includes(canary), 'the host process environment has no API key');
-  // The agent does get its own key, through its spawn request.
-  const s = await c.sessions.create({ cli_tool: 'shell', env: { HOME: dir } });
+  // Each agent's environment comes with its spawn request, filtered as before: a shell gets no key.
+  const s = await c.sessions.create({ cli_tool: 'shell', env: { HOME: dir, MARK: 'spawned-through-host' } });
+  await until(() => c.sessions.get(s.session_id)!.pid, 5000, 'pid');
+  const agentEnv = readFileSync(`/proc/${c.sessions.get(s.session_id)!.pid}/environ`, 'utf8');
+  assert.ok(agentEnv.includes('MARK=spawned-through-host'));
+  assert.ok(!agentEnv.includes(canary));
+});
   await until(() => c.sessions.get(s.session_id)!.pid, 5000, 'pid');
   assert.ok(
     readFileSync(`/proc/${c.sessions.get(s.session_id)!.pid}/environ`, 'utf8').includes('ANTHROPIC_API_KEY='),
