@@ -154,6 +154,9 @@ export interface OutputChunk {
   session_id: string;
   seq: number;
   data: string;
+  /** The same output as UTF-8, when it arrived as bytes (from the PTY host): binary viewers get it
+   *  without a second encode. */
+  bytes?: Uint8Array;
   /** Epoch milliseconds when the batch was cut. */
   at: number;
 }

@@ -7,6 +7,34 @@ import type { SessionInfo, SessionInfoSchema } from './session.ts';
  */
 
 export const MAX_WS_PAYLOAD_BYTES = 64 * 1024;
+
+/**
+ * Binary output frames, for viewers that ask for them (`auth.data.binary`, or `?binary=1` with header
+ * auth): output is the hot path and is never JSON-escaped then. Layout: `u8 OUTPUT_FRAME | f64 seq
+ * (big-endian) | f64 at (epoch ms) | the output's UTF-8 bytes`. Everything else stays JSON.
+ */
+export const OUTPUT_FRAME = 1;
+export const OUTPUT_FRAME_HEADER_BYTES = 17;
+
+export function encodeOutputFrame(seq: number, at: number, bytes: Uint8Array): Uint8Array {
+  const frame = new Uint8Array(OUTPUT_FRAME_HEADER_BYTES + bytes.length);
+  const view = new DataView(frame.buffer);
+  view.setUint8(0, OUTPUT_FRAME);
+  view.setFloat64(1, seq);
+  view.setFloat64(9, at);
+  frame.set(bytes, OUTPUT_FRAME_HEADER_BYTES);
+  return frame;
+}
+
+export function decodeOutputFrame(frame: Uint8Array): { seq: number; at: number; bytes: Uint8Array } | null {
+  if (frame.length < OUTPUT_FRAME_HEADER_BYTES || frame[0] !== OUTPUT_FRAME) return null;
+  const view = new DataView(frame.buffer, frame.byteOffset, frame.byteLength);
+  return {
+    seq: view.getFloat64(1),
+    at: view.getFloat64(9),
+    bytes: frame.subarray(OUTPUT_FRAME_HEADER_BYTES),
+  };
+}
 export const TOKEN_SUBPROTOCOL_PREFIX = 'autodev.bearer.';
 /** Close codes beyond the RFC ones. */
 export const WS_CLOSE = {
@@ -36,6 +64,8 @@ export const ClientMessageSchema = z.discriminatedUnion('type', [
       /** Resume after this output seq (a reconnecting viewer); without it the viewer gets the current
        *  screen and then every later byte. Streaming starts at auth either way. */
       last_seq: z.number().int().min(0).optional(),
+      /** Output as binary frames (see OUTPUT_FRAME) instead of JSON `output` messages. */
+      binary: z.boolean().optional(),
     }),
     ...envelope,
   }),

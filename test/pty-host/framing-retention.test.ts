@@ -21,10 +21,18 @@ test('frames survive any split: byte by byte, many per read, a big one in many p
     for (let i = 0; i < all.length; i += piece) out.push(...decoder.push(all.subarray(i, i + piece)));
     assert.equal(out.length, 4, `piece ${piece}`);
     assert.deepEqual(out[0], { kind: 'json', message: { id: 1, method: 'list', params: {} } });
-    assert.deepEqual(out[1], {
-      kind: 'data',
-      chunk: { session_id: 's-1', seq: 7, at: 1234.5, data: 'héllo \x1b[31mwörld\x1b[0m ✓ 🚀' },
+    const { bytes, ...chunk } = out[1]?.kind === 'data' ? out[1].chunk : { bytes: undefined };
+    assert.deepEqual(chunk, {
+      session_id: 's-1',
+      seq: 7,
+      at: 1234.5,
+      data: 'héllo \x1b[31mwörld\x1b[0m ✓ 🚀',
     });
+    assert.equal(
+      Buffer.from(bytes ?? []).toString('utf8'),
+      'héllo \x1b[31mwörld\x1b[0m ✓ 🚀',
+      'bytes kept as they came',
+    );
     assert.equal(out[2]?.kind === 'data' && out[2].chunk.data.length, 3_000_000);
     assert.equal(out[2]?.kind === 'data' && out[2].chunk.seq, 2 ** 40);
   }

@@ -11,6 +11,7 @@ import { createLogger } from '../../src-main/core/log/logger.ts';
 import { issueToken, type TokenClaims } from '../../src-main/server/auth/tokens.ts';
 import { type RunningServer, type StartServerOptions, startServer } from '../../src-main/server/server.ts';
 import type { SessionInfo } from '../../src-shared/session.ts';
+import { decodeOutputFrame } from '../../src-shared/ws-protocol.ts';
 
 /** Parsed JSON from the server under test: tests index into it freely and assert on the values. */
 // biome-ignore lint/suspicious/noExplicitAny: assertions check the shape
@@ -185,7 +186,19 @@ export class TestClient {
       );
     });
     this.opened.catch(() => {});
-    this.ws.on('message', (raw) => {
+    this.ws.on('message', (raw, isBinary) => {
+      // Binary output frames become `output` messages (with `binary: true`) so tests read both alike.
+      const frame = isBinary ? decodeOutputFrame(new Uint8Array(raw as Buffer)) : null;
+      if (frame) {
+        this.messages.push({
+          type: 'output',
+          data: { seq: frame.seq, output: Buffer.from(frame.bytes).toString('utf8'), binary: true },
+          timestamp: '',
+          message_id: '',
+        });
+        this._notify();
+        return;
+      }
       try {
         this.messages.push(JSON.parse(raw.toString()) as WsMessage);
       } catch {

@@ -1,7 +1,15 @@
 import assert from 'node:assert/strict';
 import path from 'node:path';
 import { test } from 'node:test';
-import { openViewer, repoRoot, sessionWsUrl, startTestServer, TestClient, until } from './harness.ts';
+import {
+  openViewer,
+  repoRoot,
+  seqProblem,
+  sessionWsUrl,
+  startTestServer,
+  TestClient,
+  until,
+} from './harness.ts';
 
 /** Issue 10 on the WebSocket: seed clients see everything after auth; who sets the size; no silent drops. */
 
@@ -99,4 +107,43 @@ test('a command the agent never takes is answered with COMMAND_NOT_SUBMITTED', a
   );
   assert.match(error.data.error, /stayed in the input/);
   viewer.close();
+});
+
+test('viewers that ask for binary frames get output as bytes with seqs; JSON viewers see the same output', async (t) => {
+  const ts = await startTestServer(t);
+  const session = await ts.createShell();
+  const id = session.session_id;
+  const json = await openViewer(ts, id);
+  const binary = new TestClient(sessionWsUrl(ts.server, id), { origin: ts.origin });
+  await binary.opened;
+  binary.send({ type: 'auth', data: { token: await ts.token('control'), last_seq: 0, binary: true } });
+  const header = new TestClient(`${sessionWsUrl(ts.server, id)}?binary=1&last_seq=0`, {
+    protocols: [`autodev.bearer.${await ts.token('read')}`],
+  });
+  await header.opened;
+  for (const c of [json, binary, header]) await c.waitForType('status');
+  json.send({
+    type: 'command',
+    data: { command: 'for i in $(seq 1 300); do echo ünïcødé-$i-✓; done; echo bin-$((40+2))' },
+  });
+  for (const c of [json, binary, header])
+    await c.waitFor(() => c.output().text.includes('bin-42'), 20_000, 'the end marker');
+  const outputs = (c: TestClient) => c.messages.filter((m) => m.type === 'output');
+  assert.ok(
+    outputs(binary).every((m) => m.data.binary === true),
+    'binary frames only',
+  );
+  assert.ok(outputs(header).every((m) => m.data.binary === true));
+  assert.ok(outputs(json).every((m) => m.data.binary === undefined));
+  const upTo = (c: TestClient, seq: number) =>
+    outputs(c)
+      .filter((m) => m.data.seq <= seq)
+      .map((m) => m.data.output)
+      .join('');
+  const last = Math.min(...[json, binary, header].map((c) => outputs(c).at(-1)!.data.seq));
+  assert.equal(upTo(binary, last), upTo(json, last), 'the same bytes, multi-byte characters intact');
+  assert.equal(upTo(header, last), upTo(json, last));
+  assert.match(upTo(binary, last), /ünïcødé-300-✓/);
+  for (const c of [json, binary, header]) assert.equal(seqProblem(outputs(c).map((m) => m.data.seq)), null);
+  for (const c of [json, binary, header]) c.close();
 });

@@ -9,6 +9,8 @@ export interface DataFrame {
   seq: number;
   at: number;
   data: string;
+  /** The UTF-8 bytes as they arrived (decoded frames only): passed on to binary viewers as is. */
+  bytes?: Uint8Array;
 }
 
 export function encodeJson(message: unknown): Buffer {
@@ -22,7 +24,7 @@ export function encodeJson(message: unknown): Buffer {
 
 export function encodeData(chunk: DataFrame): Buffer {
   const id = Buffer.from(chunk.session_id, 'utf8');
-  const dataBytes = Buffer.byteLength(chunk.data, 'utf8');
+  const dataBytes = chunk.bytes ? chunk.bytes.length : Buffer.byteLength(chunk.data, 'utf8');
   const length = 1 + 2 + id.length + 16 + dataBytes;
   const frame = Buffer.allocUnsafe(4 + length);
   let o = frame.writeUInt32BE(length, 0);
@@ -31,7 +33,8 @@ export function encodeData(chunk: DataFrame): Buffer {
   o += id.copy(frame, o);
   o = frame.writeDoubleBE(chunk.seq, o);
   o = frame.writeDoubleBE(chunk.at, o);
-  frame.write(chunk.data, o, 'utf8');
+  if (chunk.bytes) frame.set(chunk.bytes, o);
+  else frame.write(chunk.data, o, 'utf8');
   return frame;
 }
 
@@ -84,8 +87,8 @@ function decodeFrame(frame: Buffer): Frame {
     o += idLength;
     const seq = frame.readDoubleBE(o);
     const at = frame.readDoubleBE(o + 8);
-    const data = frame.toString('utf8', o + 16);
-    return { kind: 'data', chunk: { session_id, seq, at, data } };
+    const bytes = frame.subarray(o + 16);
+    return { kind: 'data', chunk: { session_id, seq, at, data: bytes.toString('utf8'), bytes } };
   }
   throw new Error(`unknown frame kind ${kind}`);
 }

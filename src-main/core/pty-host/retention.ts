@@ -84,7 +84,7 @@ export class OutputRetention {
     let n = 0;
     while (n < this._memory.length && this._memoryChars - moved > target) {
       const chunk = this._memory[n]!;
-      lines += `${JSON.stringify(chunk)}\n`;
+      lines += `${JSON.stringify({ session_id: chunk.session_id, seq: chunk.seq, at: chunk.at, data: chunk.data })}\n`;
       moved += chunk.data.length;
       n++;
     }

@@ -35,6 +35,8 @@ export class ClientConnection {
   alive = true;
   /** `?last_seq=` of the upgrade URL: where this viewer resumes if its auth names no seq. */
   readonly resumeAt: number | null;
+  /** Output goes as binary frames (the viewer asked in its auth or with ?binary=1). */
+  binaryOutput = false;
   /** Run once a first-message auth succeeded (clears the auth timeout). */
   onAuthenticated: (() => void) | null = null;
   readonly buckets: { messages: TokenBucket; inputChars: TokenBucket; resizes: TokenBucket };
@@ -96,6 +98,14 @@ export class ClientConnection {
       message_id: `${this.id}-${++this._messageCounter}`,
     };
     this.ws.send(JSON.stringify(message));
+    this._metrics.messagesOut.inc({ type });
+    return true;
+  }
+
+  /** A ready-made binary frame (output shared by every binary viewer of a chunk). */
+  sendBinary(frame: Uint8Array, type: string): boolean {
+    if (!this.isOpen) return false;
+    this.ws.send(frame, { binary: true });
     this._metrics.messagesOut.inc({ type });
     return true;
   }

@@ -63,6 +63,8 @@ interface PendingUpgrade {
   sessionId: string | null;
   /** `?last_seq=N` on a session socket: where a header-authenticated viewer resumes. */
   lastSeq: number | null;
+  /** `?binary=1`: output as binary frames. */
+  binary: boolean;
   ip: string;
   claims: TokenClaims | null;
   protocol: string | false;
@@ -251,7 +253,8 @@ export class WsHub {
     const protocol = plain ?? bearer ?? false;
     const resumeAt = Number(url.searchParams.get('last_seq') ?? Number.NaN);
     const lastSeq = Number.isSafeInteger(resumeAt) && resumeAt >= 0 ? resumeAt : null;
-    this._pending.set(req, { endpoint, sessionId, lastSeq, ip, claims, protocol, release });
+    const binary = url.searchParams.get('binary') === '1';
+    this._pending.set(req, { endpoint, sessionId, lastSeq, binary, ip, claims, protocol, release });
     this._wss.handleUpgrade(req, socket, head, (ws) => {
       const pending = this._pending.get(req);
       this._pending.delete(req);
@@ -286,6 +289,7 @@ export class WsHub {
       limits: this._o.rateLimits,
       metrics: this._o.metrics,
     });
+    conn.binaryOutput = pending.binary;
     this._connections.add(conn);
     this._o.metrics.wsConnections.inc({ endpoint: conn.endpoint });
     let authTimer: NodeJS.Timeout | null = null;
@@ -445,6 +449,7 @@ export class WsHub {
     }
     const message = parsed.data;
     if (message.type === 'auth') {
+      if (message.data.binary) conn.binaryOutput = true;
       await this._onAuth(conn, message.data.token, message.data.last_seq ?? conn.resumeAt);
       return;
     }

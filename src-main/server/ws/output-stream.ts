@@ -1,5 +1,5 @@
 import type { OutputChunk } from '../../../src-shared/session.ts';
-import { WS_CLOSE } from '../../../src-shared/ws-protocol.ts';
+import { encodeOutputFrame, WS_CLOSE } from '../../../src-shared/ws-protocol.ts';
 import type { OutputAttachment, SessionManager } from '../../core/sessions/types.ts';
 import type { ServerMetrics } from '../metrics.ts';
 import type { ClientConnection } from './connection.ts';
@@ -121,12 +121,14 @@ export class OutputStream {
       this._startLagging();
       return false;
     }
-    this._conn.send('output', {
-      seq: chunk.seq,
-      output: chunk.data,
-      output_type: 'stdout',
-      timestamp: chunk.at / 1000,
-    });
+    if (this._conn.binaryOutput) this._conn.sendBinary(outputFrame(chunk), 'output');
+    else
+      this._conn.send('output', {
+        seq: chunk.seq,
+        output: chunk.data,
+        output_type: 'stdout',
+        timestamp: chunk.at / 1000,
+      });
     this._metrics.outputBytes.inc(chunk.data.length);
     this._sentSeq = chunk.seq;
     return true;
@@ -204,4 +206,15 @@ export class OutputStream {
       this._conn.close(WS_CLOSE.TRY_AGAIN_LATER, 'viewer too slow');
     }
   }
+}
+
+/** One binary frame per chunk, however many viewers get it (they share the buffer). */
+const frames = new WeakMap<OutputChunk, Uint8Array>();
+function outputFrame(chunk: OutputChunk): Uint8Array {
+  let frame = frames.get(chunk);
+  if (!frame) {
+    frame = encodeOutputFrame(chunk.seq, chunk.at, chunk.bytes ?? Buffer.from(chunk.data, 'utf8'));
+    frames.set(chunk, frame);
+  }
+  return frame;
 }
