@@ -28,6 +28,12 @@ import { lastStoredSeq } from './store/output-seq.ts';
 import { createTaskService, type TaskService, tasksRecoverer } from './tasks/index.ts';
 import { Emitter, type Event } from './util/event.ts';
 import { AUTODEV_VERSION } from './version.ts';
+import {
+  createMemoryRegistry,
+  createSqliteRegistry,
+  WorktreeService,
+  type WorktreeServiceOptions,
+} from './worktrees/index.ts';
 
 export { AUTODEV_VERSION } from './version.ts';
 
@@ -55,6 +61,8 @@ export interface Core {
   readonly recovery: RecoveryReport | null;
   /** The task runner (one-shot agent tasks); null without persistence. */
   readonly tasks: TaskService | null;
+  /** Sessions in their own git worktree: creation, changes, merge, cleanup (issue 14). */
+  readonly worktrees: WorktreeService;
   listProviders(): Promise<ProviderSummary[]>;
   hasProvider(id: string): boolean;
   /** Recovery report entry for a session of a previous run, if any. */
@@ -84,6 +92,8 @@ export interface CreateCoreOptions {
   ptyHost?: 'process' | 'in-process';
   /** How to start a PTY host process (the Electron shell runs its own binary). */
   hostCommand?: HostLaunchOptions['command'];
+  /** Worktree service tuning (tests: watch debounce, diff caps). */
+  worktrees?: Partial<Pick<WorktreeServiceOptions, 'watch' | 'diffLimits' | 'retentionIntervalMs' | 'now'>>;
 }
 
 export interface CloseOptions {
@@ -269,6 +279,22 @@ export async function createCore(config: AutoDevConfig, options: CreateCoreOptio
   );
   host?.onDidChangeStatus((status) => liveEvents.fire({ kind: 'pty_host', status }));
 
+  // Above the manager: sessions that run in their own worktree. Start-up lists the worktrees of
+  // sessions that never ended (a crash) and applies retention; it never deletes anything else.
+  const worktrees = new WorktreeService({
+    sessions,
+    registry: database ? createSqliteRegistry(database.db) : createMemoryRegistry(),
+    root: config.worktrees.root,
+    retentionDays: config.worktrees.retentionDays,
+    repositories: config.worktrees.repositories,
+    logger,
+    publish: (event) => liveEvents.fire(event),
+    ...(history ? { storedSession: (id: string) => history!.getSession(id) } : {}),
+    env,
+    ...options.worktrees,
+  });
+  await worktrees.start();
+
   const tokens = database ? createTokenStore(database.db) : null;
   const store: ReadStore | null =
     history && persistence && tokens
@@ -318,6 +344,7 @@ export async function createCore(config: AutoDevConfig, options: CreateCoreOptio
     redis,
     recovery,
     tasks,
+    worktrees,
     registerMetrics: (registry: Registry) => tasks?.registerCollectors(registry) ?? (() => {}),
     onLiveEvent: liveEvents.event,
     listProviders: () => summarizeProviders(providers, env, versionCache),
@@ -350,6 +377,8 @@ export async function createCore(config: AutoDevConfig, options: CreateCoreOptio
         } catch (error) {
           log.error('session shutdown failed', { error });
         }
+        // 1b. Worktree watchers (the ended sessions were recorded as ended just now).
+        await worktrees.close();
         // 2. Data: flush buffered output and commands (and tell the host what is stored).
         persistenceAttachment?.dispose();
         persistence?.close();
