@@ -93,7 +93,9 @@ export interface CreateCoreOptions {
   /** How to start a PTY host process (the Electron shell runs its own binary). */
   hostCommand?: HostLaunchOptions['command'];
   /** Worktree service tuning (tests: watch debounce, diff caps). */
-  worktrees?: Partial<Pick<WorktreeServiceOptions, 'watch' | 'diffLimits' | 'retentionIntervalMs' | 'now'>>;
+  worktrees?: Partial<
+    Pick<WorktreeServiceOptions, 'watch' | 'diffLimits' | 'retentionIntervalMs' | 'now' | 'git'>
+  >;
 }
 
 export interface CloseOptions {

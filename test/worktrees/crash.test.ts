@@ -1,0 +1,145 @@
+import assert from 'node:assert/strict';
+import { type ChildProcess, execFile, spawn } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { test } from 'node:test';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+import { agentEnv, makeRepo, until, writeProviders } from './helpers.ts';
+
+// kill -9 of a real `autodev serve` with a session working in a worktree, then a restart on the same
+// data dir: the worktree is found and listed (state `crashed`, its unsaved work shown), never deleted.
+
+const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
+const CLI = path.join(ROOT, 'bin', 'autodev.mjs');
+const run = promisify(execFile);
+
+async function serve(dataDir: string, env: NodeJS.ProcessEnv): Promise<{ child: ChildProcess; url: string }> {
+  const child = spawn(
+    process.execPath,
+    [CLI, 'serve', '--host', '127.0.0.1', '--port', '0', '--data-dir', dataDir],
+    {
+      cwd: ROOT,
+      env,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    },
+  );
+  let stderr = '';
+  child.stderr!.on('data', (d: Buffer) => {
+    stderr = (stderr + d.toString()).slice(-20_000);
+  });
+  const url = await new Promise<string>((resolve, reject) => {
+    let out = '';
+    const timer = setTimeout(() => reject(new Error(`autodev serve did not start\n${stderr}`)), 60_000);
+    child.stdout!.on('data', (d: Buffer) => {
+      out += d.toString();
+      const m = /AutoDev dashboard: (http:\/\/127\.0\.0\.1:\d+)\//.exec(out);
+      if (m?.[1]) {
+        clearTimeout(timer);
+        resolve(m[1]);
+      }
+    });
+    child.once('exit', (code) => {
+      clearTimeout(timer);
+      reject(new Error(`autodev serve exited with ${code}\n${stderr}`));
+    });
+  });
+  return { child, url };
+}
+
+test('kill -9 of autodev serve, restart: the worktree of the interrupted session is listed as crashed and nothing is deleted', async (t) => {
+  const dataDir = mkdtempSync(path.join(os.tmpdir(), 'autodev-wt-crash-'));
+  t.after(() => rmSync(dataDir, { recursive: true, force: true }));
+  writeProviders(dataDir);
+  const env = { ...agentEnv(dataDir), AUTODEV_LOG_LEVEL: 'info' };
+  const repo = makeRepo(t);
+  const token = (
+    await run(process.execPath, [CLI, 'token', '--scope', 'control', '--data-dir', dataDir], {
+      cwd: ROOT,
+      env,
+    })
+  ).stdout.trim();
+  const call = async (url: string, method: string, route: string, body?: unknown) => {
+    const res = await fetch(`${url}${route}`, {
+      method,
+      headers: { authorization: `Bearer ${token}`, ...(body ? { 'content-type': 'application/json' } : {}) },
+      ...(body ? { body: JSON.stringify(body) } : {}),
+    });
+    return {
+      status: res.status,
+      body: (await res.json()) as Record<string, unknown> & { worktrees?: Record<string, unknown>[] },
+    };
+  };
+
+  const first = await serve(dataDir, env);
+  let agentPid = 0;
+  t.after(() => {
+    first.child.kill('SIGKILL');
+    try {
+      if (agentPid) process.kill(-agentPid, 'SIGKILL');
+    } catch {}
+  });
+  const created = await call(first.url, 'POST', '/cli/sessions', {
+    cli_tool: 'editagent',
+    name: 'doomed',
+    working_directory: repo.dir,
+    worktree: {},
+  });
+  assert.equal(created.status, 201);
+  const session = created.body.session as {
+    session_id: string;
+    pid: number;
+    worktree: { path: string; branch: string };
+  };
+  agentPid = session.pid;
+  const wt = session.worktree;
+  // Work the agent did and never committed.
+  writeFileSync(path.join(wt.path, 'unsaved.txt'), 'do not lose me\n');
+  // The session row is persisted in batches: wait until the store has it, as a crash test must.
+  await until('the session stored', async () => {
+    const r = await call(first.url, 'GET', `/cli/sessions/${session.session_id}/history?limit=1`);
+    return r.status === 200;
+  });
+  await new Promise((r) => setTimeout(r, 500));
+
+  first.child.kill('SIGKILL');
+  await new Promise<void>((resolve) =>
+    first.child.exitCode !== null ? resolve() : first.child.once('exit', () => resolve()),
+  );
+
+  const second = await serve(dataDir, env);
+  t.after(() => second.child.kill('SIGKILL'));
+  const listed = await call(second.url, 'GET', '/worktrees');
+  assert.equal(listed.status, 200);
+  const entry = listed.body.worktrees!.find((w) => w['path'] === wt.path);
+  assert.ok(entry, `listed: ${JSON.stringify(listed.body)}`);
+  assert.equal(entry['state'], 'crashed');
+  assert.equal(entry['session_id'], session.session_id);
+  assert.equal(entry['branch'], wt.branch);
+  assert.equal(entry['uncommitted'], true);
+  assert.deepEqual(entry['uncommitted_files'], ['unsaved.txt']);
+  assert.equal(entry['merged'], false);
+  assert.ok((entry['disk_usage_bytes'] as number) > 0);
+  // Nothing deleted: the folder, the file and the branch are all there.
+  assert.equal(readFileSync(path.join(wt.path, 'unsaved.txt'), 'utf8'), 'do not lose me\n');
+  assert.equal(repo.git('branch', '--list', '--format=%(refname:short)', wt.branch), wt.branch);
+  // The interrupted session says where it ran, and its changes can still be read and acted on.
+  const stored = await call(second.url, 'GET', `/cli/sessions/${session.session_id}`);
+  assert.equal(stored.body['state'], 'terminated');
+  assert.equal((stored.body['worktree'] as { path: string }).path, wt.path);
+  const changes = await call(second.url, 'GET', `/cli/sessions/${session.session_id}/changes`);
+  assert.equal(changes.status, 200);
+  assert.deepEqual(
+    (changes.body['files'] as { path: string }[]).map((f) => f.path),
+    ['unsaved.txt'],
+  );
+  // Removal still refuses to lose the unsaved work.
+  const refused = await call(
+    second.url,
+    'DELETE',
+    `/cli/sessions/${session.session_id}?remove_worktree=true`,
+  );
+  assert.equal(refused.status, 409);
+  assert.ok(existsSync(path.join(wt.path, 'unsaved.txt')));
+});
