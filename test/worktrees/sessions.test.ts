@@ -46,7 +46,7 @@ test('two sessions on one repository at once: their own branches and folders, th
   // An explicit branch that exists is refused, not renamed.
   await assert.rejects(
     h.agent(repo, { worktree: { branch: a.worktree!.branch } }),
-    /branch "autodev\/same-task" exists/,
+    new RegExp(`branch "${a.worktree!.branch}" exists already`),
   );
   // A sub-directory start keeps the agent in the same sub-directory of its worktree.
   const sub = await h.core.worktrees.createSession({

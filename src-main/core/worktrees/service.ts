@@ -17,17 +17,17 @@ import type { LiveEvent } from '../../../src-shared/ws-protocol.ts';
 import type { Logger } from '../log/logger.ts';
 import type { SessionManager } from '../sessions/types.ts';
 import { assertNoWork, commitAll, discardAll, removeWorktree, workState } from './actions.ts';
-import { changesSummary, changesWithDiff, type DiffLimits, type WorktreeRef } from './changes.ts';
+import { changesWithDiff, type DiffLimits, type WorktreeRef } from './changes.ts';
 import { WorktreeError } from './errors.ts';
-import { createGit, type Git, GitError, splitZ } from './git.ts';
+import { createGit, type Git, GitError } from './git.ts';
 import { describe, describeUnregistered, findUnregistered } from './inventory.ts';
+import { LiveChanges } from './live-changes.ts';
 import { mergeIntoBase } from './merge.ts';
 import { KeyedMutex } from './mutex.ts';
 import { branchCandidates, defaultBranchName, repoFolderName, worktreeFolder } from './names.ts';
 import type { WorktreeRecord, WorktreeRegistry } from './registry.ts';
 import { branchExists, gitDirOf, listBranches, locateRepository, resolveCommit } from './repository.ts';
 import { copyIncludes, includeList, type RepositorySettings, resolveSetup, settingsFor } from './setup.ts';
-import { DirectoryWatcher } from './watcher.ts';
 
 export interface WorktreeServiceOptions {
   sessions: SessionManager;
@@ -72,10 +72,7 @@ export class WorktreeService {
   private readonly _repoLocks = new KeyedMutex();
   private readonly _treeLocks = new KeyedMutex();
   private readonly _gitDirs = new Map<string, string>();
-  private readonly _watchers = new Map<
-    string,
-    { watcher: DirectoryWatcher; key: string; running: boolean; again: boolean }
-  >();
+  private readonly _live: LiveChanges;
   private readonly _disposables: { dispose(): void }[] = [];
   private _retentionTimer: NodeJS.Timeout | undefined;
   private _closed = false;
@@ -85,6 +82,14 @@ export class WorktreeService {
     this._env = options.env ?? process.env;
     this._git = options.git ?? createGit(this._env);
     this._log = options.logger.child({ component: 'worktrees' });
+    this._live = new LiveChanges({
+      git: this._git,
+      logger: this._log,
+      treeLocks: this._treeLocks,
+      publish: (event) => options.publish(event),
+      lookup: (worktree) => this._lookup(worktree),
+      ...(options.watch ? { watch: options.watch } : {}),
+    });
     this._disposables.push(options.sessions.onDidExit((session) => this._sessionEnded(session)));
   }
 
@@ -213,7 +218,7 @@ export class WorktreeService {
       setup: setup?.label ?? null,
     });
     if (session.ended_at === null)
-      this._watch(session.session_id, made.path).catch((error) =>
+      this._live.watch(session.session_id, { ...info, gitDir: made.gitDir }, loc.commonDir).catch((error) =>
         this._log.warn('cannot watch the worktree; changes are announced after actions only', {
           path: made.path,
           error,
@@ -325,7 +330,7 @@ export class WorktreeService {
       this._treeLocks.run(ref.path, () => commitAll(this._git, ref, message)),
     );
     this._log.info('committed', { session_id: sessionId, commit: result.commit, files: result.files });
-    void this._announce(sessionId, ref);
+    void this._live.announce(sessionId, ref);
     return { session_id: sessionId, commit: result.commit, branch: ref.branch, files: result.files };
   }
 
@@ -339,8 +344,8 @@ export class WorktreeService {
     );
     this._o.registry.markMerged(record.path, this._now);
     this._log.info('merged', { session_id: sessionId, strategy, base: ref.base, ...outcome });
-    void this._announce(sessionId, ref);
-    this._pokeRepository(record.common_dir, sessionId);
+    void this._live.announce(sessionId, ref);
+    this._live.pokeRepository(record.common_dir, ref.path);
     return { session_id: sessionId, strategy, base: ref.base, ...outcome };
   }
 
@@ -350,7 +355,7 @@ export class WorktreeService {
       this._treeLocks.run(ref.path, () => discardAll(this._git, ref)),
     );
     this._log.info('discarded', { session_id: sessionId, ...result });
-    void this._announce(sessionId, ref);
+    void this._live.announce(sessionId, ref);
     return { session_id: sessionId, ...result };
   }
 
@@ -376,7 +381,7 @@ export class WorktreeService {
         const { saved_ref } = await this._treeLocks.run(ref.path, () =>
           removeWorktree(this._git, ref, record.repo, { force }),
         );
-        this._unwatch(record.path);
+        this._live.unwatch(record.path);
         this._o.registry.markRemoved(record.path, this._now, force ? 'removed with force' : 'removed');
         this._log.info('worktree removed', {
           session_id: sessionId,
@@ -433,7 +438,7 @@ export class WorktreeService {
     this._closed = true;
     clearInterval(this._retentionTimer);
     for (const d of this._disposables) d.dispose();
-    for (const path of [...this._watchers.keys()]) this._unwatch(path);
+    this._live.close();
   }
 
   // ── internals ───────────────────────────────────────────────────────────────────────────────
@@ -467,122 +472,13 @@ export class WorktreeService {
     if (!record || record.removed_at !== null) return;
     this._o.registry.markEnded(record.path, session.ended_at ?? this._now, false);
     // One last look at what the agent left, then no more watching (nothing else writes there).
-    const entry = this._watchers.get(record.path);
-    if (entry) {
-      void this._refresh(session.session_id, record.path).finally(() => this._unwatch(record.path));
-    }
+    void this._live.finish(record.path);
   }
 
-  private async _watch(sessionId: string, worktree: string): Promise<void> {
-    if (this._watchers.has(worktree) || this._closed) return;
-    const gitDir = await this._gitDir(worktree);
-    const ignored = await this._ignoredDirectories(worktree);
-    const watcher = new DirectoryWatcher({
-      root: worktree,
-      gitDir,
-      ignored,
-      checkIgnored: (dirs) => this._checkIgnored(worktree, dirs),
-      onChange: () => void this._refresh(sessionId, worktree),
-      ...this._o.watch,
-      onError: (error) => this._log.debug('worktree watch', { path: worktree, error }),
-    });
-    this._watchers.set(worktree, { watcher, key: '', running: false, again: false });
-    await watcher.start();
-    // The baseline: later changes are announced against it.
-    await this._refresh(sessionId, worktree, false);
-  }
-
-  private _unwatch(worktree: string): void {
-    this._watchers.get(worktree)?.watcher.dispose();
-    this._watchers.delete(worktree);
-  }
-
-  /** One summary at a time per worktree; changes during a run cause exactly one more run. */
-  private async _refresh(sessionId: string, worktree: string, announce = true): Promise<void> {
-    const entry = this._watchers.get(worktree);
-    if (!entry) return;
-    if (entry.running) {
-      entry.again = true;
-      return;
-    }
-    entry.running = true;
-    try {
-      do {
-        entry.again = false;
-        const record = this._o.registry.byPath(worktree);
-        if (!record || !existsSync(worktree)) return;
-        const ref: WorktreeRef = { ...record, gitDir: await this._gitDir(worktree) };
-        const { tree, ...summary } = await this._treeLocks.run(worktree, () =>
-          changesSummary(this._git, ref),
-        );
-        const key = `${summary.head} ${tree} ${summary.merge_base} ${summary.behind}`;
-        if (key !== entry.key) {
-          const first = entry.key === '';
-          entry.key = key;
-          if (announce || !first)
-            this._o.publish({ kind: 'worktree_changes', session_id: sessionId, summary });
-        }
-      } while (entry.again && !this._closed);
-    } catch (error) {
-      this._log.debug('worktree summary failed', { path: worktree, error });
-    } finally {
-      entry.running = false;
-    }
-  }
-
-  /** After an action: announce the new state whether or not a watcher runs for the session. */
-  private async _announce(sessionId: string, ref: WorktreeRef): Promise<void> {
-    const entry = this._watchers.get(ref.path);
-    if (entry) {
-      entry.key = '';
-      return this._refresh(sessionId, ref.path);
-    }
-    try {
-      const { tree: _tree, ...summary } = await this._treeLocks.run(ref.path, () =>
-        changesSummary(this._git, ref),
-      );
-      this._o.publish({ kind: 'worktree_changes', session_id: sessionId, summary });
-    } catch (error) {
-      this._log.debug('worktree summary failed', { path: ref.path, error });
-    }
-  }
-
-  /** The base moved: other sessions of the same repository are now behind by more. */
-  private _pokeRepository(commonDir: string, except: string): void {
-    for (const record of this._o.registry.live()) {
-      if (record.common_dir === commonDir && record.session_id !== except)
-        this._watchers.get(record.path)?.watcher.poke();
-    }
-  }
-
-  private async _ignoredDirectories(worktree: string): Promise<Set<string>> {
-    try {
-      const out = await this._git(
-        ['ls-files', '-z', '--others', '--ignored', '--exclude-standard', '--directory'],
-        {
-          cwd: worktree,
-          readOnly: true,
-          timeoutMs: 60_000,
-        },
-      );
-      return new Set(
-        splitZ(out.stdout)
-          .filter((p) => p.endsWith('/'))
-          .map((p) => p.slice(0, -1)),
-      );
-    } catch {
-      return new Set();
-    }
-  }
-
-  private async _checkIgnored(worktree: string, dirs: string[]): Promise<Set<string>> {
-    const out = await this._git(['check-ignore', '-z', '--stdin'], {
-      cwd: worktree,
-      readOnly: true,
-      okCodes: [1],
-      input: dirs.map((d) => `${d}/`).join('\0'),
-      timeoutMs: 30_000,
-    });
-    return new Set(splitZ(out.stdout).map((d) => d.replace(/\/$/, '')));
+  /** The registered worktree at `path` as the change computations need it (null once removed). */
+  private _lookup(worktree: string): WorktreeRef | null {
+    const record = this._o.registry.byPath(worktree);
+    const gitDir = this._gitDirs.get(worktree);
+    return record && record.removed_at === null && gitDir ? { ...record, gitDir } : null;
   }
 }
