@@ -34,14 +34,20 @@ test('desktop IPC: create in a worktree, live changes, refusals with files, comm
 
   const inspected = await api.inspectRepository(repo.dir);
   assert.deepEqual([inspected.is_repo, inspected.current_branch], [true, 'main']);
-  const session = await api.createSession({ cli_tool: 'editagent', working_directory: repo.dir, worktree: {} });
+  const session = await api.createSession({
+    cli_tool: 'editagent',
+    working_directory: repo.dir,
+    worktree: {},
+  });
   const wt = session.worktree!;
   assert.equal(wt.base, 'main');
   assert.equal(gitIn(wt.path, 'branch', '--show-current'), wt.branch);
 
   writeFileSync(path.join(wt.path, 'README.md'), '# from the agent\n');
   await until('a live worktree_changes event over IPC', () =>
-    events.find((e) => e.kind === 'worktree_changes' && e.session_id === session.session_id && e.summary.files === 1),
+    events.find(
+      (e) => e.kind === 'worktree_changes' && e.session_id === session.session_id && e.summary.files === 1,
+    ),
   );
   const changes = await api.getChanges(session.session_id);
   assert.deepEqual(
@@ -61,18 +67,24 @@ test('desktop IPC: create in a worktree, live changes, refusals with files, comm
   await api.commitChanges(session.session_id, 'agent readme');
   repo.write('README.md', '# from the human\n');
   repo.commit('human readme');
-  await assert.rejects(api.mergeChanges(session.session_id, { strategy: 'squash' }), (e: { error_code: string; files: string[] }) => {
-    assert.equal(e.error_code, 'CONFLICT');
-    assert.deepEqual(e.files, ['README.md']);
-    return true;
-  });
+  await assert.rejects(
+    api.mergeChanges(session.session_id, { strategy: 'squash' }),
+    (e: { error_code: string; files: string[] }) => {
+      assert.equal(e.error_code, 'CONFLICT');
+      assert.deepEqual(e.files, ['README.md']);
+      return true;
+    },
+  );
   assert.equal(repo.git('status', '--porcelain'), '');
 
-  await assert.rejects(api.endSession(session.session_id, { removeWorktree: true }), (e: { error_code: string; message: string }) => {
-    assert.equal(e.error_code, 'CONFLICT');
-    assert.match(e.message, /1 commit not merged into main/);
-    return true;
-  });
+  await assert.rejects(
+    api.endSession(session.session_id, { removeWorktree: true }),
+    (e: { error_code: string; message: string }) => {
+      assert.equal(e.error_code, 'CONFLICT');
+      assert.match(e.message, /1 commit not merged into main/);
+      return true;
+    },
+  );
   const listed = await api.listWorktrees();
   assert.equal(listed.find((w) => w.session_id === session.session_id)?.unmerged_commits, 1);
 

@@ -29,8 +29,10 @@ function tokensFor(file: FileData): HunkTokens | undefined {
 }
 
 export function parseFiles(diff: string): FileData[] {
+  if (diff.trim() === '') return [];
   try {
-    return parseDiff(diff, { nearbySequences: 'zip' });
+    // (The parser yields a nameless entry for text that is not a diff: dropped.)
+    return parseDiff(diff, { nearbySequences: 'zip' }).filter((f) => f.newPath || f.oldPath);
   } catch {
     return [];
   }
