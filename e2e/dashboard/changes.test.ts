@@ -197,20 +197,23 @@ test('the new-session dialog offers "Isolate in a worktree" for a directory in a
   await page.getByRole('button', { name: 'New session' }).first().click();
   const dialog = page.getByRole('dialog', { name: 'New session' });
   await dialog.waitFor();
-  await dialog
-    .getByLabel('Provider')
-    .selectOption({
-      label: await waitFor('fake agent option', async () =>
+  const pick = async (pattern: RegExp) =>
+    dialog.getByLabel('Provider').selectOption({
+      label: await waitFor(`provider ${pattern}`, async () =>
         (await dialog.getByLabel('Provider').locator('option').allTextContents()).find((o) =>
-          /^Fake Agent/.test(o),
+          pattern.test(o),
         ),
       ),
     });
+  // A provider with a one-shot (or full-access) mode is an agent by its data: isolated by default.
+  await pick(/^Fake One-shot/);
   await dialog.getByRole('textbox', { name: 'Working directory' }).fill(repo.dir);
   const isolate = dialog.getByLabel(/Isolate in a worktree/);
   await isolate.waitFor({ timeout: 20_000 });
-  // The fake agent has no full-access or one-shot mode: not an agent by the data, so off by default.
-  assert.equal(await isolate.isChecked(), false);
+  await waitFor('on by default for an agent', () => isolate.isChecked());
+  // The fake agent has neither mode: off by default.
+  await pick(/^Fake Agent/);
+  await waitFor('off for the plain fake agent', async () => !(await isolate.isChecked()));
   await isolate.check();
   assert.equal(await dialog.getByLabel('Base branch').inputValue(), 'main');
   await dialog.getByLabel('New branch (optional)').fill('feature/from-dialog');

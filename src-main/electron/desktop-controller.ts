@@ -244,8 +244,7 @@ export class DesktopController {
       },
       'autodev:sessions:end': async ({ session_id, remove_worktree, force }) => {
         this._session(session_id);
-        if (remove_worktree)
-          return this._worktrees().endSession(session_id, { removeWorktree: true, force });
+        if (remove_worktree) return this._worktrees().endSession(session_id, { removeWorktree: true, force });
         const live = sessions.get(session_id);
         if (live && live.ended_at === null) await sessions.terminate(session_id, 'user');
         const after = this._session(session_id);

@@ -188,6 +188,7 @@ export function writeProviders(dataDir: string, worktreesYaml?: string): void {
   editagent:
     name: Edit Agent
     binary: ${JSON.stringify(EDIT_AGENT)}
+    env_keys: [EDIT_AGENT_KEY]
     screen_rules:
       - { id: edit.prompt, pattern: '^> ?$', region: { kind: last-lines, count: 1 }, state: waiting_input }
 `,

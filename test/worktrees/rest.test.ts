@@ -76,8 +76,8 @@ test('REST: a session in a worktree, its changes, and what a read token may and 
   assert.match(changes.body.diff, /^\+hello$/m);
   const one = await h.api('GET', `/cli/sessions/${id}/changes?path=from-rest.txt`, { token: read });
   assert.equal(one.status, 200);
-  const escape = await h.api('GET', `/cli/sessions/${id}/changes?path=../etc/passwd`, { token: read });
-  assert.equal(escape.status, 400);
+  const escaping = await h.api('GET', `/cli/sessions/${id}/changes?path=../etc/passwd`, { token: read });
+  assert.equal(escaping.status, 400);
   const listed = await h.api('GET', '/worktrees', { token: read });
   assert.equal(listed.status, 200);
   assert.equal(

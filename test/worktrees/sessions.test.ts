@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { test } from 'node:test';
 import { createGit, type Git } from '../../src-main/core/worktrees/index.ts';
@@ -111,7 +111,7 @@ test('set-up succeeds: the include list is copied in, set-up output comes first,
   // Not executable: run by /bin/sh. It sees the copied .env (ignored by git, so only in the main checkout).
   writeFileSync(
     path.join(repo.dir, '.autodev', 'setup'),
-    'echo "setup sees $(cat .env)"; mkdir node_modules\n',
+    'echo "setup sees $(cat .env), key ${EDIT_AGENT_KEY:-unset}"; mkdir node_modules\n',
   );
   writeFileSync(
     path.join(repo.dir, '.autodev', 'include'),
@@ -120,23 +120,27 @@ test('set-up succeeds: the include list is copied in, set-up output comes first,
   repo.commit('setup + include list');
   repo.write('.env', 'TOKEN_NAME=dev');
   repo.write('config/local.json', '{"local":true}');
-  const s = await h.agent(repo);
+  const s = await h.agent(repo, { env: { EDIT_AGENT_KEY: 'agent-only-key-1234' } });
   const wt = s.worktree!.path;
   assert.equal(readFileSync(path.join(wt, '.env'), 'utf8'), 'TOKEN_NAME=dev');
   assert.equal(readFileSync(path.join(wt, 'config', 'local.json'), 'utf8'), '{"local":true}');
   assert.equal(existsSync(path.join(path.dirname(wt), 'escape')), false);
   assert.ok(existsSync(path.join(wt, 'node_modules')), 'set-up ran in the worktree');
   const out = h.output(s.session_id);
-  assert.ok(out.indexOf('setup sees TOKEN_NAME=dev') >= 0, out);
+  // The set-up never sees the provider's key; the agent does.
+  assert.ok(out.indexOf('setup sees TOKEN_NAME=dev, key unset') >= 0, out);
   assert.ok(out.indexOf('setup sees') < out.indexOf('edit-agent ready'), 'set-up output before the agent');
+  await h.tell(s.session_id, 'getenv EDIT_AGENT_KEY');
+  assert.match(h.output(s.session_id), /EDIT_AGENT_KEY=agent-only-key-1234/);
   assert.notEqual(h.core.sessions.get(s.session_id)?.pid, null);
 });
 
 test('terminating a session during its set-up stops the set-up and the agent never starts', async (t) => {
   const repo = makeRepo(t);
   // The set-up command from the config file (which names the repository by its path).
+  repo.write('.env.local', 'LOCAL=1');
   const h2 = await startWorktreeCore(t, {
-    worktreesYaml: `  repositories:\n    - { path: ${JSON.stringify(repo.dir)}, setup: [/bin/sh, -c, "echo slow-setup; sleep 30"] }`,
+    worktreesYaml: `  repositories:\n    - { path: ${JSON.stringify(repo.dir)}, setup: [sh, -c, "echo slow-setup; sleep 30"], include: [.env.local] }`,
   });
   const s = await h2.core.worktrees.createSession({
     cli_tool: 'editagent',
@@ -151,6 +155,8 @@ test('terminating a session during its set-up stops the set-up and the agent nev
     worktree: {},
   });
   await until('set-up output', () => h2.output(s.session_id).includes('slow-setup'));
+  // The config's include list was copied before the set-up ran (a bare `sh` was found on PATH).
+  assert.equal(readFileSync(path.join(s.worktree!.path, '.env.local'), 'utf8'), 'LOCAL=1');
   assert.equal(h2.core.sessions.get(s.session_id)?.state_reason.rule, 'setup');
   const started = Date.now();
   await h2.core.sessions.terminate(s.session_id);
@@ -317,4 +323,33 @@ test('retention removes merged, clean worktrees of sessions ended N days ago —
   assert.deepEqual(removed, [merged.worktree!.path]);
   assert.equal(existsSync(merged.worktree!.path), false);
   for (const s of [unmerged, dirty, running]) assert.ok(existsSync(s.worktree!.path), `${s.name} kept`);
+});
+
+test('GET /worktrees data also lists a registered worktree whose folder is gone, and stray folders under the root', async (t) => {
+  const h = await startWorktreeCore(t);
+  const repo = makeRepo(t);
+  const gone = await h.agent(repo, { name: 'gone' });
+  await h.core.sessions.terminate(gone.session_id);
+  rmSync(gone.worktree!.path, { recursive: true, force: true });
+  // A worktree under the managed root that the registry does not know (a reset database, say).
+  const stray = path.join(path.dirname(gone.worktree!.path), 'stray');
+  gitIn(repo.dir, 'worktree', 'add', '-q', '-b', 'stray', stray);
+  writeFileSync(path.join(stray, 'wip.txt'), 'wip\n');
+  const list = await h.core.worktrees.list();
+  const missing = list.find((w) => w.path === gone.worktree!.path)!;
+  assert.equal(missing.state, 'missing');
+  assert.equal(missing.disk_usage_bytes, null);
+  const found = list.find((w) => w.path === stray)!;
+  assert.equal(found.state, 'unregistered');
+  assert.equal(found.branch, 'stray');
+  assert.deepEqual(found.uncommitted_files, ['wip.txt']);
+  assert.ok(existsSync(path.join(stray, 'wip.txt')), 'listed, never touched');
+  // Removing the missing one drops git's record and its branch (no commits of its own).
+  const removed = await h.core.worktrees.endSession(gone.session_id, { removeWorktree: true });
+  assert.equal(removed.worktree_removed?.path, gone.worktree!.path);
+  assert.equal(gitIn(repo.dir, 'branch', '--list', '--format=%(refname:short)', gone.worktree!.branch), '');
+  assert.equal(
+    (await h.core.worktrees.list()).some((w) => w.path === gone.worktree!.path),
+    false,
+  );
 });

@@ -42,8 +42,8 @@ import type {
   CommandJournal,
   ManagerLimits,
   OutputAttachment,
-  PreparedSession,
   OutputConsumer,
+  PreparedSession,
   SessionManager,
   SpawnRecord,
 } from './types.ts';
@@ -173,7 +173,8 @@ class PtySessionManager implements SessionManager {
       }),
       this._host.onExit((exit) => {
         const rec = this._sessions.get(exit.session_id);
-        if (rec?.setup) rec.setup.done(exit); // the set-up command ended, not the session
+        if (rec?.setup)
+          rec.setup.done(exit); // the set-up command ended, not the session
         else if (rec) this._onHostExit(rec, exit);
       }),
       this._host.onDidDisconnect(({ reason }) => this._onHostLost(reason)),
@@ -501,7 +502,12 @@ class PtySessionManager implements SessionManager {
   private _onHostLost(reason: string): void {
     for (const rec of this._sessions.values()) {
       // A set-up command went with the host: the session fails like a failed set-up.
-      rec.setup?.done({ session_id: rec.info.session_id, exit_code: -1, signal: 'SIGKILL', last_lines: [reason] });
+      rec.setup?.done({
+        session_id: rec.info.session_id,
+        exit_code: -1,
+        signal: 'SIGKILL',
+        last_lines: [reason],
+      });
       if (rec.ended || !rec.spawned) continue;
       rec.exitSeen = true;
       rec.pipeline.close();
@@ -632,9 +638,11 @@ class PtySessionManager implements SessionManager {
       this._transition(rec, endAs.state, endAs.reason, true);
       this._finish(rec);
       if (!setupRunning) return rec.exited;
-      rec.terminating = this._host.kill(rec.info.session_id, this.limits.terminate_grace_ms).catch((error) => {
-        rec.log.error('set-up kill failed', { error });
-      });
+      rec.terminating = this._host
+        .kill(rec.info.session_id, this.limits.terminate_grace_ms)
+        .catch((error) => {
+          rec.log.error('set-up kill failed', { error });
+        });
       return rec.terminating;
     }
     rec.terminating = (async () => {

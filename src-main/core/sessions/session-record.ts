@@ -1,7 +1,7 @@
 import type { ResourceUsage, SessionInfo, StateReason } from '../../../src-shared/session.ts';
 import type { Logger } from '../log/logger.ts';
-import type { HostExit } from '../pty-host/types.ts';
 import type { ProviderDefinition } from '../providers/types.ts';
+import type { HostExit } from '../pty-host/types.ts';
 import { CommandLineAssembler } from './command-lines.ts';
 import type { OutputPipeline } from './output-pipeline.ts';
 import type { ProcStat } from './process-tree.ts';

@@ -32,7 +32,10 @@ export function setupFailure(label: string, exit: HostExit): string | null {
 }
 
 /** Omits the provider's API keys: a repository's set-up script has no business with them. */
-export function setupEnvironment(env: Record<string, string>, providerKeys: readonly string[]): Record<string, string> {
+export function setupEnvironment(
+  env: Record<string, string>,
+  providerKeys: readonly string[],
+): Record<string, string> {
   const keys = new Set(providerKeys);
   return Object.fromEntries(Object.entries(env).filter(([k]) => !keys.has(k)));
 }

@@ -19,7 +19,10 @@ export interface SessionManager {
   /** Creates and starts a session. A missing binary yields a session in `error` (never a throw);
    *  over the session limit throws ProcessLimitError. Accepts parsed options or a raw request (the
    *  manager parses it with CreateSessionRequestSchema, filling defaults). */
-  create(options: CreateSessionOptions | CreateSessionRequest, prepared?: PreparedSession): Promise<SessionInfo>;
+  create(
+    options: CreateSessionOptions | CreateSessionRequest,
+    prepared?: PreparedSession,
+  ): Promise<SessionInfo>;
   get(sessionId: string): SessionInfo | undefined;
   list(): SessionInfo[];
 

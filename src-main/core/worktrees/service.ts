@@ -372,7 +372,7 @@ export class WorktreeService {
       throw new WorktreeError(`session ${sessionId} not found`, 'NOT_FOUND');
     let removed: RemoveWorktreeResult | null = null;
     if (options.removeWorktree) {
-      const { record, ref } = await this._worktreeOf(sessionId);
+      const { record, ref } = await this._worktreeOf(sessionId, { allowMissing: true });
       removed = await this._repoLocks.run(record.common_dir, async () => {
         const force = options.force === true;
         if (!force && existsSync(ref.path)) assertNoWork(ref, await workState(this._git, ref));
@@ -453,6 +453,7 @@ export class WorktreeService {
 
   private async _worktreeOf(
     sessionId: string,
+    options: { allowMissing?: boolean } = {},
   ): Promise<{ record: WorktreeRecord; ref: WorktreeRef; session: SessionInfo | undefined }> {
     const session = this._o.sessions.get(sessionId) ?? this._o.storedSession?.(sessionId);
     const record = this._o.registry.bySession(sessionId);
@@ -462,8 +463,11 @@ export class WorktreeService {
     }
     if (record.removed_at !== null)
       throw new WorktreeError(`the worktree of session ${sessionId} was removed`, 'NOT_FOUND');
-    if (!existsSync(record.path))
+    if (!existsSync(record.path)) {
+      // Removing a worktree whose folder is gone only drops git's record and the branch.
+      if (options.allowMissing) return { record, ref: { ...record, gitDir: '' }, session };
       throw new WorktreeError(`the worktree ${record.path} is missing on disk`, 'NOT_FOUND');
+    }
     return { record, ref: { ...record, gitDir: await this._gitDir(record.path) }, session };
   }
 
