@@ -5,6 +5,7 @@ import {
   capPatch,
   parseNameStatus,
   parseNumstat,
+  parseRawNumstat,
   splitPatch,
 } from '../../src-main/core/worktrees/diff-parse.ts';
 import {
@@ -29,6 +30,27 @@ test('name-status and numstat (-z): renames, binaries, paths with spaces and non
     { path: 'new näme.txt', additions: 2, deletions: 0, binary: false },
     { path: 'img.png', additions: 0, deletions: 0, binary: true },
   ]);
+});
+
+test('raw and numstat of one `git diff -z --raw --numstat` run', () => {
+  const out =
+    ':100644 100644 0c02ccc a793aec M\0f.txt\0:000000 100644 0000000 bca70f3 A\0new file.txt\0' +
+    ':100644 100644 1111111 2222222 R090\0old.txt\0moved.txt\0' +
+    '1\t0\tf.txt\x001\t0\tnew file.txt\x002\t1\t\0old.txt\0moved.txt\0';
+  const { names, stats } = parseRawNumstat(out);
+  assert.deepEqual(names, [
+    { path: 'f.txt', old_path: null, status: 'modified' },
+    { path: 'new file.txt', old_path: null, status: 'added' },
+    { path: 'moved.txt', old_path: 'old.txt', status: 'renamed' },
+  ]);
+  assert.deepEqual(
+    stats.map((s) => [s.path, s.additions, s.deletions]),
+    [
+      ['f.txt', 1, 0],
+      ['new file.txt', 1, 0],
+      ['moved.txt', 2, 1],
+    ],
+  );
 });
 
 const block = (name: string, hunks: number, linesPerHunk: number) =>

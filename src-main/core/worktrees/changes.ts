@@ -1,9 +1,9 @@
 import { copyFileSync, existsSync, rmSync, statSync } from 'node:fs';
 import path from 'node:path';
 import type { ChangedFile, ChangesResponse, ChangesSummary } from '../../../src-shared/worktrees.ts';
-import { capPatch, parseNameStatus, parseNumstat } from './diff-parse.ts';
+import { capPatch, parseRawNumstat } from './diff-parse.ts';
 import { type Git, GitError, gitCapped } from './git.ts';
-import { branchExists, resolveCommit } from './repository.ts';
+import { resolveCommit } from './repository.ts';
 
 /**
  * What a session changed: its worktree (committed, uncommitted and untracked files alike) against the
@@ -74,11 +74,11 @@ function clearStaleLock(lock: string): void {
 
 /** The base's current tip: the local branch if there is one, else the ref as given, else where it was. */
 export async function baseTip(git: Git, wt: WorktreeRef): Promise<string> {
-  if (await branchExists(git, wt.path, wt.base)) {
-    const tip = await resolveCommit(git, wt.path, `refs/heads/${wt.base}`);
-    if (tip) return tip;
-  }
-  return (await resolveCommit(git, wt.path, wt.base)) ?? wt.base_commit;
+  return (
+    (await resolveCommit(git, wt.path, `refs/heads/${wt.base}`)) ??
+    (await resolveCommit(git, wt.path, wt.base)) ??
+    wt.base_commit
+  );
 }
 
 export async function mergeBase(git: Git, cwd: string, a: string, b: string): Promise<string | null> {
@@ -101,16 +101,19 @@ async function compute(git: Git, wt: WorktreeRef, pathFilter?: string): Promise<
   const mb = (await mergeBase(git, wt.path, tip, head)) ?? wt.base_commit;
   const spec = pathFilter ? ['--', `:(literal)${pathFilter}`] : [];
   const read = { cwd: wt.path, readOnly: true, timeoutMs: 60_000 };
-  const [counts, names, stats, uncommitted] = await Promise.all([
+  const [counts, diff, uncommitted] = await Promise.all([
     git(['rev-list', '--left-right', '--count', `${tip}...${head}`], read),
-    git(['diff', '-z', '--name-status', '-M', '--no-ext-diff', mb, tree, ...spec], read),
-    git(['diff', '-z', '--numstat', '-M', '--no-ext-diff', '--no-textconv', mb, tree, ...spec], read),
+    git(
+      ['diff', '-z', '--raw', '--numstat', '-M', '--no-ext-diff', '--no-textconv', mb, tree, ...spec],
+      read,
+    ),
     git(['diff', '-z', '--name-only', '--no-ext-diff', head, tree, ...spec], read),
   ]);
   const [behind, ahead] = counts.stdout.trim().split(/\s+/).map(Number);
-  const numstat = new Map(parseNumstat(stats.stdout).map((s) => [s.path, s]));
+  const { names, stats } = parseRawNumstat(diff.stdout);
+  const numstat = new Map(stats.map((s) => [s.path, s]));
   const dirty = new Set(uncommitted.stdout.split('\0').filter(Boolean));
-  const files: ChangedFile[] = parseNameStatus(names.stdout).map((f) => {
+  const files: ChangedFile[] = names.map((f) => {
     const n = numstat.get(f.path);
     return {
       path: f.path,

@@ -68,6 +68,28 @@ export function parseNumstat(output: string): NumStat[] {
   return result;
 }
 
+/**
+ * `git diff -z --raw --numstat` in one run: raw entries (`:<modes> <shas> <STATUS>\0path\0`, two paths
+ * for a rename or copy) come first, then the numstat entries.
+ */
+export function parseRawNumstat(output: string): { names: NameStatus[]; stats: NumStat[] } {
+  const fields = splitZ(output);
+  const names: NameStatus[] = [];
+  let i = 0;
+  for (; i < fields.length && (fields[i] ?? '').startsWith(':'); ) {
+    const code = (fields[i++] ?? '').split(' ').pop() ?? '';
+    const letter = code.charAt(0);
+    if (letter === 'R' || letter === 'C') {
+      const from = fields[i++] ?? '';
+      const to = fields[i++] ?? '';
+      names.push({ path: to, old_path: from, status: STATUS_BY_LETTER[letter]! });
+    } else {
+      names.push({ path: fields[i++] ?? '', old_path: null, status: STATUS_BY_LETTER[letter] ?? 'modified' });
+    }
+  }
+  return { names, stats: parseNumstat(fields.slice(i).join('\0')) };
+}
+
 /** A unified patch split per file (`diff --git` blocks, in git's order). */
 export function splitPatch(patch: string): string[] {
   if (patch.length === 0) return [];
