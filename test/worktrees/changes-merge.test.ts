@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { test } from 'node:test';
 import { gitIn, makeRepo, startWorktreeCore, until } from './helpers.ts';
@@ -264,4 +264,26 @@ test('discard resets the worktree to its base and keeps what it dropped under a 
   assert.match(gitIn(wt, 'show', `${result.saved_ref}:README.md`), /edited/);
   const c = await h.core.worktrees.changes(s.session_id);
   assert.equal(c.files.length, 0);
+});
+
+test("reading changes never runs a program named by the repository's config (core.fsmonitor)", async (t) => {
+  const h = await startWorktreeCore(t);
+  const repo = makeRepo(t);
+  const s = await h.agent(repo);
+  const marker = path.join(path.dirname(repo.dir), 'fsmonitor-ran');
+  const hook = path.join(path.dirname(repo.dir), 'fsmonitor.sh');
+  writeFileSync(hook, `#!/bin/sh\ntouch ${JSON.stringify(marker)}\nexit 1\n`, { mode: 0o755 });
+  repo.git('config', 'core.fsmonitor', hook);
+  // git itself would run it (the control: the hook works).
+  gitIn(repo.dir, 'status', '--porcelain');
+  assert.ok(existsSync(marker), 'git status runs the configured fsmonitor');
+  rmSync(marker);
+  writeFileSync(path.join(s.worktree!.path, 'x.txt'), 'x\n');
+  const c = await h.core.worktrees.changes(s.session_id);
+  assert.deepEqual(
+    c.files.map((f) => f.path),
+    ['x.txt'],
+  );
+  await h.core.worktrees.list();
+  assert.equal(existsSync(marker), false, 'AutoDev never ran it');
 });

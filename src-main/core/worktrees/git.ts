@@ -48,8 +48,21 @@ export class GitError extends Error {
 const DROPPED =
   /^GIT_(?!CONFIG_GLOBAL$|CONFIG_SYSTEM$|CONFIG_NOSYSTEM$|AUTHOR_|COMMITTER_|SSH_COMMAND$|SSH$)/;
 
-/** Options before the subcommand: stable, unquoted, colourless output whatever the user's config says. */
-const GLOBAL_ARGS = ['-c', 'core.quotePath=false', '-c', 'color.ui=false', '-c', 'advice.detachedHead=false'];
+/**
+ * Options before the subcommand: stable, unquoted, colourless output whatever the user's config says,
+ * and no fsmonitor: a repository's config could name any program as its fsmonitor, and AutoDev runs
+ * `status`/`add` on every debounced change — those must never execute something from a repository.
+ */
+const GLOBAL_ARGS = [
+  '-c',
+  'core.quotePath=false',
+  '-c',
+  'color.ui=false',
+  '-c',
+  'advice.detachedHead=false',
+  '-c',
+  'core.fsmonitor=false',
+];
 
 export type Git = (args: string[], options: GitOptions) => Promise<GitResult>;
 
