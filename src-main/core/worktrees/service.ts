@@ -101,7 +101,8 @@ export class WorktreeService {
 
   /**
    * Finds the worktrees of sessions that never ended (AutoDev was killed): they are marked
-   * `crashed` and listed, never deleted. Then retention runs, and again every few hours.
+   * `crashed` and listed, never deleted. Then retention starts (in the background), and runs again
+   * every few hours.
    */
   async start(): Promise<{ crashed: string[] }> {
     const crashed: string[] = [];
@@ -116,7 +117,8 @@ export class WorktreeService {
     }
     if (crashed.length > 0)
       this._log.warn('worktrees left by sessions that were live when AutoDev stopped', { paths: crashed });
-    await this.runRetention().catch((error) => this._log.error('worktree retention failed', { error }));
+    // Retention runs in the background: start-up does not wait on git for every old worktree.
+    void this.runRetention().catch((error) => this._log.error('worktree retention failed', { error }));
     if (this._o.retentionDays !== null) {
       this._retentionTimer = setInterval(
         () =>
