@@ -6,6 +6,7 @@ import path from 'node:path';
 import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
+import BetterSqlite3 from 'better-sqlite3';
 import { agentEnv, makeRepo, until, writeProviders } from './helpers.ts';
 
 // kill -9 of a real `autodev serve` with a session working in a worktree, then a restart on the same
@@ -96,12 +97,18 @@ test('kill -9 of autodev serve, restart: the worktree of the interrupted session
   const wt = session.worktree;
   // Work the agent did and never committed.
   writeFileSync(path.join(wt.path, 'unsaved.txt'), 'do not lose me\n');
-  // The session row is persisted in batches: wait until the store has it, as a crash test must.
-  await until('the session stored', async () => {
-    const r = await call(first.url, 'GET', `/cli/sessions/${session.session_id}/history?limit=1`);
-    return r.status === 200;
+  // The session row is persisted in batches: wait until the database has it (with its worktree).
+  await until('the session stored', () => {
+    const db = new BetterSqlite3(path.join(dataDir, 'autodev.db'), { readonly: true, fileMustExist: true });
+    try {
+      const row = db
+        .prepare('SELECT worktree FROM cli_sessions WHERE session_id = ?')
+        .get(session.session_id) as { worktree: string | null } | undefined;
+      return row?.worktree ? JSON.parse(row.worktree).path === wt.path : false;
+    } finally {
+      db.close();
+    }
   });
-  await new Promise((r) => setTimeout(r, 500));
 
   first.child.kill('SIGKILL');
   await new Promise<void>((resolve) =>
