@@ -115,6 +115,8 @@ export async function startWorktreeCore(
     logger,
     env,
     tasks: false,
+    // PTYs in this process: nothing outlives the test (the crash test runs the host process).
+    ptyHost: 'in-process',
     ...options.coreOptions,
     worktrees: { watch: { debounceMs: 100, maxWaitMs: 600 }, ...options.coreOptions?.worktrees },
     manager: {

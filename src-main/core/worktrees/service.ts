@@ -117,6 +117,15 @@ export class WorktreeService {
     }
     if (crashed.length > 0)
       this._log.warn('worktrees left by sessions that were live when AutoDev stopped', { paths: crashed });
+    // Sessions the PTY host kept running across the restart (adopted before this runs): watched again.
+    for (const session of this._o.sessions.list()) {
+      const record = this._o.registry.bySession(session.session_id);
+      if (!record || record.removed_at !== null || session.ended_at !== null || !existsSync(record.path))
+        continue;
+      this._gitDir(record.path)
+        .then((gitDir) => this._live.watch(session.session_id, { ...record, gitDir }, record.common_dir))
+        .catch((error) => this._log.warn('cannot watch an adopted worktree', { path: record.path, error }));
+    }
     // Retention runs in the background: start-up does not wait on git for every old worktree.
     void this.runRetention().catch((error) => this._log.error('worktree retention failed', { error }));
     if (this._o.retentionDays !== null) {
