@@ -104,36 +104,37 @@ test('a failing set-up command: its output is in the session, the session ends i
   assert.equal(listed?.state, 'ended');
 });
 
-test('set-up succeeds: the include list is copied in, set-up output comes first, then the agent runs', async (t) => {
-  const h = await startWorktreeCore(t);
-  const repo = makeRepo(t);
-  mkdirSync(path.join(repo.dir, '.autodev'));
-  // Not executable: run by /bin/sh. It sees the copied .env (ignored by git, so only in the main checkout).
-  writeFileSync(
-    path.join(repo.dir, '.autodev', 'setup'),
-    'echo "setup sees $(cat .env), key ${EDIT_AGENT_KEY:-unset}"; mkdir node_modules\n',
-  );
-  writeFileSync(
-    path.join(repo.dir, '.autodev', 'include'),
-    '# local files\n.env\nconfig/local.json\n../escape\n',
-  );
-  repo.commit('setup + include list');
-  repo.write('.env', 'TOKEN_NAME=dev');
-  repo.write('config/local.json', '{"local":true}');
-  const s = await h.agent(repo, { env: { EDIT_AGENT_KEY: 'agent-only-key-1234' } });
-  const wt = s.worktree!.path;
-  assert.equal(readFileSync(path.join(wt, '.env'), 'utf8'), 'TOKEN_NAME=dev');
-  assert.equal(readFileSync(path.join(wt, 'config', 'local.json'), 'utf8'), '{"local":true}');
-  assert.equal(existsSync(path.join(path.dirname(wt), 'escape')), false);
-  assert.ok(existsSync(path.join(wt, 'node_modules')), 'set-up ran in the worktree');
-  const out = h.output(s.session_id);
-  // The set-up never sees the provider's key; the agent does.
-  assert.ok(out.indexOf('setup sees TOKEN_NAME=dev, key unset') >= 0, out);
-  assert.ok(out.indexOf('setup sees') < out.indexOf('edit-agent ready'), 'set-up output before the agent');
-  await h.tell(s.session_id, 'getenv EDIT_AGENT_KEY');
-  assert.match(h.output(s.session_id), /EDIT_AGENT_KEY=agent-only-key-1234/);
-  assert.notEqual(h.core.sessions.get(s.session_id)?.pid, null);
-});
+for (const ptyHost of ['in-process', 'process'] as const)
+  test(`set-up succeeds (PTY host: ${ptyHost}): the include list is copied in, set-up output comes first, then the agent runs`, async (t) => {
+    const h = await startWorktreeCore(t, { coreOptions: { ptyHost } });
+    const repo = makeRepo(t);
+    mkdirSync(path.join(repo.dir, '.autodev'));
+    // Not executable: run by /bin/sh. It sees the copied .env (ignored by git, so only in the main checkout).
+    writeFileSync(
+      path.join(repo.dir, '.autodev', 'setup'),
+      'echo "setup sees $(cat .env), key ${EDIT_AGENT_KEY:-unset}"; mkdir node_modules\n',
+    );
+    writeFileSync(
+      path.join(repo.dir, '.autodev', 'include'),
+      '# local files\n.env\nconfig/local.json\n../escape\n',
+    );
+    repo.commit('setup + include list');
+    repo.write('.env', 'TOKEN_NAME=dev');
+    repo.write('config/local.json', '{"local":true}');
+    const s = await h.agent(repo, { env: { EDIT_AGENT_KEY: 'agent-only-key-1234' } });
+    const wt = s.worktree!.path;
+    assert.equal(readFileSync(path.join(wt, '.env'), 'utf8'), 'TOKEN_NAME=dev');
+    assert.equal(readFileSync(path.join(wt, 'config', 'local.json'), 'utf8'), '{"local":true}');
+    assert.equal(existsSync(path.join(path.dirname(wt), 'escape')), false);
+    assert.ok(existsSync(path.join(wt, 'node_modules')), 'set-up ran in the worktree');
+    const out = h.output(s.session_id);
+    // The set-up never sees the provider's key; the agent does.
+    assert.ok(out.indexOf('setup sees TOKEN_NAME=dev, key unset') >= 0, out);
+    assert.ok(out.indexOf('setup sees') < out.indexOf('edit-agent ready'), 'set-up output before the agent');
+    await h.tell(s.session_id, 'getenv EDIT_AGENT_KEY');
+    assert.match(h.output(s.session_id), /EDIT_AGENT_KEY=agent-only-key-1234/);
+    assert.notEqual(h.core.sessions.get(s.session_id)?.pid, null);
+  });
 
 test('terminating a session during its set-up stops the set-up and the agent never starts', async (t) => {
   const repo = makeRepo(t);
