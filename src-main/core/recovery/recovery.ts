@@ -5,6 +5,7 @@ import {
   type KillTreeResult,
   type RecordedTree,
 } from '../sessions/process-tree.ts';
+import { type CgroupSweepResult, sweepOrphanedSessionCgroups } from '../sessions/session-containment.ts';
 import { isoNow, type LoggerLike, silentLogger } from '../store/types.ts';
 
 /** A part of the app that repairs its own rows at start-up (tasks re-queue queued/running tasks…). */
@@ -29,6 +30,8 @@ export interface RecoveryOptions {
   redis?: RedisReconciler | null;
   /** Default: the session core's killRecordedTree (start-time and boot-id guarded). */
   killRecordedTree?: (record: RecordedTree) => Promise<KillTreeResult>;
+  /** Default: the session core's sweep of session cgroups left by dead AutoDev processes. */
+  sweepCgroups?: () => Promise<CgroupSweepResult>;
   recoverers?: Recoverer[];
   logger?: LoggerLike;
   /** This installation's id (app_meta instance_id); recorded in the report. */
@@ -58,6 +61,10 @@ export interface RecoveryReport {
     escalated: number;
     /** Processes that would not die. */
     survivors: number;
+    /** Session cgroups of dead AutoDev processes found (their members are in the counts above), and
+     *  cgroup directories removed (sessions and run directories). */
+    orphaned_cgroups: number;
+    cgroups_removed: number;
   };
   redis: {
     configured: boolean;
@@ -74,8 +81,9 @@ const INTERRUPTED_DETAIL = 'interrupted: AutoDev stopped while this session was 
 
 /**
  * Start-up recovery, before the manager accepts new sessions:
- * 1. kill leftover process trees of the previous run from the process ledger — only processes whose
- *    start time and boot id still match (a recycled PID is never signalled);
+ * 1. kill leftover process trees of the previous run: first everything in the session cgroups of dead
+ *    AutoDev processes (then those empty cgroups are removed), then what the process ledger names —
+ *    only processes whose start time and boot id still match (a recycled PID is never signalled);
  * 2. mark sessions that were live as terminated, reason "interrupted", exit unknown (source recovery);
  * 3. cross-check Redis against SQLite (SQLite wins) and remove orphaned keys;
  * 4. run pluggable recoverers (tasks…);
@@ -94,13 +102,37 @@ export async function runRecovery(options: RecoveryOptions): Promise<RecoveryRep
     sessions_interrupted: 0,
     interrupted_session_ids: [],
     sessions_kept: 0,
-    processes: { ledger_entries: 0, previous_boot: 0, killed: 0, escalated: 0, survivors: 0 },
+    processes: {
+      ledger_entries: 0,
+      previous_boot: 0,
+      killed: 0,
+      escalated: 0,
+      survivors: 0,
+      orphaned_cgroups: 0,
+      cgroups_removed: 0,
+    },
     redis: { configured: Boolean(options.redis), checked: 0, repaired: 0, orphans_removed: 0, error: null },
     recoverers: {},
     errors: [],
   };
 
-  // 1. Leftover process trees.
+  // 1. Leftover process trees: the cgroups (which hold every descendant), then the ledger's lookups.
+  try {
+    const swept = await (
+      options.sweepCgroups ??
+      (() =>
+        sweepOrphanedSessionCgroups({
+          log: (event, fields) => logger.warn(event, fields),
+        }))
+    )();
+    report.processes.orphaned_cgroups = swept.cgroups;
+    report.processes.cgroups_removed = swept.removed;
+    report.processes.killed += swept.killed;
+    report.processes.escalated += swept.escalated;
+    report.processes.survivors += swept.survivors;
+  } catch (error) {
+    report.errors.push(`session cgroups: ${String(error)}`);
+  }
   try {
     const allRows = db
       .prepare(

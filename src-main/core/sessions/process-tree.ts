@@ -1,12 +1,19 @@
-import { readdirSync, readFileSync } from 'node:fs';
+import { readdirSync, readFileSync, readlinkSync } from 'node:fs';
 
 /**
- * /proc-based process trees. node-pty only signals the shell PID, so grandchildren in other process
- * groups, `setsid`/`nohup` children and double-forked daemons survive it (field notes §3). A session's
- * tree is therefore: the root, its descendants by PPID, every process in the root's session (SID ==
- * root PID, because node-pty's spawn helper calls setsid) and in any process group seen there, plus
- * every process carrying the session's AUTODEV_SESSION_ID in its environment (which catches
- * double-forked daemons that were re-parented to init and left the session).
+ * /proc-based process trees: the fallback lookups, and the kill sequence. node-pty only signals the
+ * shell PID, so grandchildren in other process groups, `setsid`/`nohup` children and double-forked
+ * daemons survive it (field notes §3). Without a session cgroup (session-cgroup.ts) a session's tree
+ * is what these lookups find: the root, its descendants by PPID, every process in the root's session
+ * (SID == root PID, because node-pty's spawn helper calls setsid) and in any process group seen there,
+ * every process carrying the session's AUTODEV_SESSION_ID in its environment (catches double-forked
+ * daemons that were re-parented to init and left the session), and — while the session's PTY is
+ * still open — every process whose fd 0, 1 or 2 is the session's terminal (catches `setsid -f env -i
+ * cmd`, which leaves the session and wipes the environment but keeps its stdio).
+ *
+ * What none of these can find: a process that left the session, dropped the marker from its
+ * environment AND closed or redirected fds 0–2 (a classic daemon started with `env -i`), or that was
+ * re-parented away before we looked. Only the cgroup finds those (see session-containment.ts).
  *
  * Every signal is guarded by the process start time (/proc/<pid>/stat field 22), so a recycled PID
  * is never signalled.
@@ -95,11 +102,14 @@ export function scanProcesses(): Map<number, ProcStat> {
 const ENV_MARKER = 'AUTODEV_SESSION_ID';
 
 /**
- * Which AutoDev session a process belongs to, by its environment. Cached per (pid, start time): the
- * environment of a running process does not change as far as /proc shows it (it is the exec-time block).
+ * Which AutoDev session a process belongs to, by its environment, and whether its stdio is a given
+ * terminal. Cached per (pid, start time): the environment of a running process does not change as far
+ * as /proc shows it (it is the exec-time block), and a process that ever held our terminal got it from
+ * us (it is only inherited).
  */
 export class EnvMarkerCache {
   private _cache = new Map<string, string | null>();
+  private _tty = new Map<string, boolean>();
 
   sessionOf(stat: ProcStat): string | null {
     const key = `${stat.pid}:${stat.start_ticks}`;
@@ -121,13 +131,31 @@ export class EnvMarkerCache {
     return value;
   }
 
+  /** fd 0, 1 or 2 of the process is `tty` (a /dev/pts/N path). */
+  holdsTty(stat: ProcStat, tty: string): boolean {
+    const key = `${stat.pid}:${stat.start_ticks}:${tty}`;
+    const hit = this._tty.get(key);
+    if (hit !== undefined) return hit;
+    let value = false;
+    for (let fd = 0; fd <= 2 && !value; fd++) {
+      try {
+        value = readlinkSync(`/proc/${stat.pid}/fd/${fd}`) === tty;
+      } catch {
+        // closed, gone, or not ours to read
+      }
+    }
+    this._tty.set(key, value);
+    return value;
+  }
+
   /** Forget entries of processes that no longer exist. */
   prune(alive: Map<number, ProcStat>): void {
-    for (const key of this._cache.keys()) {
-      const [pid, start] = key.split(':').map(Number);
-      const stat = alive.get(pid as number);
-      if (!stat || stat.start_ticks !== start) this._cache.delete(key);
-    }
+    for (const map of [this._cache, this._tty] as Map<string, unknown>[])
+      for (const key of map.keys()) {
+        const [pid, start] = key.split(':').map(Number);
+        const stat = alive.get(pid as number);
+        if (!stat || stat.start_ticks !== start) map.delete(key);
+      }
   }
 }
 
@@ -135,6 +163,8 @@ export interface TreeRoot {
   session_id: string;
   pid: number;
   start_ticks: number;
+  /** The session's terminal (/dev/pts/N). Only while its PTY is open: a closed one's number is reused. */
+  tty?: string | null;
 }
 
 /**
@@ -167,6 +197,7 @@ export function sessionTree(
     else children.set(p.ppid, [p]);
     if (rootAlive && p.sid === root.pid) add(p);
     if (markers.sessionOf(p) === root.session_id) add(p);
+    if (root.tty && p.start_ticks >= root.start_ticks && markers.holdsTty(p, root.tty)) add(p);
   }
   for (const p of extra) {
     const now = table.get(p.pid);
@@ -204,10 +235,22 @@ function signal(pid: number, sig: NodeJS.Signals): boolean {
   }
 }
 
+/** A container whose members die together (a session cgroup): the escalation cannot be outrun. */
+export interface KillableGroup {
+  /** Any live member left. */
+  populated(): boolean;
+  /** SIGKILL every member at once; returns how (logged). */
+  killAll(): string;
+  /** Current member PIDs (for survivors reporting). */
+  pids(): number[];
+}
+
 export interface KillTreeOptions {
   graceMs: number;
   /** Re-list the tree (to catch processes forked while we signal). */
   relist: () => ProcStat[];
+  /** The session's cgroup, when it has one: done means it is empty too, and the escalation kills it whole. */
+  group?: KillableGroup | null;
   log?: (event: string, fields: Record<string, unknown>) => void;
   pollMs?: number;
 }
@@ -220,20 +263,23 @@ export interface KillTreeResult {
 
 /**
  * SIGHUP then SIGTERM every process group of the tree (and each member, for members whose group
- * leader is outside), wait up to `graceMs` for them to go, SIGKILL whatever is left whose start time
- * still matches, and log the escalation. SIGHUP is what closing a terminal sends: interactive shells
- * ignore SIGTERM but hang up (and pass the hangup to their jobs), so a shell tab closes at once
- * instead of waiting out the grace period.
+ * leader is outside), wait up to `graceMs` for them to go, then SIGKILL: the whole cgroup at once
+ * when there is one, and each listed process whose start time still matches; log the escalation.
+ * SIGHUP is what closing a terminal sends: interactive shells ignore SIGTERM but hang up (and pass the
+ * hangup to their jobs), so a shell tab closes at once instead of waiting out the grace period.
  */
 export async function killTree(initial: ProcStat[], options: KillTreeOptions): Promise<KillTreeResult> {
   const pollMs = options.pollMs ?? 50;
+  const group = options.group ?? null;
   const known = new Map(initial.map((p) => [p.pid, p]));
+  // Never signal our own process group (a member spawned without a new session shares it).
+  const ownPgid = readStat(process.pid)?.pgid ?? process.pid;
   const termOnce = (list: Iterable<ProcStat>) => {
     for (const p of list) {
       if (isGone(p)) continue;
       // Group first (reaches members we have not listed yet), then the pid itself.
-      if (p.pgid > 1 && p.pgid !== process.pid) signal(-p.pgid, 'SIGCONT');
-      if (p.pgid > 1) {
+      if (p.pgid > 1 && p.pgid !== ownPgid) {
+        signal(-p.pgid, 'SIGCONT');
         signal(-p.pgid, 'SIGHUP');
         signal(-p.pgid, 'SIGTERM');
       }
@@ -252,29 +298,40 @@ export async function killTree(initial: ProcStat[], options: KillTreeOptions): P
       }
     }
     const alive = [...known.values()].filter((p) => !isGone(p));
-    if (alive.length === 0) return { signalled: known.size, escalated: [], survivors: [] };
+    if (alive.length === 0 && !group?.populated())
+      return { signalled: known.size, escalated: [], survivors: [] };
     if (Date.now() >= deadline) break;
     await new Promise((r) => setTimeout(r, pollMs));
   }
+  // Last listing right before the escalation, so the log names everything it kills.
+  for (const p of options.relist()) if (!known.has(p.pid)) known.set(p.pid, p);
   const escalated: number[] = [];
+  let method = 'sigkill';
+  if (group?.populated()) {
+    for (const pid of group.pids())
+      if (!known.has(pid) || !isGone(known.get(pid) as ProcStat)) escalated.push(pid);
+    method = group.killAll();
+  }
   for (const p of known.values()) {
     if (isGone(p)) continue;
     // Re-check the start time right before the SIGKILL: never signal a recycled PID.
     const now = readStat(p.pid);
     if (!now || now.start_ticks !== p.start_ticks) continue;
-    if (signal(p.pid, 'SIGKILL')) escalated.push(p.pid);
+    if (signal(p.pid, 'SIGKILL') && !escalated.includes(p.pid)) escalated.push(p.pid);
   }
   if (escalated.length > 0)
     options.log?.('process-tree.sigkill', {
       pids: escalated,
-      comms: escalated.map((pid) => known.get(pid)?.comm),
+      comms: escalated.map((pid) => known.get(pid)?.comm ?? readStat(pid)?.comm),
       grace_ms: options.graceMs,
+      method,
     });
   const killDeadline = Date.now() + 2000;
   let survivors: number[] = [];
   do {
     await new Promise((r) => setTimeout(r, pollMs));
     survivors = [...known.values()].filter((p) => !isGone(p)).map((p) => p.pid);
+    if (group?.populated()) for (const pid of group.pids()) if (!survivors.includes(pid)) survivors.push(pid);
   } while (survivors.length > 0 && Date.now() < killDeadline);
   return { signalled: known.size, escalated, survivors };
 }

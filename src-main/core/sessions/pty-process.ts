@@ -50,6 +50,8 @@ const SIGNAL_NAMES = new Map<number, string>(
 
 export class PtyProcess {
   readonly pid: number;
+  /** The slave's path (/dev/pts/N), while this process holds it open (until exit). */
+  readonly ptsName: string | null;
   private readonly _pty: IPty;
   private readonly _socket: SocketLike;
   private readonly _realDestroy: (...args: unknown[]) => unknown;
@@ -83,6 +85,7 @@ export class PtyProcess {
     const internals = this._pty as unknown as { _socket: SocketLike; ptsName?: string; _pty?: string };
     this._socket = internals._socket;
     const ptsName = internals.ptsName ?? internals._pty;
+    this.ptsName = ptsName ?? null;
     try {
       if (ptsName)
         this._slaveFd = openSync(ptsName, constants.O_RDWR | constants.O_NOCTTY | constants.O_NONBLOCK);

@@ -3,7 +3,7 @@ import { spawn } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
 import { test } from 'node:test';
 import { createPassiveDetector, killRecordedTree } from '../../../src-main/core/sessions/index.ts';
-import { bootId, readStat } from '../../../src-main/core/sessions/process-tree.ts';
+import { bootId, killTree, readStat } from '../../../src-main/core/sessions/process-tree.ts';
 import type { SpawnRecord } from '../../../src-main/core/sessions/types.ts';
 import {
   collect,
@@ -53,9 +53,17 @@ test('terminate kills the whole tree: grandchild, own-group grandchild, setsid S
   assert.equal(rec.pgid, rec.pid, 'node-pty makes the agent a session and group leader');
 
   const started = Date.now();
+  const goneAt = new Map<string, number>();
+  const watch = setInterval(() => {
+    for (const [name, pid] of Object.entries(pids))
+      if (!goneAt.has(name) && !isAlive(pid)) goneAt.set(name, Date.now() - started);
+  }, 5);
   await manager.terminate(id, 'test over');
+  clearInterval(watch);
   const took = Date.now() - started;
   for (const [name, pid] of Object.entries(pids)) assert.equal(isAlive(pid), false, `${name} (${pid}) gone`);
+  // Field notes §7.23: every process gone within grace + 1 s of the terminate.
+  for (const [name, ms] of goneAt) assert.ok(ms <= 1000 + 1000, `${name} gone after ${ms} ms`);
   assert.equal(isAlive(rec.pid), false);
   const s = manager.get(id);
   assert.equal(s?.state, 'terminated');
@@ -227,4 +235,35 @@ test('an interactive shell (which ignores SIGTERM) is hung up like a closed term
     undefined,
     'bash and its job ended on the hangup, before the 10 s grace ran out',
   );
+});
+
+test('killTree never signals a recycled PID (start time differs) nor its own process group', async (t) => {
+  // A bystander holding a PID the tree "knew" with another start time.
+  const bystander = spawn('/bin/sleep', ['1000'], { detached: true, stdio: 'ignore' });
+  t.after(() => killAll([bystander.pid as number]));
+  const real = await waitFor('bystander stat', () => readStat(bystander.pid as number));
+  const recycled = { ...real, start_ticks: real.start_ticks - 1 };
+  const spared = await killTree([recycled], { graceMs: 100, relist: () => [recycled] });
+  assert.deepEqual(spared.escalated, []);
+  assert.ok(isAlive(real.pid), 'a recycled pid is never signalled');
+
+  // A member in this process's own group (spawned without a new session): signalled by pid only.
+  const sibling = spawn('/bin/sh', ['-c', 'trap "" TERM HUP; exec sleep 1000'], { stdio: 'ignore' });
+  t.after(() => killAll([sibling.pid as number]));
+  const stat = await waitFor('sibling exec', () => {
+    const s = readStat(sibling.pid as number);
+    return s?.comm === 'sleep' ? s : null;
+  });
+  assert.equal(stat.pgid, readStat(process.pid)?.pgid, 'shares our group');
+  const logged: Record<string, unknown>[] = [];
+  const result = await killTree([stat], {
+    graceMs: 200,
+    relist: () => [],
+    log: (event, fields) => logged.push({ event, ...fields }),
+  });
+  assert.deepEqual(result.escalated, [stat.pid]);
+  assert.deepEqual(result.survivors, []);
+  assert.equal(logged[0]?.event, 'process-tree.sigkill');
+  assert.equal(logged[0]?.method, 'sigkill');
+  // Still here: had the group been signalled, SIGTERM would have ended this test process.
 });
