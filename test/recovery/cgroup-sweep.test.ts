@@ -6,7 +6,7 @@ import readline from 'node:readline';
 import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { runRecovery } from '../../src-main/core/recovery/recovery.ts';
-import { readStat } from '../../src-main/core/sessions/process-tree.ts';
+import { bootId, killRecordedTree, readStat } from '../../src-main/core/sessions/process-tree.ts';
 import { createSessionContainment } from '../../src-main/core/sessions/session-containment.ts';
 import { openDatabase } from '../../src-main/core/store/database.ts';
 import { schemaDir, tempDir } from '../store/helpers.ts';
@@ -61,7 +61,32 @@ test('recovery ends what a crashed run left in its session cgroups, removes thos
   t.after(() => liveAgent.kill('SIGKILL'));
   const liveCgroup = live.cgroupOf('live-session') as string;
 
-  // The crashing run.
+  const { crashedCgroup, crashedRun, daemons } = await crashRun(t, tok, leftovers);
+  const dir = tempDir(t, 'autodev-cgsweep-');
+  const opened = openDatabase({ schemaDir, path: path.join(dir, 'r.db') });
+  t.after(() => opened.close());
+  const started = Date.now();
+  const report = await runRecovery({ db: opened.db });
+  t.diagnostic(`recovery took ${Date.now() - started} ms: ${JSON.stringify(report.processes)}`);
+  assert.deepEqual(report.errors, []);
+  assert.ok(report.processes.orphaned_cgroups >= 1);
+  assert.ok(report.processes.killed >= 2, `killed ${report.processes.killed}`);
+  assert.ok(report.processes.escalated >= 1, 'the ignorer needed cgroup.kill');
+  assert.equal(report.processes.survivors, 0);
+  for (const pid of daemons) assert.equal(alive(pid), false, `leftover ${pid} ended`);
+  assert.equal(existsSync(crashedCgroup), false, 'the crashed session cgroup was removed');
+  assert.equal(existsSync(crashedRun), false, 'the crashed run directory was removed');
+
+  // The live instance's session is untouched.
+  assert.ok(existsSync(liveCgroup));
+  assert.ok(alive(liveAgent.pid as number), 'a live instance keeps its session');
+  await live.terminate('live-session', { graceMs: 500 });
+  await live.release('live-session', { graceMs: 500 });
+  assert.equal(existsSync(liveCgroup), false);
+});
+
+/** Runs the crash child (a real session manager whose agent leaves hidden daemons) and kill -9s it. */
+async function crashRun(t: { after(fn: () => void): void }, tok: string, leftovers: () => number[]) {
   const child = spawn(process.execPath, [path.join(here, 'fixtures', 'cgroup-crash-child.ts'), tok], {
     stdio: ['ignore', 'pipe', 'inherit'],
   });
@@ -86,28 +111,37 @@ test('recovery ends what a crashed run left in its session cgroups, removes thos
   for (const pid of daemons) assert.ok(alive(pid), `leftover ${pid} survived the crash`);
   const members = readFileSync(path.join(crashedCgroup, 'cgroup.procs'), 'utf8').split('\n').filter(Boolean);
   assert.deepEqual(members.map(Number).sort(), [...daemons].sort());
+  return { crashedCgroup, crashedRun, daemons };
+}
 
-  const dir = tempDir(t, 'autodev-cgsweep-');
-  const opened = openDatabase({ schemaDir, path: path.join(dir, 'r.db') });
-  t.after(() => opened.close());
-  const started = Date.now();
-  const report = await runRecovery({ db: opened.db });
-  t.diagnostic(`recovery took ${Date.now() - started} ms: ${JSON.stringify(report.processes)}`);
-  assert.deepEqual(report.errors, []);
-  assert.ok(report.processes.orphaned_cgroups >= 1);
-  assert.ok(report.processes.killed >= 2, `killed ${report.processes.killed}`);
-  assert.ok(report.processes.escalated >= 1, 'the ignorer needed cgroup.kill');
-  assert.equal(report.processes.survivors, 0);
+test('a lost PTY host or app: killRecordedTree of a session ends its hidden leftovers through its orphaned cgroup', async (t) => {
+  if (createSessionContainment().mode !== 'cgroup') {
+    t.skip('no writable cgroup v2 here');
+    return;
+  }
+  const tok = String(100_000 + Math.floor(Math.random() * 900_000));
+  const leftovers = () => [...pidsByArgv(['sleep', `1010.${tok}`]), ...pidsByArgv(['sleep', `1011.${tok}`])];
+  t.after(() => {
+    for (const pid of leftovers())
+      try {
+        process.kill(pid, 'SIGKILL');
+      } catch {}
+  });
+  const { crashedCgroup, crashedRun, daemons } = await crashRun(t, tok, leftovers);
+  const sessionId = path.basename(crashedCgroup).slice('session-'.length);
+  // What the ledger (or the manager's lost-host cleanup) knows: the agent, long gone. The /proc
+  // lookups find nothing of it; the session's cgroup has everything.
+  const logged: string[] = [];
+  const result = await killRecordedTree(
+    { session_id: sessionId, pid: 999_999, pgid: 999_999, start_ticks: 1, boot_id: bootId() },
+    { graceMs: 500, log: (event) => logged.push(event) },
+  );
+  assert.equal(result.signalled, 2);
+  assert.deepEqual(result.escalated.length, 1, 'the ignorer needed cgroup.kill');
   for (const pid of daemons) assert.equal(alive(pid), false, `leftover ${pid} ended`);
-  assert.equal(existsSync(crashedCgroup), false, 'the crashed session cgroup was removed');
-  assert.equal(existsSync(crashedRun), false, 'the crashed run directory was removed');
-
-  // The live instance's session is untouched.
-  assert.ok(existsSync(liveCgroup));
-  assert.ok(alive(liveAgent.pid as number), 'a live instance keeps its session');
-  await live.terminate('live-session', { graceMs: 500 });
-  await live.release('live-session', { graceMs: 500 });
-  assert.equal(existsSync(liveCgroup), false);
+  assert.deepEqual(logged, ['process-tree.recovered-kill', 'process-tree.sigkill']);
+  assert.equal(existsSync(crashedCgroup), false);
+  assert.equal(existsSync(crashedRun), false);
 });
 
 async function waitUntil(cond: () => boolean, what: string, timeoutMs = 20_000): Promise<void> {

@@ -3,17 +3,9 @@ import type { Logger } from '../log/logger.ts';
 import { MirrorFeeder, type MirrorFeederOptions } from '../sessions/mirror-feeder.ts';
 import { OutputPipeline } from '../sessions/output-pipeline.ts';
 import { PASSIVE_DETECTOR } from '../sessions/passive-detector.ts';
-import {
-  bootId,
-  EnvMarkerCache,
-  killTree,
-  type ProcStat,
-  readStat,
-  scanProcesses,
-  sessionTree,
-  type TreeRoot,
-} from '../sessions/process-tree.ts';
+import { bootId, type ProcStat, readStat, type TreeRoot } from '../sessions/process-tree.ts';
 import { PtyProcess } from '../sessions/pty-process.ts';
+import type { SessionContainment } from '../sessions/session-containment.ts';
 import type { Detection, ScreenStateDetector } from '../state/types.ts';
 import { submitStrategy } from './submit-strategy.ts';
 import { submitConfirmed } from './submitter.ts';
@@ -38,6 +30,8 @@ export interface HostSessionOptions {
   detector: ScreenStateDetector;
   mirror?: MirrorTuning;
   log: Logger;
+  /** Keeps the session's processes together (its cgroup) and ends all of them. */
+  containment: SessionContainment;
   onData(chunk: OutputChunk): void;
   onDetect(detection: Detection, title: string | null): void;
   onExit(exit: HostExit): void;
@@ -104,17 +98,25 @@ export class HostSession {
       // behind a submission (an agent waiting for its cursor position would stall the submission).
       this._detector.onReply((reply) => this._pty.write(reply)),
     );
-    this._pty = new PtyProcess({
-      file: spec.file,
-      args: spec.args,
-      cwd: spec.cwd,
-      env: spec.env,
-      cols: spec.cols,
-      rows: spec.rows,
-    });
+    // Containment: the agent joins its session cgroup before it runs (session-containment.ts).
+    const argv = options.containment.prepare(spec.session_id, spec.file, spec.args);
+    try {
+      this._pty = new PtyProcess({
+        file: argv.file,
+        args: argv.args,
+        cwd: spec.cwd,
+        env: spec.env,
+        cols: spec.cols,
+        rows: spec.rows,
+      });
+    } catch (error) {
+      options.containment.forget(spec.session_id);
+      throw error;
+    }
     const stat = readStat(this._pty.pid);
     if (stat) this._knownTree = [stat];
     this.spawned = { pid: this._pty.pid, start_ticks: stat?.start_ticks ?? 0, boot_id: bootId() };
+    options.containment.started(spec.session_id, { ...this._treeRoot(), tty: this._pty.ptsName });
     this._disposables.push(
       this._pty.onData((data) => {
         this._lastOutputAt = Date.now();
@@ -321,19 +323,18 @@ export class HostSession {
   }
 
   private async _killTree(graceMs: number, leftovers: boolean): Promise<void> {
-    const root = this._treeRoot();
-    if (!root.pid) return;
-    const markers = new EnvMarkerCache();
-    const list = () => sessionTree(root, scanProcesses(), markers, this._knownTree);
-    const initial = list();
-    if (initial.length === 0) return;
-    if (leftovers)
-      this._o.log.info('killing processes left behind by the session', { pids: initial.map((p) => p.pid) });
-    const result = await killTree(initial, {
+    const containment = this._o.containment;
+    const options = {
       graceMs,
-      relist: list,
-      log: (event, fields) => this._o.log.warn(event, fields),
-    });
+      extra: this._knownTree,
+      log: (event: string, fields: Record<string, unknown>) => this._o.log.warn(event, fields),
+    };
+    // After the exit: leftovers are ended and the session's cgroup removed (release).
+    const result = leftovers
+      ? await containment.release(this.id, options)
+      : await containment.terminate(this.id, options);
+    if (leftovers && result.signalled > 0)
+      this._o.log.info('killed processes left behind by the session', { ...result });
     if (result.escalated.length > 0)
       this._o.log.warn('escalated to SIGKILL after the grace period', {
         pids: result.escalated,
@@ -368,6 +369,7 @@ export class HostSession {
   }
 
   dispose(): void {
+    this._o.containment.forget(this.id);
     for (const d of this._disposables.splice(0)) d.dispose();
     this._feeder?.dispose();
     this._detector.dispose();

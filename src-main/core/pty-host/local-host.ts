@@ -2,6 +2,7 @@ import type { OutputChunk } from '../../../src-shared/session.ts';
 import type { Logger } from '../log/logger.ts';
 import type { ProviderDefinition } from '../providers/types.ts';
 import { createPassiveDetector } from '../sessions/passive-detector.ts';
+import { createSessionContainment, type SessionContainment } from '../sessions/session-containment.ts';
 import { createStateDetector } from '../state/detector.ts';
 import type { Detection, ScreenStateDetector } from '../state/types.ts';
 import { Emitter } from '../util/event.ts';
@@ -35,6 +36,9 @@ export interface LocalPtyHostOptions {
   /** Re-evaluate detectors this often while output flows or settles (so stability windows close
    *  without new output). Default 200. */
   evaluateIntervalMs?: number;
+  /** Keeps each session's processes together and ends them all: a cgroup per session where the
+   *  system allows it, else /proc lookups. Default: createSessionContainment() (detected once). */
+  containment?: SessionContainment;
 }
 
 /** The PTY host in this process: the same mechanism the host process runs, without the socket. */
@@ -55,9 +59,13 @@ export class LocalPtyHost implements PtyHost {
   readonly onDidDisconnect = this._onDidDisconnect.event;
 
   private _evaluateTimer: NodeJS.Timeout | undefined;
+  private readonly _containment: SessionContainment;
 
   constructor(options: LocalPtyHostOptions) {
     this._o = options;
+    this._containment =
+      options.containment ??
+      createSessionContainment({ log: (event, fields) => options.logger.info(event, fields) });
   }
 
   private _ensureTicker(): void {
@@ -89,6 +97,7 @@ export class LocalPtyHost implements PtyHost {
         spec,
         detector,
         log,
+        containment: this._containment,
         ...(this._o.mirror ? { mirror: this._o.mirror } : {}),
         onData: (chunk) => this._onData.fire(chunk),
         onDetect: (detection, title) =>

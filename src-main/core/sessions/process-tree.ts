@@ -1,4 +1,4 @@
-import { readdirSync, readFileSync, readlinkSync } from 'node:fs';
+import { readFileSync, readlinkSync } from 'node:fs';
 
 /**
  * /proc-based process trees: the fallback lookups, and the kill sequence. node-pty only signals the
@@ -19,85 +19,19 @@ import { readdirSync, readFileSync, readlinkSync } from 'node:fs';
  * is never signalled.
  */
 
-export interface ProcStat {
-  pid: number;
-  comm: string;
-  /** R, S, D, Z, T… */
-  state: string;
-  ppid: number;
-  pgid: number;
-  sid: number;
-  /** utime + stime in clock ticks. */
-  cpu_ticks: number;
-  num_threads: number;
-  /** Start time in clock ticks since boot. */
-  start_ticks: number;
-  rss_pages: number;
-}
+import {
+  bootId,
+  CLOCK_TICKS_PER_SECOND,
+  PAGE_SIZE,
+  type ProcStat,
+  parseStat,
+  readStat,
+  scanProcesses,
+} from './proc-stat.ts';
 
-export const CLOCK_TICKS_PER_SECOND = 100; // getconf CLK_TCK on Linux (fixed by the kernel ABI)
-export const PAGE_SIZE = 4096;
+import { type CgroupHost, orphanedSessionCgroup, removeEmptyRunDir } from './session-cgroup.ts';
 
-let bootIdCache: string | undefined;
-export function bootId(): string {
-  if (bootIdCache === undefined) {
-    try {
-      bootIdCache = readFileSync('/proc/sys/kernel/random/boot_id', 'utf8').trim();
-    } catch {
-      bootIdCache = 'unknown';
-    }
-  }
-  return bootIdCache;
-}
-
-export function parseStat(pid: number, text: string): ProcStat | null {
-  // comm may contain spaces and parentheses: the fields start after the LAST ')'.
-  const close = text.lastIndexOf(')');
-  if (close < 0) return null;
-  const comm = text.slice(text.indexOf('(') + 1, close);
-  const f = text.slice(close + 2).split(' ');
-  // f[0] is field 3 (state); field N is f[N - 3].
-  const num = (field: number) => Number(f[field - 3]);
-  return {
-    pid,
-    comm,
-    state: f[0] ?? '?',
-    ppid: num(4),
-    pgid: num(5),
-    sid: num(6),
-    cpu_ticks: num(14) + num(15),
-    num_threads: num(20),
-    start_ticks: num(22),
-    rss_pages: num(24),
-  };
-}
-
-export function readStat(pid: number): ProcStat | null {
-  try {
-    return parseStat(pid, readFileSync(`/proc/${pid}/stat`, 'utf8'));
-  } catch {
-    return null;
-  }
-}
-
-/** All processes visible now. */
-export function scanProcesses(): Map<number, ProcStat> {
-  const out = new Map<number, ProcStat>();
-  let names: string[];
-  try {
-    names = readdirSync('/proc');
-  } catch {
-    return out;
-  }
-  for (const name of names) {
-    const c = name.charCodeAt(0);
-    if (c < 48 || c > 57) continue;
-    const pid = Number(name);
-    const stat = readStat(pid);
-    if (stat) out.set(pid, stat);
-  }
-  return out;
-}
+export { bootId, CLOCK_TICKS_PER_SECOND, PAGE_SIZE, type ProcStat, parseStat, readStat, scanProcesses };
 
 const ENV_MARKER = 'AUTODEV_SESSION_ID';
 
@@ -344,23 +278,60 @@ export interface RecordedTree {
   boot_id: string;
 }
 
+/** `list` plus the members of `group` it lacks (never this process). */
+export function withGroupMembers(
+  list: ProcStat[],
+  group: Pick<KillableGroup, 'pids'> | null | undefined,
+  table?: Map<number, ProcStat>,
+): ProcStat[] {
+  if (!group) return list;
+  const have = new Set(list.map((p) => p.pid));
+  for (const pid of group.pids()) {
+    if (have.has(pid) || pid === process.pid) continue;
+    const stat = table?.get(pid) ?? readStat(pid);
+    if (stat) list.push(stat);
+  }
+  return list;
+}
+
 /**
- * For recovery after a crash of AutoDev: kill what is left of a session's tree recorded by
- * `onDidSpawn`. Spares everything when the machine rebooted since (boot id differs) and any PID whose
- * start time does not match (recycled); processes found by the session's env marker are ours for sure.
+ * For recovery after a crash of AutoDev (or of its PTY host): kill what is left of a session's tree
+ * recorded by `onDidSpawn`. Spares everything when the machine rebooted since (boot id differs) and
+ * any PID whose start time does not match (recycled); processes found by the session's env marker are
+ * ours for sure, and so is every member of the session's cgroup when the process that owned it is
+ * gone (the cgroup is then removed).
  */
 export async function killRecordedTree(
   record: RecordedTree,
-  options: { graceMs?: number; log?: KillTreeOptions['log'] } = {},
+  options: {
+    graceMs?: number;
+    log?: KillTreeOptions['log'];
+    cgroupHost?: CgroupHost | { reason: string };
+  } = {},
 ): Promise<KillTreeResult> {
   if (record.boot_id !== bootId()) return { signalled: 0, escalated: [], survivors: [] };
   const markers = new EnvMarkerCache();
-  const list = () => sessionTree(record, scanProcesses(), markers);
+  const orphan = orphanedSessionCgroup(record.session_id, options.cgroupHost);
+  const group = orphan?.cgroup ?? null;
+  const list = () => {
+    const table = scanProcesses();
+    return withGroupMembers(sessionTree(record, table, markers), group, table);
+  };
   const initial = list();
-  if (initial.length === 0) return { signalled: 0, escalated: [], survivors: [] };
-  options.log?.('process-tree.recovered-kill', {
-    session_id: record.session_id,
-    pids: initial.map((p) => p.pid),
-  });
-  return killTree(initial, { graceMs: options.graceMs ?? 3000, relist: list, log: options.log });
+  let result: KillTreeResult = { signalled: 0, escalated: [], survivors: [] };
+  if (initial.length > 0 || group?.populated()) {
+    options.log?.('process-tree.recovered-kill', {
+      session_id: record.session_id,
+      pids: initial.map((p) => p.pid),
+      cgroup: group?.dir ?? null,
+    });
+    result = await killTree(initial, {
+      graceMs: options.graceMs ?? 3000,
+      relist: list,
+      group,
+      ...(options.log ? { log: options.log } : {}),
+    });
+  }
+  if (orphan && (await orphan.cgroup.removeWhenEmpty())) removeEmptyRunDir(orphan.runDir);
+  return result;
 }

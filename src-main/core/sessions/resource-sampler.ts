@@ -9,6 +9,7 @@ import {
   sessionTree,
   type TreeRoot,
 } from './process-tree.ts';
+import { cgroupPids, sessionCgroupDirOf } from './session-cgroup.ts';
 
 export interface TreeSample {
   usage: ResourceUsage;
@@ -18,12 +19,15 @@ export interface TreeSample {
 /**
  * Resource usage of whole process trees from one /proc scan per tick, shared by all sessions (the
  * manager runs one timer for everything, never per output chunk). CPU% is the tree's CPU time over the
- * wall time since the previous sample, so 100 = one full core.
+ * wall time since the previous sample, so 100 = one full core. A session with a cgroup counts all its
+ * members, also those that hid from the /proc lookups (setsid, `env -i`, closed fds).
  */
 export class TreeSampler {
   private _markers = new EnvMarkerCache();
   private _prevCpu = new Map<string, number>();
   private _prevAt = 0;
+  /** Session cgroup per root (pid:start ticks), found once from /proc/<pid>/cgroup. */
+  private _cgroups = new Map<string, string>();
 
   sample(roots: (TreeRoot & { extra?: ProcStat[] })[], now = Date.now()): Map<string, TreeSample> {
     const table = scanProcesses();
@@ -33,8 +37,18 @@ export class TreeSampler {
     const nextCpu = new Map<string, number>();
     const out = new Map<string, TreeSample>();
     const sampledAt = new Date(now).toISOString();
+    const cgroups = new Map<string, string>();
     for (const root of roots) {
-      const members = sessionTree(root, table, this._markers, root.extra ?? []);
+      const key = `${root.pid}:${root.start_ticks}`;
+      // Not cached while absent: the agent may not have joined yet, or has no cgroup.
+      const cgroup = this._cgroups.get(key) ?? sessionCgroupDirOf(root.pid);
+      if (cgroup) cgroups.set(key, cgroup);
+      const extra = [...(root.extra ?? [])];
+      for (const pid of cgroup ? cgroupPids(cgroup) : []) {
+        const stat = table.get(pid);
+        if (stat && pid !== process.pid) extra.push(stat);
+      }
+      const members = sessionTree(root, table, this._markers, extra);
       let rssPages = 0;
       let cpuDelta = 0;
       let threads = 0;
@@ -63,6 +77,7 @@ export class TreeSampler {
       });
     }
     this._prevCpu = nextCpu;
+    this._cgroups = cgroups;
     return out;
   }
 }

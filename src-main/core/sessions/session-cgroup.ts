@@ -11,7 +11,7 @@ import {
   writeFileSync,
 } from 'node:fs';
 import path from 'node:path';
-import { readStat } from './process-tree.ts';
+import { readStat } from './proc-stat.ts';
 
 /**
  * One cgroup v2 per session: the only lookup a process cannot hide from. A process can leave its
@@ -56,11 +56,24 @@ export function ownCgroupDir(
   mountinfo = readText('/proc/self/mountinfo'),
 ): string | { reason: string } {
   if (procSelfCgroup === null) return { reason: 'no /proc/self/cgroup (not Linux)' };
-  const line = procSelfCgroup.split('\n').find((l) => l.startsWith('0::'));
-  if (!line) return { reason: 'no cgroup v2 membership (cgroup v1 only)' };
-  const own = line.slice(3);
+  const own = v2Path(procSelfCgroup);
+  if (own === null) return { reason: 'no cgroup v2 membership (cgroup v1 only)' };
   if (!own.startsWith('/') || own.endsWith(' (deleted)')) return { reason: `odd cgroup path ${own}` };
-  for (const l of (mountinfo ?? '').split('\n')) {
+  return (
+    dirOnMount(own, mountinfo ?? '') ?? {
+      reason: 'the cgroup2 hierarchy is not mounted here (or not our part of it)',
+    }
+  );
+}
+
+function v2Path(procCgroup: string): string | null {
+  const line = procCgroup.split('\n').find((l) => l.startsWith('0::'));
+  return line === undefined ? null : line.slice(3);
+}
+
+/** Where cgroup `cgPath` (as /proc/<pid>/cgroup names it) is in this mount namespace, if anywhere. */
+function dirOnMount(cgPath: string, mountinfo: string): string | null {
+  for (const l of mountinfo.split('\n')) {
     const dash = l.indexOf(' - ');
     if (dash < 0 || !l.slice(dash + 3).startsWith('cgroup2 ')) continue;
     const fields = l.slice(0, dash).split(' ');
@@ -69,12 +82,45 @@ export function ownCgroupDir(
     if (!mountPoint) continue;
     // A mount of a sub-tree (containers) shows paths relative to its root.
     const rel =
-      root === '/' ? own : own === root ? '/' : own.startsWith(`${root}/`) ? own.slice(root.length) : null;
+      root === '/'
+        ? cgPath
+        : cgPath === root
+          ? '/'
+          : cgPath.startsWith(`${root}/`)
+            ? cgPath.slice(root.length)
+            : null;
     if (rel === null) continue;
     const dir = path.join(mountPoint, rel);
     if (existsSync(path.join(dir, 'cgroup.procs'))) return dir;
   }
-  return { reason: 'the cgroup2 hierarchy is not mounted here (or not our part of it)' };
+  return null;
+}
+
+/**
+ * The session cgroup process `pid` is in, when it is one of AutoDev's (a session-… below an autodev-run-…):
+ * how a process that only knows an agent's PID (the core's resource sampler, when the PTY host is
+ * another process) finds the session's hidden members.
+ */
+export function sessionCgroupDirOf(pid: number): string | null {
+  const cgPath = v2Path(readText(`/proc/${pid}/cgroup`) ?? '');
+  if (!cgPath) return null;
+  const parts = cgPath.split('/');
+  const session = parts[parts.length - 1] ?? '';
+  const run = parts[parts.length - 2] ?? '';
+  if (!session.startsWith(SESSION_PREFIX) || !run.startsWith(RUN_PREFIX)) return null;
+  mountinfoCache ??= readText('/proc/self/mountinfo') ?? '';
+  return dirOnMount(cgPath, mountinfoCache);
+}
+let mountinfoCache: string | undefined;
+
+/** PIDs in a cgroup directory and below it. */
+export function cgroupPids(dir: string): number[] {
+  const out: number[] = [];
+  walkCgroup(dir, (d) => {
+    for (const line of (readText(path.join(d, 'cgroup.procs')) ?? '').split('\n'))
+      if (line) out.push(Number(line));
+  });
+  return out;
 }
 
 function unescapeMount(s: string): string {
@@ -179,12 +225,7 @@ export class SessionCgroup {
 
   /** PIDs in this cgroup and any cgroup an agent created below it. Exited (zombie) ones are not listed. */
   pids(): number[] {
-    const out: number[] = [];
-    walkCgroup(this.dir, (dir) => {
-      for (const line of (readText(path.join(dir, 'cgroup.procs')) ?? '').split('\n'))
-        if (line) out.push(Number(line));
-    });
-    return out;
+    return cgroupPids(this.dir);
   }
 
   /** Any live process in the subtree (cgroup.events `populated`, maintained by the kernel). */
@@ -220,6 +261,16 @@ export class SessionCgroup {
   /** rmdir this cgroup (and sub-cgroups an agent made), once nothing lives in it. */
   remove(): boolean {
     return removeCgroupTree(this.dir);
+  }
+
+  /** remove(), retrying briefly: `populated` can trail the last exit by a moment. */
+  async removeWhenEmpty(timeoutMs = 1000): Promise<boolean> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      if (this.remove()) return true;
+      if (Date.now() >= deadline) return false;
+      await new Promise((r) => setTimeout(r, 20));
+    }
   }
 
   get exists(): boolean {
@@ -330,4 +381,17 @@ function highestOwnedAncestor(base: string): string {
     if (dir === path.dirname(dir)) break;
   }
   return top;
+}
+
+/** The cgroup of `sessionId` in a run whose owner is gone (a crashed app or PTY host), if any. */
+export function orphanedSessionCgroup(
+  sessionId: string,
+  host: CgroupHost | { reason: string } = detectCgroupHost(),
+): { cgroup: SessionCgroup; runDir: string } | null {
+  const name = `${SESSION_PREFIX}${sessionId}`;
+  for (const run of findOrphanedRuns(host)) {
+    const cgroup = run.sessions.find((c) => path.basename(c.dir) === name);
+    if (cgroup) return { cgroup, runDir: run.runDir };
+  }
+  return null;
 }

@@ -7,6 +7,7 @@ import {
   scanProcesses,
   sessionTree,
   type TreeRoot,
+  withGroupMembers,
 } from './process-tree.ts';
 import {
   type CgroupHost,
@@ -74,6 +75,9 @@ export interface SessionContainment {
   terminate(sessionId: string, options: ContainmentKillOptions): Promise<KillTreeResult>;
   /** After the agent exited: end what it left behind, remove its cgroup and forget the session. */
   release(sessionId: string, options: ContainmentKillOptions): Promise<KillTreeResult>;
+  /** Forget the session without killing anything (its spawn failed, or the host is disposed): its
+   *  cgroup is removed if empty, else left for the recovery sweep once this process is gone. */
+  forget(sessionId: string): void;
   /** The session's cgroup directory (diagnostics, tests). */
   cgroupOf(sessionId: string): string | null;
   /** The members of the session's cgroup now (none without one): for resource sampling. */
@@ -131,6 +135,14 @@ class Containment implements SessionContainment {
     if (s) s.root = { ...root };
   }
 
+  forget(sessionId: string): void {
+    const s = this._sessions.get(sessionId);
+    if (!s || s.released) return; // a release in progress removes it
+    s.cgroup?.remove();
+    this._sessions.delete(sessionId);
+    if (this._host && this._sessions.size === 0) removeEmptyRunDir(this._host.runDir);
+  }
+
   cgroupOf(sessionId: string): string | null {
     return this._sessions.get(sessionId)?.cgroup?.dir ?? null;
   }
@@ -157,7 +169,7 @@ class Containment implements SessionContainment {
     if (!s) return Promise.resolve(NOTHING);
     s.released ??= (async () => {
       const result = await this._kill(sessionId, s, options, false);
-      if (s.cgroup && !(await removeWhenEmpty(s.cgroup)))
+      if (s.cgroup && !(await s.cgroup.removeWhenEmpty()))
         (options.log ?? this._log)('session-cgroup.not-removed', {
           cgroup: s.cgroup.dir,
           pids: s.cgroup.pids(),
@@ -180,16 +192,11 @@ class Containment implements SessionContainment {
     const { cgroup, root } = s;
     const list = (tty: string | null, extra: ProcStat[]): ProcStat[] => {
       const table = scanProcesses();
-      const members = root ? sessionTree({ ...root, tty }, table, markers, extra) : [];
-      if (cgroup) {
-        const have = new Set(members.map((p) => p.pid));
-        for (const pid of cgroup.pids()) {
-          if (have.has(pid) || pid === process.pid) continue;
-          const stat = table.get(pid) ?? readStat(pid);
-          if (stat) members.push(stat);
-        }
-      }
-      return members;
+      return withGroupMembers(
+        root ? sessionTree({ ...root, tty }, table, markers, extra) : [],
+        cgroup,
+        table,
+      );
     };
     const initial = list(useTty ? (root?.tty ?? null) : null, options.extra ?? []);
     if (initial.length === 0 && !cgroup?.populated()) return NOTHING;
@@ -204,16 +211,6 @@ class Containment implements SessionContainment {
       group: cgroup,
       log,
     });
-  }
-}
-
-/** rmdir, retrying briefly: `populated` can trail the last exit by a moment. */
-async function removeWhenEmpty(cgroup: SessionCgroup, timeoutMs = 1000): Promise<boolean> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    if (cgroup.remove()) return true;
-    if (Date.now() >= deadline) return false;
-    await new Promise((r) => setTimeout(r, 20));
   }
 }
 
@@ -253,12 +250,7 @@ export async function sweepOrphanedSessionCgroups(
     await Promise.all(
       run.sessions.map(async (cgroup) => {
         result.cgroups++;
-        const list = () =>
-          cgroup
-            .pids()
-            .filter((pid) => pid !== process.pid)
-            .map((pid) => readStat(pid))
-            .filter((p): p is ProcStat => p !== null);
+        const list = () => withGroupMembers([], cgroup);
         const initial = list();
         if (initial.length > 0 || cgroup.populated()) {
           options.log?.('session-cgroup.orphan-kill', {
@@ -276,7 +268,7 @@ export async function sweepOrphanedSessionCgroups(
           result.escalated += r.escalated.length;
           result.survivors += r.survivors.length;
         }
-        if (await removeWhenEmpty(cgroup)) result.removed++;
+        if (await cgroup.removeWhenEmpty()) result.removed++;
       }),
     );
     if (removeEmptyRunDir(run.runDir)) result.removed++;

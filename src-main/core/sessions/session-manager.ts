@@ -34,6 +34,7 @@ import {
 import { OutputPipeline } from './output-pipeline.ts';
 import { bootId, killRecordedTree, type TreeRoot } from './process-tree.ts';
 import { TreeSampler } from './resource-sampler.ts';
+import type { SessionContainment } from './session-containment.ts';
 import { checkLimits } from './session-limits.ts';
 import { newRecord, nowIso, type SessionRecord, snapshotInfo, stateReason } from './session-record.ts';
 import { resolveSetupFile, setupEnvironment, setupFailure } from './setup-step.ts';
@@ -80,6 +81,9 @@ export interface SessionManagerOptions {
   sampleIntervalMs?: number;
   /** For the default in-process host: re-evaluate detectors this often while output flows or settles. */
   evaluateIntervalMs?: number;
+  /** For the default in-process host: how sessions' processes are kept together and ended (a cgroup
+   *  per session where the system allows it). Default: createSessionContainment(). */
+  containment?: SessionContainment;
   /** CPU over the limit in this many consecutive samples before it counts (spikes are normal). Default 3. */
   cpuBreachSamples?: number;
   /** Environment agents' basics and keys are taken from. Default process.env. */
@@ -164,6 +168,7 @@ class PtySessionManager implements SessionManager {
         ...(options.evaluateIntervalMs !== undefined
           ? { evaluateIntervalMs: options.evaluateIntervalMs }
           : {}),
+        ...(options.containment ? { containment: options.containment } : {}),
       });
     this._hostListeners = [
       this._host.onData((chunk) => this._onHostData(chunk)),
