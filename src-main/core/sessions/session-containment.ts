@@ -19,8 +19,10 @@ import {
 } from './session-cgroup.ts';
 
 /**
- * What the session manager calls to keep a session's processes together and end all of them: at
- * spawn (`prepare`, `started`), at terminate (`terminate`) and after exit (`release`).
+ * What the PTY host (pty-host/host-session.ts, one containment per LocalPtyHost) calls to keep a
+ * session's processes together and end all of them: at spawn (`prepare`, `started`), at terminate
+ * (`terminate`), after exit (`release`) and when it drops a session (`forget`). The run directory is
+ * therefore owned by the process running the PTYs: the app, or the separate PTY host process.
  *
  * With a cgroup (session-cgroup.ts; Linux with a writable cgroup v2, e.g. a systemd desktop or root):
  * the agent is spawned as `/bin/sh -c JOIN_SCRIPT <cgroup.procs> <agent> <args…>`, which writes its
