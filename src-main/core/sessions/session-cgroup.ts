@@ -263,10 +263,11 @@ export class SessionCgroup {
     return removeCgroupTree(this.dir);
   }
 
-  /** remove(), retrying briefly: `populated` can trail the last exit by a moment. */
-  async removeWhenEmpty(timeoutMs = 1000): Promise<boolean> {
+  /** remove(), retrying briefly (`populated` can trail the last exit by a moment) while `keepTrying`. */
+  async removeWhenEmpty(timeoutMs = 1000, keepTrying: () => boolean = () => true): Promise<boolean> {
     const deadline = Date.now() + timeoutMs;
     for (;;) {
+      if (!keepTrying()) return false;
       if (this.remove()) return true;
       if (Date.now() >= deadline) return false;
       await new Promise((r) => setTimeout(r, 20));

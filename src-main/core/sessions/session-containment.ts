@@ -171,12 +171,15 @@ class Containment implements SessionContainment {
     if (!s) return Promise.resolve(NOTHING);
     s.released ??= (async () => {
       const result = await this._kill(sessionId, s, options, false);
-      if (s.cgroup && !(await s.cgroup.removeWhenEmpty()))
+      // The same id may have been prepared again meanwhile (a set-up step, then the agent): the
+      // directory is then the new process's, not ours to remove.
+      const ours = () => this._sessions.get(sessionId) === s;
+      if (s.cgroup && ours() && !(await s.cgroup.removeWhenEmpty(1000, ours)) && ours())
         (options.log ?? this._log)('session-cgroup.not-removed', {
           cgroup: s.cgroup.dir,
           pids: s.cgroup.pids(),
         });
-      this._sessions.delete(sessionId);
+      if (ours()) this._sessions.delete(sessionId);
       if (this._host && this._sessions.size === 0) removeEmptyRunDir(this._host.runDir);
       return result;
     })();

@@ -309,9 +309,13 @@ test('the join wrapper hands the agent the same environment as a direct spawn (s
     t.after(() => manager.shutdown());
     const info = await manager.create({ cli_tool: 'sleeper' });
     const pid = info.pid as number;
-    await waitFor('exec', () => readStat(pid)?.comm === 'sleep');
+    // The new comm shows before exec has set up the environment block: wait for the block itself.
+    const environ = await waitFor('exec', () => {
+      const text = readStat(pid)?.comm === 'sleep' ? readFileSync(`/proc/${pid}/environ`, 'utf8') : '';
+      return text.includes('AUTODEV_SESSION_ID=') ? text : null;
+    });
     environs.push(
-      readFileSync(`/proc/${pid}/environ`, 'utf8')
+      environ
         .split('\0')
         .filter(Boolean)
         .map((kv) => (kv.startsWith('AUTODEV_SESSION_ID=') ? 'AUTODEV_SESSION_ID=…' : kv))
@@ -361,4 +365,59 @@ test('an agent that could not join its cgroup still ends by the /proc lookups, a
   );
   await containment.release('lost-session', { graceMs: 500 });
   assert.equal(containment.cgroupOf('lost-session'), null);
+});
+
+test('a set-up step runs in the session cgroup too: its hidden daemon ends with the session, and the cgroup is removed', async (t) => {
+  const containment = createSessionContainment();
+  if (containment.mode !== 'cgroup') {
+    t.skip(`no writable cgroup v2 here (${containment.fallbackReason})`);
+    return;
+  }
+  const tok = token();
+  const daemonArgv = ['sleep', `1030.${tok}`];
+  t.after(() => killPids(pidsByArgv(daemonArgv)));
+  const { manager } = testManager(
+    [provider('agent', '/bin/sh', ['-c', `echo agent-up; exec sleep 1031.${tok}`])],
+    {
+      limits: { terminate_grace_ms: GRACE_MS },
+      env: { ...process.env, HOME: tempHome(t) },
+      containment,
+    },
+  );
+  t.after(() => manager.shutdown());
+  t.after(() => killPids(pidsByArgv(['sleep', `1031.${tok}`])));
+  let id: string | undefined;
+  const out = collect(manager, () => id);
+  id = (
+    await manager.create(
+      { cli_tool: 'agent' },
+      {
+        setup: {
+          // (The pause lets the daemon leave the terminal's session before the set-up's shell exits
+          // and the terminal hangs up.)
+          argv: [
+            '/bin/sh',
+            '-c',
+            `setsid -f env -i sh -c 'exec <&- >&- 2>&-; sleep 1030.${tok} & exit 0'; sleep 0.5`,
+          ],
+          label: 'daemon-setup',
+        },
+      },
+    )
+  ).session_id;
+  await waitFor('agent started after the set-up', () => out.text().includes('agent-up'));
+  const [daemon] = await waitFor('set-up daemon', () => {
+    const found = pidsByArgv(daemonArgv);
+    return found.length === 1 ? found : null;
+  });
+  const cgroup = containment.cgroupOf(id) as string;
+  const members = readFileSync(path.join(cgroup, 'cgroup.procs'), 'utf8')
+    .split('\n')
+    .filter(Boolean)
+    .map(Number);
+  assert.ok(members.includes(daemon as number), "the set-up's daemon is in the session's cgroup");
+  assert.ok(members.includes(manager.get(id)?.pid as number), 'and so is the agent');
+  await manager.terminate(id);
+  assert.equal(isAlive(daemon as number), false, "the set-up's daemon ended with the session");
+  assert.equal(existsSync(cgroup), false);
 });
