@@ -148,13 +148,14 @@ export async function createCore(config: AutoDevConfig, options: CreateCoreOptio
     env,
     ...(config.providersFile !== undefined ? { configFile: config.providersFile } : {}),
   });
-  // Exact values of every provider's keys (bundled and user-configured) and of the signing secret are
-  // redacted wherever they appear.
+  // Exact values of every provider's keys (bundled and user-configured), of the signing secret and of
+  // every secret-looking variable of AutoDev's own environment (…KEY, …SECRET, …TOKEN, …PASSWORD…)
+  // are redacted wherever they appear.
   const secretNames = new Set(['JWT_SECRET', ...providers.list().flatMap((p) => p.env_keys)]);
   const secrets = [...secretNames]
     .map((k) => env[k])
     .filter((v): v is string => typeof v === 'string' && v.length >= 8);
-  const redactor = createRedactor({ secrets });
+  const redactor = createRedactor({ secrets, env });
   const logger = options.logger ?? createLogger({ level: config.logLevel, redactor });
   const log = logger.child({ component: 'core' });
   for (const e of (providers as { errors?: readonly { file: string; path: string; message: string }[] })
