@@ -10,7 +10,7 @@ import { type PtyHostStatus, SupervisedPtyHost } from './pty-host/supervised-hos
 import type { ReadStore } from './read-store.ts';
 import { type RecoveryReport, runRecovery } from './recovery/index.ts';
 import { createRedisBus, historySource, publishCommitted, type RedisBus } from './redis/index.ts';
-import { createRedactor, createStreamRedactor, type Redactor } from './security/redact.ts';
+import { createRedactor, type Redactor } from './security/redact.ts';
 import { createSessionManager } from './sessions/index.ts';
 import type { SessionManager } from './sessions/types.ts';
 import {
@@ -184,15 +184,16 @@ export async function createCore(config: AutoDevConfig, options: CreateCoreOptio
     database = openDatabase({ schemaDir: config.schemaDir, dataDir: config.dataDir, env, logger: log });
     const store = createSessionStore(database.db);
     instanceId = store.instanceId;
-    history = createHistory(database.db);
     persistence = createPersistence(store, {
       logger: logger.child({ component: 'persistence' }),
-      redact: (text) => redactor.redact(text),
-      createStreamRedactor: () => createStreamRedactor(redactor),
-      // Output redaction, ANSI stripping and FTS indexing run in a worker thread with the same
-      // secrets (store/output-worker.ts); the command journal stays synchronous on this thread.
-      offThread: { secrets },
+      // Commands and output are redacted with the core's redactor (output by a stream redactor per
+      // session, before the spool); storing the spool and indexing it run in a worker thread
+      // (store/persistence.ts); the command journal stays synchronous on this thread.
+      redactor,
+      offThread: true,
     });
+    // History reads include output spooled but not stored yet (nothing missing in between).
+    history = createHistory(database.db, { pending: persistence.pending });
   }
 
   const hostSessions = host?.welcome?.sessions ?? [];
@@ -208,7 +209,8 @@ export async function createCore(config: AutoDevConfig, options: CreateCoreOptio
         url: config.redisUrl,
         instanceId,
         logger: logger.child({ component: 'redis' }),
-        source: historySource(history),
+        // Redis resyncs from committed rows only (what it publishes), never the spooled tail.
+        source: historySource(createHistory(database.db)),
       });
       await redis.connect();
     }

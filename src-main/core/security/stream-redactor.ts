@@ -1,8 +1,10 @@
 import { type RedactionMatch, type Redactor, renderRange } from './redact.ts';
 
-/** "The last `remove` characters this stream emitted are replaced by `insert`." */
+/** "The last `remove` characters this stream emitted (`removed`) are replaced by `insert`." */
 export interface StreamAmend {
   remove: number;
+  /** The text being replaced (what a store can check before it rewrites anything). */
+  removed: string;
   insert: string;
 }
 
@@ -67,7 +69,7 @@ export function createStreamRedactor(
     if (lookBehind.length === 0) return;
     const now = renderRange(buf, matches, 0, lookBehind.length);
     if (now === lookBehindOut) return;
-    options.onAmend?.({ remove: lookBehindOut.length, insert: now });
+    options.onAmend?.({ remove: lookBehindOut.length, removed: lookBehindOut, insert: now });
     lookBehindOut = now;
   }
 
