@@ -174,8 +174,12 @@ export function createRedactor(options: RedactorOptions = {}): Redactor {
       addSecret(v);
     }
     if (found.length === 0) return found;
-    // Earliest first, longest first at the same start; overlapping matches merge.
-    found.sort((a, b) => a.start - b.start || b.end - a.end);
+    // Earliest first, longest first at the same start, a named kind before a plain known value;
+    // overlapping matches merge.
+    found.sort(
+      (a, b) =>
+        a.start - b.start || b.end - a.end || Number(a.kind === 'secret') - Number(b.kind === 'secret'),
+    );
     const merged: RedactionMatch[] = [];
     for (const m of found) {
       const prev = merged[merged.length - 1];
