@@ -98,12 +98,22 @@ export function createSearch(
   function outputHits(tokens: string[], sessionId: string | undefined, limit: number): Hit[] {
     const match = phraseMatcher(tokens);
     const hits: Hit[] = [];
-    const idx = openIndex();
-    const marker = idx
-      ? ((idx.prepare('SELECT indexed_upto FROM progress WHERE id = 1').pluck().get() as
-          | number
-          | undefined) ?? 0)
-      : 0;
+    let idx = openIndex();
+    let marker = 0;
+    try {
+      marker = idx
+        ? ((idx.prepare('SELECT indexed_upto FROM progress WHERE id = 1').pluck().get() as
+            | number
+            | undefined) ?? 0)
+        : 0;
+    } catch {
+      // Unreadable (being rebuilt, damaged): everything is scanned; reopened next time.
+      try {
+        idx?.close();
+      } catch {}
+      index = null;
+      idx = null;
+    }
     const rowsById = db.prepare(`
       SELECT x.id, x.session_id, x.seq_start AS seq, x.at, x.text, s.name, s.cli_tool
       FROM session_output x JOIN cli_sessions s ON s.session_id = x.session_id

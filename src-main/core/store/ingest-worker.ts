@@ -12,7 +12,7 @@ import { applyPragmas } from './database.ts';
 import type { FromIngestWorker, IngestWorkerData, ToIngestWorker } from './ingest-driver.ts';
 import { Ingester, type StepResult } from './ingester.ts';
 import { describePause, isPausingError } from './persistence-status.ts';
-import { openSearchIndex, SearchIndexer } from './search-index.ts';
+import { isDamaged, openSearchIndex, rebuildSearchIndex, SearchIndexer } from './search-index.ts';
 
 const data = workerData as IngestWorkerData;
 const port: MessagePort = data.port;
@@ -176,6 +176,20 @@ function loop(): void {
       }
     }
   } catch (error) {
+    if (isDamaged(error) && data.searchPath) {
+      logger.warn('search index damaged: rebuilding it from the stored output', { error: String(error) });
+      try {
+        searchDb = rebuildSearchIndex(data.searchPath, searchDb, db);
+        indexer = new SearchIndexer(db, searchDb);
+      } catch (rebuildError) {
+        logger.error('search index could not be rebuilt: search scans stored output instead', {
+          error: String(rebuildError),
+        });
+        indexer = null;
+      }
+      kick();
+      return;
+    }
     // Busy, disk full…: the rows stay above the marker; try again later.
     logger.warn('search indexing deferred', { error: String(error) });
     nextIndexAt = performance.now() + 2000;

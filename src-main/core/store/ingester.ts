@@ -94,7 +94,7 @@ export class Ingester {
     this._db = options.db;
     this._o = {
       rowChars: 32 * 1024,
-      sliceBytes: 256 * 1024,
+      sliceBytes: 128 * 1024,
       ...options,
       logger: options.logger ?? silentLogger,
       retention: options.retention ?? null,

@@ -255,7 +255,7 @@ export function createPersistence(store: SessionStore, options: PersistenceOptio
       run,
       searchPath: options.search === false || !dbPath ? null : searchIndexPath(dbPath),
       rowChars: options.rowChars ?? 32 * 1024,
-      sliceBytes: options.sliceBytes ?? 256 * 1024,
+      sliceBytes: options.sliceBytes ?? 128 * 1024,
       retention: options.retention === undefined ? DEFAULT_RETENTION : options.retention,
     },
     {

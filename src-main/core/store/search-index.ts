@@ -30,8 +30,9 @@ const SCHEMA = `
 
 /**
  * Opens (creating or rebuilding as needed) the search index of the main database `main` on its own
- * connection. synchronous=NORMAL: a power cut can lose the last slices, which the marker (committed with
- * them) makes the indexer redo.
+ * connection. synchronous=OFF: the index never fsyncs — its writes must not queue up in front of the
+ * command journal's fsync on the same disk. An OS crash or power cut can then leave it damaged: the
+ * indexer rebuilds it when SQLite says so (rebuildSearchIndex), and search scans meanwhile.
  */
 export function openSearchIndex(file: string, main: Database): Database {
   const instanceId = (
@@ -45,7 +46,7 @@ export function openSearchIndex(file: string, main: Database): Database {
     chmodSync(file, 0o600);
     const db = new BetterSqlite3(file);
     db.pragma('journal_mode = WAL');
-    db.pragma('synchronous = NORMAL');
+    db.pragma('synchronous = OFF');
     db.pragma('busy_timeout = 5000');
     db.exec(SCHEMA);
     return db;
@@ -72,6 +73,20 @@ export function openSearchIndex(file: string, main: Database): Database {
     }).immediate();
   }
   return db;
+}
+
+/** The index is damaged (SQLITE_CORRUPT, SQLITE_NOTADB): it is derived data, start over. */
+export function isDamaged(error: unknown): boolean {
+  const code = String((error as { code?: unknown })?.code ?? '');
+  return code.startsWith('SQLITE_CORRUPT') || code.startsWith('SQLITE_NOTADB');
+}
+
+export function rebuildSearchIndex(file: string, damaged: Database | null, main: Database): Database {
+  try {
+    damaged?.close();
+  } catch {}
+  for (const suffix of ['', '-wal', '-shm']) rmSync(file + suffix, { force: true });
+  return openSearchIndex(file, main);
 }
 
 export interface IndexSliceResult {
