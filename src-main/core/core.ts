@@ -191,6 +191,8 @@ export async function createCore(config: AutoDevConfig, options: CreateCoreOptio
       // (store/persistence.ts); the command journal stays synchronous on this thread.
       redactor,
       offThread: true,
+      // Where commands wait when the data disk is full (default: the system temp directory).
+      ...(env.AUTODEV_SPILL_DIR ? { spillDir: env.AUTODEV_SPILL_DIR } : {}),
     });
     // History reads include output spooled but not stored yet (nothing missing in between).
     history = createHistory(database.db, { pending: persistence.pending });

@@ -90,7 +90,8 @@ export class ControlWriter {
     }
     try {
       this._o.beforeWrite?.();
-      this._store.write(() => this._apply(entry));
+      if (entry.k === 'command') this._store.write(() => this._apply(entry));
+      else this._writeUnsynced(() => this._apply(entry));
       return 'written';
     } catch (error) {
       if (isPausingError(error)) {
@@ -103,6 +104,22 @@ export class ControlWriter {
         error: String(error),
       });
       return 'failed';
+    }
+  }
+
+  /**
+   * Session rows, spawns and ledger releases are not acknowledged to anyone, and they are written on
+   * the thread that carries the live stream: no fsync for them (synchronous=NORMAL for that one
+   * transaction). A kill -9 keeps them (the WAL is in the OS's cache); a power cut can lose the last
+   * ones — recovery marks such sessions interrupted anyway — and the next command's fsync covers them.
+   */
+  private _writeUnsynced(fn: () => void): void {
+    const db = this._store.db;
+    db.pragma('synchronous = NORMAL');
+    try {
+      this._store.write(fn);
+    } finally {
+      db.pragma('synchronous = FULL');
     }
   }
 

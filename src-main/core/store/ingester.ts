@@ -3,21 +3,14 @@
 // code is the same. Each step is one short BEGIN IMMEDIATE transaction of at most `sliceBytes` of
 // spool: the rows, the session's last_seq and the run's progress commit together, so a crash neither
 // loses nor duplicates output, and a nearly full disk takes what fits, a slice at a time.
-import { closeSync, existsSync, fstatSync, openSync, readdirSync, readSync, rmSync } from 'node:fs';
+import { closeSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import type { Database, Statement } from 'better-sqlite3';
 import { stripAnsi, stripPiece } from './ansi.ts';
 import { enforceRetention, type RetentionLimits } from './retention.ts';
 import { type OutputBatch, SessionStore } from './session-store.ts';
-import {
-  type DecodedRecord,
-  decodeRecords,
-  parseRunName,
-  runOwnerAlive,
-  type SpoolRecord,
-  segmentName,
-  segmentNumber,
-} from './spool-format.ts';
+import { type SpoolRecord, segmentName } from './spool-format.ts';
+import { type Cursor, findLeftoverRuns, readSlice } from './spool-reader.ts';
 import { type LoggerLike, silentLogger } from './types.ts';
 
 export interface IngesterOptions {
@@ -46,16 +39,6 @@ export interface StepResult {
   position: { segment: number; offset: number } | null;
   /** Segments of the current run fully stored: the writer may delete them. */
   segmentsDone: number[];
-}
-
-interface Cursor {
-  run: string;
-  dir: string;
-  segment: number;
-  offset: number;
-  /** Leftover runs (a previous process's) are read to the end of each file. */
-  leftover: boolean;
-  fd: number | null;
 }
 
 interface OpenRow {
@@ -125,35 +108,19 @@ export class Ingester {
       leftover: false,
       fd: null,
     };
-    this._findLeftovers();
-  }
-
-  /** Runs of earlier processes that died before their spool was stored: stored first, oldest first. */
-  private _findLeftovers(): void {
-    let names: string[] = [];
-    try {
-      names = readdirSync(this._o.spoolDir);
-    } catch {
-      return;
+    const saved = this._readProgress.get(options.run) as { segment: number; offset: number } | undefined;
+    if (saved) {
+      // This run was stored through here before (the worker died; this is the in-process fallback).
+      this._current.segment = saved.segment;
+      this._current.offset = saved.offset;
     }
-    const runs = names
-      .filter((n) => n !== this._o.run && parseRunName(n) !== null && !runOwnerAlive(n))
-      .sort((a, b) => {
-        const x = parseRunName(a);
-        const y = parseRunName(b);
-        return (x?.startTicks ?? 0) - (y?.startTicks ?? 0) || (x?.n ?? 0) - (y?.n ?? 0);
-      });
-    for (const run of runs) {
-      const dir = path.join(this._o.spoolDir, run);
-      const segments = readdirSync(dir)
-        .map(segmentNumber)
-        .filter((n): n is number => n !== null)
-        .sort((a, b) => a - b);
-      const saved = this._readProgress.get(run) as { segment: number; offset: number } | undefined;
-      const first = segments[0] ?? 1;
-      const at = saved && saved.segment >= first ? saved : { segment: first, offset: 0 };
-      this._leftovers.push({ run, dir, segment: at.segment, offset: at.offset, leftover: true, fd: null });
-    }
+    this._leftovers.push(
+      ...findLeftoverRuns(
+        options.spoolDir,
+        options.run,
+        (run) => this._readProgress.get(run) as { segment: number; offset: number } | undefined,
+      ),
+    );
     if (this._leftovers.length > 0)
       this._o.logger.info('storing the spool of an earlier run', { runs: this._leftovers.map((c) => c.run) });
   }
@@ -193,7 +160,7 @@ export class Ingester {
    */
   step(): StepResult {
     const cursor = this._leftovers[0] ?? this._current;
-    const read = this._read(cursor);
+    const read = readSlice(cursor, this._written, this._o.sliceBytes, this._o.logger);
     if (read === null) return cursor.leftover ? this._finishLeftover(cursor) : EMPTY;
     const { records, end, segmentEnded } = read;
     const carries = new Map(this._carries);
@@ -252,79 +219,6 @@ export class Ingester {
     rmSync(cursor.dir, { recursive: true, force: true });
     this._o.logger.info('spool of an earlier run stored', { run: cursor.run });
     return { ...EMPTY, more: this.ready };
-  }
-
-  /** Records from the cursor on, about sliceBytes of them; null when there is nothing to read. */
-  private _read(c: Cursor): { records: DecodedRecord[]; end: number; segmentEnded: boolean } | null {
-    for (;;) {
-      const file = path.join(c.dir, segmentName(c.segment));
-      let limit: number;
-      let complete: boolean; // the segment will not grow any more
-      if (c.leftover) {
-        if (c.fd === null) {
-          if (!existsSync(file)) {
-            // A gap in the numbering (deleted): the next segment, if any.
-            const next = this._nextSegment(c);
-            if (next === null) return null;
-            c.segment = next;
-            c.offset = 0;
-            continue;
-          }
-          c.fd = openSync(file, 'r');
-        }
-        limit = fstatSync(c.fd).size;
-        complete = true;
-      } else {
-        if (this._written.segment < c.segment) return null;
-        if (c.fd === null) c.fd = openSync(file, 'r');
-        complete = this._written.segment > c.segment;
-        limit = complete ? fstatSync(c.fd).size : this._written.offset;
-      }
-      if (c.offset >= limit) {
-        if (!complete) return null;
-        // End of a finished segment: record it (progress moves to the next one).
-        return { records: [], end: c.offset, segmentEnded: true };
-      }
-      let want = Math.min(limit - c.offset, this._o.sliceBytes + 64 * 1024);
-      for (;;) {
-        const buf = Buffer.allocUnsafe(want);
-        const n = readSync(c.fd, buf, 0, want, c.offset);
-        const decoded = decodeRecords(buf, 0, n);
-        let take = 0;
-        let end = c.offset;
-        for (const r of decoded.records) {
-          take++;
-          end = c.offset + r.offset + r.length;
-          if (end - c.offset >= this._o.sliceBytes) break;
-        }
-        const records = decoded.records.slice(0, take);
-        if (records.length > 0) {
-          const segmentEnded =
-            complete && end >= limit && take === decoded.records.length && !decoded.corrupt;
-          return { records, end, segmentEnded };
-        }
-        if (decoded.corrupt || (n < want && n === limit - c.offset && complete)) {
-          // A torn or garbled record: nothing after it in this segment is trusted.
-          this._o.logger.warn('spool segment ends in a damaged record: the rest of it is skipped', {
-            run: c.run,
-            segment: c.segment,
-            offset: c.offset,
-          });
-          return { records: [], end: limit, segmentEnded: true };
-        }
-        if (want >= limit - c.offset) return null; // an incomplete record still being written
-        want = Math.min(limit - c.offset, want * 2);
-      }
-    }
-  }
-
-  private _nextSegment(c: Cursor): number | null {
-    let next: number | null = null;
-    for (const f of readdirSync(c.dir)) {
-      const n = segmentNumber(f);
-      if (n !== null && n > c.segment && (next === null || n < next)) next = n;
-    }
-    return next;
   }
 
   private _apply(
