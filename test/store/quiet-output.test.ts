@@ -238,3 +238,42 @@ test('a secret completed after its start was released is redacted in the stored 
   assert.deepEqual(history.search({ q: key.slice(0, 20) }), []);
   assert.equal(history.search({ q: 'Default region name' }).length, 1);
 });
+
+test('a known secret echoed one key at a time, each key released in a quiet moment, ends fully redacted in SQLite', async (t) => {
+  const dir = tempDir(t);
+  const opened = openDatabase({ schemaDir, path: path.join(dir, 'typed.db') });
+  const manager = new SyntheticManager();
+  const secret = 'hunter2-typed-slowly-9';
+  const persistence = attachPersistence(manager, createSessionStore(opened.db), {
+    retention: null,
+    redactor: createRedactor({ env: { DEPLOY_PASSWORD: secret } }),
+    offThread: true,
+    holdMs: 40,
+    spillDir: path.join(dir, 'spill'),
+  });
+  t.after(() => {
+    persistence.close();
+    opened.close();
+  });
+  const s = manager.create();
+  manager.print(s.session_id, '$ deploy --password ');
+  for (const ch of secret) {
+    manager.print(s.session_id, ch);
+    await sleep(90); // longer than holdMs: every key is released (and stored) before the next
+  }
+  manager.print(s.session_id, '\r\ndeployed\r\n');
+  await waitFor(
+    () => storedText(opened.db, s.session_id).endsWith('deployed\n'),
+    'the last line stored',
+    5000,
+  );
+  const text = storedText(opened.db, s.session_id);
+  assert.equal(text, '$ deploy --password [REDACTED:secret]\ndeployed\n');
+  const data = (
+    opened.db
+      .prepare('SELECT data FROM session_output WHERE session_id = ?')
+      .pluck()
+      .all(s.session_id) as string[]
+  ).join('');
+  assert.ok(!data.includes('hunter2'), data);
+});

@@ -129,7 +129,7 @@ export function createHistory(db: Database, options: HistoryOptions = {}): Histo
   });
   const lastRowsStmt = db.prepare(`
     SELECT seq_start, seq_end, at, data, text, gap, raw_bytes FROM session_output
-    WHERE session_id = ? ORDER BY seq_start DESC LIMIT 16`);
+    WHERE session_id = ? ORDER BY seq_start DESC LIMIT 256`);
 
   /** Output not stored yet, applied after the session's stored rows: the stored rows it changed (a
    *  continuation, an amendment; by seq_start) and the rows it adds. Call inside the read transaction

@@ -318,7 +318,14 @@ export class Ingester {
       return;
     }
     // The end spans stored rows (newest first), and the open row if any.
-    const stored = (this._lastRows.all(record.s, 16) as { id: number; data: string }[]).reverse();
+    // As many of the last rows as hold `removed` (a secret typed one key at a time is one row per key).
+    let stored: { id: number; data: string }[] = [];
+    for (let n = 32; n <= 4096; n *= 4) {
+      stored = (this._lastRows.all(record.s, n) as { id: number; data: string }[]).reverse();
+      let chars = row?.data.length ?? 0;
+      for (const r of stored) chars += r.data.length;
+      if (chars >= record.removed.length || stored.length < n) break;
+    }
     const parts = [...stored.map((r) => r.data), row?.data ?? ''];
     const whole = parts.join('');
     if (!whole.endsWith(record.removed)) {
