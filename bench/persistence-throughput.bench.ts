@@ -1,10 +1,15 @@
 // Persistence on the live path: BENCH_PERSIST_MB (default 200) MB of base64 (random, so every line is
 // new text for the search index: the worst case) through a real SessionManager (PTY → manager with its
 // headless mirror → a flow-controlled consumer that acks at once), with persistence
-//   off — no store at all;
-//   on  — the core's mode: output redacted on the live path and appended to the spool, a worker
-//         storing the spool in SQLite and indexing it (its own search database);
-//   inline — (BENCH_PERSIST_MODES=off,on,inline) the same with the worker's work on the main thread.
+//   off    — no store at all;
+//   quiet  — the core's mode (output redacted on the live path and appended to the spool, a worker
+//            storing the spool in SQLite and indexing it in its own search database), nobody typing:
+//            what storing output costs the live stream;
+//   on     — the same while a typist journals a command every 20 ms (BENCH_PERSIST_TYPIST_MS): each
+//            command is fsynced on the main thread before it returns, which the live stream waits for;
+//   inline — (BENCH_PERSIST_MODES=…,inline) the core's mode with the worker's work on the main thread.
+// Before the first flood the typist journals 100 commands on an idle database: the machine's fsync
+// latency, the reference for the journal figures below.
 // Figures per mode: MB/s to the consumer and the ratio to `off` (same round), event-loop delay p99/max
 // during the flood, the process's RSS growth during the flood (bounded memory), command-journal write
 // latency p50/p99 (one record every 20 ms, as typing would) during the flood and during the catch-up
@@ -27,14 +32,17 @@ import { createHistory } from '../src-main/core/store/history.ts';
 import { createPersistence } from '../src-main/core/store/persistence.ts';
 import { SearchIndexer, searchIndexPath } from '../src-main/core/store/search-index.ts';
 import { createSessionStore } from '../src-main/core/store/session-store.ts';
+import type { SessionInfo } from '../src-shared/session.ts';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const schemaDir = path.join(root, 'schema');
 const MB = Number(process.env.BENCH_PERSIST_MB ?? 200);
 const ROUNDS = Number(process.env.BENCH_PERSIST_ROUNDS ?? 1);
-type Mode = 'off' | 'on' | 'inline';
-const MODES = (process.env.BENCH_PERSIST_MODES ?? 'off,on').split(',') as Mode[];
+type Mode = 'off' | 'quiet' | 'on' | 'inline';
+const MODES = (process.env.BENCH_PERSIST_MODES ?? 'off,quiet,on').split(',') as Mode[];
 const dir = mkdtempSync(path.join(os.tmpdir(), 'autodev-bench-persist-'));
+/** How often the typist journals a command (ms; 0: never). */
+const TYPIST_MS = Number(process.env.BENCH_PERSIST_TYPIST_MS ?? 20);
 
 // base64 of random bytes: 76-char lines (78 bytes with the PTY's CRLF) per 57 input bytes → MB of output.
 const inputBytes = Math.floor((MB * 1048576) / 78) * 57;
@@ -101,7 +109,7 @@ async function run(mode: Mode, round: number): Promise<Result> {
     createPersistence(store, {
       retention: null,
       redactor,
-      offThread: mode === 'on',
+      offThread: mode !== 'inline',
       spillDir: path.join(dir, 'spill'),
       logger: {
         debug() {},
@@ -165,7 +173,7 @@ async function run(mode: Mode, round: number): Promise<Result> {
   // (synchronous=FULL: fsynced before it returns) takes meanwhile.
   let seq = 0;
   const typist = setInterval(() => {
-    if (!persistence) return;
+    if (!persistence || TYPIST_MS === 0 || mode === 'quiet') return;
     const t0 = performance.now();
     try {
       persistence.journal.record({
@@ -177,7 +185,7 @@ async function run(mode: Mode, round: number): Promise<Result> {
       });
       journal.push(performance.now() - t0);
     } catch {}
-  }, 20);
+  }, TYPIST_MS || 1000);
   await exited;
   const floodEnd = performance.now();
   loop.disable();
@@ -255,6 +263,61 @@ async function run(mode: Mode, round: number): Promise<Result> {
   return result;
 }
 
+/** Journal latency on an idle database (same machine, same moment): the fsync reference. */
+async function idleJournal(): Promise<{ p50: number; p99: number }> {
+  const opened = openDatabase({ schemaDir, path: path.join(dir, 'idle.db') });
+  const store = createSessionStore(opened.db);
+  const persistence = createPersistence(store, { retention: null, spillDir: path.join(dir, 'spill') });
+  const now = new Date().toISOString();
+  const session: SessionInfo = {
+    session_id: 'idle',
+    name: 'idle',
+    cli_tool: 'flood',
+    mode: 'interactive',
+    full_access: false,
+    user_id: 'local',
+    state: 'running',
+    state_reason: { source: 'lifecycle', detail: 'bench', at: now },
+    authentication_required: false,
+    auth_prompt: null,
+    pid: null,
+    created_at: now,
+    started_at: null,
+    ended_at: null,
+    last_activity: now,
+    current_directory: dir,
+    exit_code: null,
+    exit_signal: null,
+    cols: 80,
+    rows: 24,
+    last_seq: 0,
+    title: null,
+    command_history: [],
+    metadata: {},
+  };
+  store.upsertSession(session);
+  const xs: number[] = [];
+  for (let i = 0; i < 100; i++) {
+    const t0 = performance.now();
+    persistence.journal.record({
+      session_id: 'idle',
+      kind: 'command',
+      text: `idle ${i}`,
+      at: new Date().toISOString(),
+      seq: i,
+    });
+    xs.push(performance.now() - t0);
+    await sleep(20);
+  }
+  persistence.close();
+  opened.close();
+  return { p50: pct(xs, 0.5), p99: pct(xs, 0.99) };
+}
+
+const idle = await idleJournal();
+console.log(
+  `journal on an idle database (fsync reference): p50 ${idle.p50.toFixed(2)} ms, p99 ${idle.p99.toFixed(2)} ms`,
+);
 const results: Result[] = [];
 for (let round = 0; round < ROUNDS; round++) {
   // Rotate the order: the machine is shared, compare within a round.
@@ -266,7 +329,9 @@ for (let round = 0; round < ROUNDS; round++) {
       `round ${round + 1} ${mode.padEnd(6)} ${r.mbps.toFixed(1)} MB/s; event loop p99 ${r.loopP99.toFixed(1)} ms, max ${r.loopMax.toFixed(1)} ms; RSS +${r.rssGrowthMb.toFixed(0)} MB (spool queue peak ${r.spoolPeakMb.toFixed(1)} MB)` +
         (mode === 'off'
           ? ''
-          : `; journal during the flood p50 ${r.journalP50.toFixed(2)} ms, p99 ${r.journalP99.toFixed(2)} ms (n=${r.journalN}); all in SQLite ${r.storeCatchUpS.toFixed(1)} s and all searchable ${r.searchCatchUpS.toFixed(1)} s after the flood (journal meanwhile p99 ${r.catchUpJournalP99.toFixed(2)} ms, max ${r.catchUpJournalMax.toFixed(1)} ms, n=${r.catchUpJournalN}); stored ${r.storedMb.toFixed(1)} MB; byte-complete at the exit ${r.byteCompleteAtExit}, in SQLite ${r.byteCompleteStored}${r.redactions ? ` (${r.redactions} redactions)` : ''}; contiguous ${r.contiguous}`),
+          : mode === 'quiet'
+            ? `; all in SQLite ${r.storeCatchUpS.toFixed(1)} s and all searchable ${r.searchCatchUpS.toFixed(1)} s after the flood; byte-complete at the exit ${r.byteCompleteAtExit}, in SQLite ${r.byteCompleteStored}; contiguous ${r.contiguous}`
+            : `; journal during the flood p50 ${r.journalP50.toFixed(2)} ms, p99 ${r.journalP99.toFixed(2)} ms (n=${r.journalN}); all in SQLite ${r.storeCatchUpS.toFixed(1)} s and all searchable ${r.searchCatchUpS.toFixed(1)} s after the flood (journal meanwhile p99 ${r.catchUpJournalP99.toFixed(2)} ms, max ${r.catchUpJournalMax.toFixed(1)} ms, n=${r.catchUpJournalN}); stored ${r.storedMb.toFixed(1)} MB; byte-complete at the exit ${r.byteCompleteAtExit}, in SQLite ${r.byteCompleteStored}${r.redactions ? ` (${r.redactions} redactions)` : ''}; contiguous ${r.contiguous}`),
     );
   }
 }
@@ -274,7 +339,9 @@ rmSync(dir, { recursive: true, force: true });
 
 const of = (mode: Mode) => results.filter((r) => r.mode === mode);
 const med = (xs: number[]) => pct(xs, 0.5);
-const figures: Record<string, string> = {};
+const figures: Record<string, string> = {
+  persist_idle_journal_p99_ms: idle.p99.toFixed(2),
+};
 for (const mode of MODES) {
   const rs = of(mode);
   const key = `persist_${mode}`;
@@ -284,8 +351,10 @@ for (const mode of MODES) {
   if (mode === 'off') continue;
   const offs = of('off');
   figures[`${key}_ratio`] = med(rs.map((r, i) => r.mbps / (offs[i]?.mbps ?? Number.NaN))).toFixed(2);
-  figures[`${key}_journal_p99_ms`] = med(rs.map((r) => r.journalP99)).toFixed(2);
-  figures[`${key}_catchup_journal_p99_ms`] = med(rs.map((r) => r.catchUpJournalP99)).toFixed(2);
+  if (mode !== 'quiet') {
+    figures[`${key}_journal_p99_ms`] = med(rs.map((r) => r.journalP99)).toFixed(2);
+    figures[`${key}_catchup_journal_p99_ms`] = med(rs.map((r) => r.catchUpJournalP99)).toFixed(2);
+  }
   figures[`${key}_store_catchup_s`] = med(rs.map((r) => r.storeCatchUpS)).toFixed(1);
   figures[`${key}_search_catchup_s`] = med(rs.map((r) => r.searchCatchUpS)).toFixed(1);
   figures[`${key}_byte_complete`] = rs.every((r) => r.byteCompleteAtExit && r.byteCompleteStored) ? '1' : '0';

@@ -156,14 +156,16 @@ export const SECRET_PATTERNS: readonly SecretPattern[] = [
     // The match starts at the operator (cheap to scan for); the name is checked behind it.
     kind: 'credential',
     needs: '=:',
-    re: new RegExp(`[=:](?<=(?:${SECRET_NAMES})["']?\\s*[=:])\\s*["']?(?!\\[REDACTED)([^\\s"',;]{8,})`, 'gi'),
+    // Same line only ([ \t], not \s): a prompt's answer on the next line is not echoed, and what
+    // follows a line ending in "…pwd=" is not its value.
+    re: new RegExp(`[=:](?<=(?:${SECRET_NAMES})["']?[ \\t]*[=:])[ \\t]*["']?(?!\\[REDACTED)([^\\s"',;]{8,})`, 'gi'),
     group: 1,
   },
   {
     // Shell/env style: anything_KEY=…, MY_SECRET_THING=…, DB_PASSWORD=… (export, .env files).
     kind: 'credential',
     needs: '=',
-    re: /=(?<=\b[A-Z][A-Z0-9_]*(?:KEY|SECRET|TOKEN|PASSWORD|PASSWD|PASSPHRASE|CREDENTIALS?)[A-Z0-9_]*\s*=)\s*["']?(?!\[REDACTED)([^\s"']{8,})/g,
+    re: /=(?<=\b[A-Z][A-Z0-9_]*(?:KEY|SECRET|TOKEN|PASSWORD|PASSWD|PASSPHRASE|CREDENTIALS?)[A-Z0-9_]*[ \t]*=)[ \t]*["']?(?!\[REDACTED)([^\s"']{8,})/g,
     group: 1,
   },
 ];
