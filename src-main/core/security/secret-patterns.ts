@@ -158,7 +158,10 @@ export const SECRET_PATTERNS: readonly SecretPattern[] = [
     needs: '=:',
     // Same line only ([ \t], not \s): a prompt's answer on the next line is not echoed, and what
     // follows a line ending in "…pwd=" is not its value.
-    re: new RegExp(`[=:](?<=(?:${SECRET_NAMES})["']?[ \\t]*[=:])[ \\t]*["']?(?!\\[REDACTED)([^\\s"',;]{8,})`, 'gi'),
+    re: new RegExp(
+      `[=:](?<=(?:${SECRET_NAMES})["']?[ \\t]*[=:])[ \\t]*["']?(?!\\[REDACTED)([^\\s"',;]{8,})`,
+      'gi',
+    ),
     group: 1,
   },
   {
