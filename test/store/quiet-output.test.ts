@@ -85,7 +85,7 @@ test('real PTY through createCore: a question printed by a shell is in SQLite 1 
   const core = await createCore(loadConfig({ dataDir, env }), {
     env,
     tasks: false,
-    logger: createLogger({ level: process.env.DEBUG_QUIET ? 'debug' : 'error', sink: process.env.DEBUG_QUIET ? (l) => process.stderr.write(l) : () => {} }),
+    logger: createLogger({ level: 'error', sink: () => {} }),
     manager: { loginPath: async () => env.PATH ?? '' },
   });
   t.after(() => core.close());
