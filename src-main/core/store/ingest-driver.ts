@@ -292,6 +292,7 @@ const IN_PROCESS_INDEX_BYTES = 48 * 1024;
 
 class InProcessIngest implements IngestDriver {
   readonly mode = 'in-process';
+  private readonly _main: Database;
   private readonly _events: IngestEvents;
   private readonly _ingester: Ingester;
   private readonly _indexer: SearchIndexer | null = null;
@@ -307,6 +308,7 @@ class InProcessIngest implements IngestDriver {
   private _closed = false;
 
   constructor(main: Database, options: IngestOptions, _events: IngestEvents) {
+    this._main = main;
     this._events = _events;
     this._ingester = new Ingester({
       db: main,
@@ -341,6 +343,9 @@ class InProcessIngest implements IngestDriver {
   }
 
   private _step(): StepResult | null {
+    // Output rows are re-derived from the spool until their progress row commits: no fsync for them
+    // (as on the worker's connection); this connection goes back to FULL for the journal.
+    this._main.pragma('synchronous = NORMAL');
     try {
       const r = this._ingester.step();
       if (r.rows > 0 || r.position || r.segmentsDone.length > 0)
@@ -367,6 +372,8 @@ class InProcessIngest implements IngestDriver {
         this._events.onPaused(`write failed: ${String(error)}`, 'INGEST_FAILED');
       }
       return null;
+    } finally {
+      this._main.pragma('synchronous = FULL');
     }
   }
 
