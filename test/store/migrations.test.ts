@@ -152,7 +152,7 @@ test('the schema has the documented objects: 15+ indexes, FTS5 tables, views, tr
       name,
     );
   }
-  // The output index lives in its own file since schema 005 (search-index.ts).
+  // The output index lives in its own file since schema 006 (search-index.ts).
   assert.equal(
     opened.db.prepare("SELECT 1 FROM sqlite_schema WHERE name = 'session_output_fts'").get(),
     undefined,

@@ -1,4 +1,4 @@
-// The full-text index of stored output, in its own database file `<db>-search` (schema 005 explains
+// The full-text index of stored output, in its own database file `<db>-search` (schema 006 explains
 // why: tokenizing is most of what storing output costs, and in the main file it held the write lock the
 // command journal needs). Derived data: missing, damaged or belonging to another database, it is
 // rebuilt from session_output; history search scans whatever is not indexed yet (history-search.ts).
