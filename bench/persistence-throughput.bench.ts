@@ -294,6 +294,7 @@ async function idleJournal(): Promise<{ p50: number; p99: number }> {
     title: null,
     command_history: [],
     metadata: {},
+    worktree: null,
   };
   store.upsertSession(session);
   const xs: number[] = [];
