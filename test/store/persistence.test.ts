@@ -206,7 +206,7 @@ test('with the core redactor: secrets split across chunks and wrapped in ANSI ne
   const redactor = createRedactor({ secrets: ['my-own-exact-key-value-123'] });
   const { manager, history, persistence, db } = setup(t, {
     redact: (text) => redactor.redact(text),
-    createStreamRedactor: () => createStreamRedactor(redactor),
+    createStreamRedactor: (o) => createStreamRedactor(redactor, o),
   });
   const s = manager.create();
   const key = `sk-ant-api03-${'Z'.repeat(40)}`;

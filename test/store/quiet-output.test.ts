@@ -277,3 +277,45 @@ test('a known secret echoed one key at a time, each key released in a quiet mome
   ).join('');
   assert.ok(!data.includes('hunter2'), data);
 });
+
+test('a stream that never goes quiet (a line every 100 ms): each line is in SQLite within 1 s, and a stored seq has every byte through it', async (t) => {
+  const dir = tempDir(t);
+  const opened = openDatabase({ schemaDir, path: path.join(dir, 'slow.db') });
+  const manager = new SyntheticManager();
+  const persistence = attachPersistence(manager, createSessionStore(opened.db), {
+    retention: null,
+    redactor: createRedactor(),
+    offThread: true,
+    spillDir: path.join(dir, 'spill'),
+  });
+  t.after(() => {
+    persistence.close();
+    opened.close();
+  });
+  const s = manager.create();
+  const printed: { seq: number; data: string; at: number }[] = [];
+  let late = 0;
+  for (let i = 1; i <= 30; i++) {
+    const data = `count-${i}\r\n`;
+    printed.push({ seq: manager.print(s.session_id, data), data, at: Date.now() });
+    await sleep(100);
+    const text = storedText(opened.db, s.session_id);
+    for (const p of printed)
+      if (Date.now() - p.at >= 1000 && !text.includes(p.data.replace('\r\n', '\n'))) late++;
+  }
+  assert.equal(late, 0, 'a line printed 1 s ago or more was missing from SQLite');
+  // The stored seq is exact: rows through seq N hold chunks 1..N, nothing more, nothing less (what a
+  // PTY host is asked to replay after on reattach).
+  const rows = opened.db
+    .prepare('SELECT seq_start, seq_end, data FROM session_output WHERE session_id = ? ORDER BY seq_start')
+    .all(s.session_id) as { seq_start: number; seq_end: number; data: string }[];
+  const through = rows.at(-1)!.seq_end;
+  assert.ok(through >= 25, `stored through ${through}`);
+  assert.equal(
+    rows.map((r) => r.data).join(''),
+    printed
+      .filter((p) => p.seq <= through)
+      .map((p) => p.data)
+      .join(''),
+  );
+});

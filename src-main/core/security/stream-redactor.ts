@@ -20,6 +20,8 @@ export interface StreamRedactor {
   flush(): string;
   /** Characters held back (not emitted yet). */
   readonly held: number;
+  /** Pushes of which some text is held back (with `alignToPushes`: whole pushes, newest last). */
+  readonly heldPushes: number;
 }
 
 export interface StreamRedactorOptions {
@@ -28,6 +30,12 @@ export interface StreamRedactorOptions {
   overlap?: number;
   /** A match reaching into the held tail is held from its start, up to this many characters. */
   maxHold?: number;
+  /**
+   * Hold back whole pushes: a push's text is emitted entirely or not at all (unless that would hold
+   * more than maxHold). The owner can then tell exactly which pushes — with their sequence numbers —
+   * are stored (persistence: a session's stored seq means every byte through it is stored).
+   */
+  alignToPushes?: boolean;
   /** Called synchronously inside push/release/flush, before the text that call returns, when text
    *  released earlier must change. Without it, released text is final (a secret completed later is
    *  still redacted from its continuation on, but its released prefix stays). */
@@ -61,6 +69,8 @@ export function createStreamRedactor(
   let lookBehindOut = '';
   /** Raw text held back, not emitted. */
   let carry = '';
+  /** Where each push held in `carry` starts (offsets in carry; with alignToPushes, carry starts at 0). */
+  let carryStarts: number[] = [];
 
   const overlapNow = () => Math.max(options.overlap ?? 256, redactor.longestSecret + 16);
 
@@ -77,6 +87,7 @@ export function createStreamRedactor(
     const buf = lookBehind + carry + chunk;
     const from = lookBehind.length;
     const overlap = overlapNow();
+    carryStarts.push(carry.length);
     if (buf.length - from <= overlap && from === 0) {
       carry = buf;
       return '';
@@ -91,6 +102,12 @@ export function createStreamRedactor(
     const code = buf.charCodeAt(cut - 1);
     if (code >= 0xd800 && code <= 0xdbff) cut--; // never split a surrogate pair
     if (cut < from) cut = from; // released text cannot be taken back: it stays look-behind
+    if (options.alignToPushes && cut > from) {
+      // Back to the start of the push the cut falls in (pushes are held whole).
+      let aligned = from;
+      for (const start of carryStarts) if (from + start <= cut) aligned = from + start;
+      if (buf.length - aligned <= maxHold) cut = aligned;
+    }
     if (buf.length - cut > maxHold) cut = buf.length; // give up holding; what matched is redacted
     const out = renderRange(buf, matches, from, cut);
     if (cut > from) {
@@ -98,7 +115,11 @@ export function createStreamRedactor(
       lookBehind = '';
       lookBehindOut = '';
     }
+    // The pushes still held, as offsets in the new carry; one cut in its middle (maxHold) counts too.
+    const next = carryStarts.filter((start) => from + start >= cut).map((start) => from + start - cut);
+    if (buf.length > cut && (next.length === 0 || (next[0] as number) > 0)) next.unshift(0);
     carry = buf.slice(cut);
+    carryStarts = carry.length > 0 ? next : [];
     return out;
   }
 
@@ -110,6 +131,7 @@ export function createStreamRedactor(
     amendLookBehind(buf, matches);
     const out = renderRange(buf, matches, from, buf.length);
     carry = '';
+    carryStarts = [];
     lookBehind = buf;
     lookBehindOut += out;
     // Keep at most `overlap` characters of look-behind (more while a match spans the split point):
@@ -138,6 +160,9 @@ export function createStreamRedactor(
     },
     get held() {
       return carry.length;
+    },
+    get heldPushes() {
+      return carry.length === 0 ? 0 : carryStarts.length;
     },
   };
 }

@@ -33,6 +33,8 @@ export function stripPiece(carry: string, text: string): { text: string; carry: 
   if (esc >= 0 && all.length - esc < MAX_CARRY && !COMPLETE_AT_START.test(all.slice(esc))) {
     return { text: stripAnsi(all.slice(0, esc)), carry: all.slice(esc) };
   }
+  // A CR at the end may be half of a CRLF cut between two pieces: one newline, not two.
+  if (all.endsWith('\r')) return { text: stripAnsi(all.slice(0, -1)), carry: '\r' };
   return { text: stripAnsi(all), carry: '' };
 }
 

@@ -19,6 +19,7 @@ import { type Disposable, DisposableStore, Emitter, type Event } from '../util/e
 import { ControlWriter } from './control-writer.ts';
 import type { PendingOutput } from './history-pending.ts';
 import { type Committed, type IngestDriver, startIngest } from './ingest-driver.ts';
+import { Ingester } from './ingester.ts';
 import { OutputSpool } from './output-spool.ts';
 import { describePause, isPausingError, type PersistenceStatus } from './persistence-status.ts';
 import { DEFAULT_RETENTION, type RetentionLimits } from './retention.ts';
@@ -42,9 +43,10 @@ export interface PersistenceOptions {
   /** Redacts a command before it is stored. Default: the redactor's, else identity. */
   redact?: (text: string) => string;
   /** A custom stream redactor per session (overrides `redactor` for output). One without `release`
-   *  holds its tail until more output or the end of the session. */
+   *  holds its tail until more output or the end of the session; one that ignores `alignToPushes`
+   *  may store part of a chunk under the seq of the chunks before it. */
   createStreamRedactor?: StreamRedactorFactory | (() => StreamRedactorLike);
-  /** Quiet time after which a stream redactor's held tail is released (ms). */
+  /** The longest a stream redactor holds output back (ms): then it is released, more output or not. */
   holdMs?: number;
   /** Longest time output waits in memory before it is written to the spool (ms). */
   flushMs?: number;
@@ -247,6 +249,7 @@ export function createPersistence(store: SessionStore, options: PersistenceOptio
     logger,
   });
   spool = out;
+  storeLeftovers(store, spoolDir, run, logger);
   const driver = startIngest(
     store.db,
     {
@@ -397,6 +400,35 @@ export function createPersistence(store: SessionStore, options: PersistenceOptio
       sessionEmitter.dispose();
     },
   };
+}
+
+/**
+ * The spool an earlier run left (a crash, a kill -9, a shutdown while the disk was full) is stored
+ * before anything else, synchronously: what the database says a session has stored is then true when
+ * the core asks the PTY host to replay what came after it (store/output-seq.ts), so the reattach loses
+ * and repeats nothing. Time: ~10–20 ms per MiB left. If the database refuses (still full), the worker
+ * stores the rest later.
+ */
+function storeLeftovers(store: SessionStore, spoolDir: string, run: string, logger: LoggerLike): void {
+  const ingester = new Ingester({ db: store.db, spoolDir, run, retention: null, logger });
+  if (ingester.leftoverRuns === 0) {
+    ingester.close();
+    return;
+  }
+  const t0 = performance.now();
+  let rows = 0;
+  store.db.pragma('synchronous = NORMAL');
+  try {
+    while (ingester.leftoverRuns > 0) rows += ingester.step().rows;
+  } catch (error) {
+    logger.warn('the spool of an earlier run could not all be stored at start: the rest follows', {
+      error: String(error),
+    });
+  } finally {
+    store.db.pragma('synchronous = FULL');
+    ingester.close();
+  }
+  logger.info('stored the spool of an earlier run', { rows, ms: Math.round(performance.now() - t0) });
 }
 
 /** createPersistence + attach, for callers that create the manager first (and pass `journal` later). */
