@@ -10,7 +10,7 @@ import { type PtyHostStatus, SupervisedPtyHost } from './pty-host/supervised-hos
 import type { ReadStore } from './read-store.ts';
 import { type RecoveryReport, runRecovery } from './recovery/index.ts';
 import { createRedisBus, historySource, publishCommitted, type RedisBus } from './redis/index.ts';
-import { createRedactor, createStreamRedactor, type Redactor } from './security/redact.ts';
+import { createRedactor, type Redactor } from './security/redact.ts';
 import { createSessionManager } from './sessions/index.ts';
 import type { SessionManager } from './sessions/types.ts';
 import {
@@ -148,13 +148,14 @@ export async function createCore(config: AutoDevConfig, options: CreateCoreOptio
     env,
     ...(config.providersFile !== undefined ? { configFile: config.providersFile } : {}),
   });
-  // Exact values of every provider's keys (bundled and user-configured) and of the signing secret are
-  // redacted wherever they appear.
+  // Exact values of every provider's keys (bundled and user-configured), of the signing secret and of
+  // every secret-looking variable of AutoDev's own environment (…KEY, …SECRET, …TOKEN, …PASSWORD…)
+  // are redacted wherever they appear.
   const secretNames = new Set(['JWT_SECRET', ...providers.list().flatMap((p) => p.env_keys)]);
   const secrets = [...secretNames]
     .map((k) => env[k])
     .filter((v): v is string => typeof v === 'string' && v.length >= 8);
-  const redactor = createRedactor({ secrets });
+  const redactor = createRedactor({ secrets, env });
   const logger = options.logger ?? createLogger({ level: config.logLevel, redactor });
   const log = logger.child({ component: 'core' });
   for (const e of (providers as { errors?: readonly { file: string; path: string; message: string }[] })
@@ -183,15 +184,18 @@ export async function createCore(config: AutoDevConfig, options: CreateCoreOptio
     database = openDatabase({ schemaDir: config.schemaDir, dataDir: config.dataDir, env, logger: log });
     const store = createSessionStore(database.db);
     instanceId = store.instanceId;
-    history = createHistory(database.db);
     persistence = createPersistence(store, {
       logger: logger.child({ component: 'persistence' }),
-      redact: (text) => redactor.redact(text),
-      createStreamRedactor: () => createStreamRedactor(redactor),
-      // Output redaction, ANSI stripping and FTS indexing run in a worker thread with the same
-      // secrets (store/output-worker.ts); the command journal stays synchronous on this thread.
-      offThread: { secrets },
+      // Commands and output are redacted with the core's redactor (output by a stream redactor per
+      // session, before the spool); storing the spool and indexing it run in a worker thread
+      // (store/persistence.ts); the command journal stays synchronous on this thread.
+      redactor,
+      offThread: true,
+      // Where commands wait when the data disk is full (default: the system temp directory).
+      ...(env.AUTODEV_SPILL_DIR ? { spillDir: env.AUTODEV_SPILL_DIR } : {}),
     });
+    // History reads include output spooled but not stored yet (nothing missing in between).
+    history = createHistory(database.db, { pending: persistence.pending });
   }
 
   const hostSessions = host?.welcome?.sessions ?? [];
@@ -207,7 +211,8 @@ export async function createCore(config: AutoDevConfig, options: CreateCoreOptio
         url: config.redisUrl,
         instanceId,
         logger: logger.child({ component: 'redis' }),
-        source: historySource(history),
+        // Redis resyncs from committed rows only (what it publishes), never the spooled tail.
+        source: historySource(createHistory(database.db)),
       });
       await redis.connect();
     }

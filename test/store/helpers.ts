@@ -2,6 +2,8 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import type { Database } from 'better-sqlite3';
+import { openSearchIndex, SearchIndexer, searchIndexPath } from '../../src-main/core/store/search-index.ts';
 import type { SessionInfo } from '../../src-shared/session.ts';
 
 export const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
@@ -119,4 +121,31 @@ export class SyntheticManager implements PersistedManager {
     this._exit.fire(s);
     return s;
   }
+}
+
+/**
+ * Waits until the search index (its own file, kept by persistence) has every stored row and every
+ * change, checks its structure (FTS5 integrity-check), and lets the test compare its row ids with
+ * session_output's.
+ */
+export async function searchIndexCaughtUp(
+  t: { after(fn: () => void): void },
+  db: Database,
+  timeoutMs = 30_000,
+): Promise<{ rowids(): number[]; expected(): number[]; backlog(): number }> {
+  const search = openSearchIndex(searchIndexPath(db.name), db);
+  t.after(() => search.close());
+  const indexer = new SearchIndexer(db, search);
+  const deadline = Date.now() + timeoutMs;
+  while (indexer.backlog() > 0) {
+    if (Date.now() > deadline) throw new Error(`search index still ${indexer.backlog()} behind`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+  search.prepare("INSERT INTO output_fts(output_fts) VALUES ('integrity-check')").run();
+  return {
+    // Contentless: the row ids of the index are in its docsize shadow table.
+    rowids: () => search.prepare('SELECT id FROM output_fts_docsize ORDER BY id').pluck().all() as number[],
+    expected: () => db.prepare('SELECT id FROM session_output ORDER BY id').pluck().all() as number[],
+    backlog: () => indexer.backlog(),
+  };
 }

@@ -1,16 +1,18 @@
-// Off-thread persistence (offThread option, the core's mode): redaction, ANSI stripping and FTS
-// indexing in a worker thread, the INSERTs and every guarantee on the main connection.
+// The core's mode (offThread): output redacted on the live path and appended to the spool; a worker
+// thread stores the spool in SQLite and keeps the search index (its own database file).
 import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
 import path from 'node:path';
 import { test } from 'node:test';
+import { createRedactor } from '../../src-main/core/security/redact.ts';
 import { openDatabase } from '../../src-main/core/store/database.ts';
-import { createFtsIndexer } from '../../src-main/core/store/fts-indexer.ts';
 import { createHistory } from '../../src-main/core/store/history.ts';
 import { attachPersistence, type createPersistence } from '../../src-main/core/store/persistence.ts';
 import { enforceRetention } from '../../src-main/core/store/retention.ts';
+import { openSearchIndex, SearchIndexer, searchIndexPath } from '../../src-main/core/store/search-index.ts';
 import type { OutputBatch } from '../../src-main/core/store/session-store.ts';
 import { createSessionStore } from '../../src-main/core/store/session-store.ts';
-import { SyntheticManager, schemaDir, tempDir } from './helpers.ts';
+import { SyntheticManager, schemaDir, searchIndexCaughtUp, tempDir } from './helpers.ts';
 
 const SECRET = 'sk-live-0123456789abcdefSECRET';
 
@@ -21,14 +23,24 @@ function setup(t: { after(fn: () => void): void }, options: Parameters<typeof cr
   const manager = new SyntheticManager();
   const persistence = attachPersistence(manager, store, {
     retention: null,
-    offThread: { secrets: [SECRET] },
+    offThread: true,
+    redactor: createRedactor({ secrets: [SECRET] }),
+    spillDir: path.join(dir, 'spill'),
     ...options,
   });
   t.after(() => {
     persistence.close();
     opened.close();
   });
-  return { opened, db: opened.db, store, manager, persistence, history: createHistory(opened.db) };
+  return {
+    opened,
+    db: opened.db,
+    store,
+    manager,
+    persistence,
+    history: createHistory(opened.db),
+    live: createHistory(opened.db, { pending: persistence.pending }),
+  };
 }
 
 async function waitFor(cond: () => boolean, what: string, timeoutMs = 20_000): Promise<void> {
@@ -37,12 +49,6 @@ async function waitFor(cond: () => boolean, what: string, timeoutMs = 20_000): P
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
     await new Promise((r) => setTimeout(r, 10));
   }
-}
-
-function ftsIntegrity(db: ReturnType<typeof openDatabase>['db']): void {
-  // rank 1: also checks that the index matches the external content table exactly (without it only
-  // the index's own structure is checked).
-  db.prepare("INSERT INTO session_output_fts(session_output_fts, rank) VALUES ('integrity-check', 1)").run();
 }
 
 test('off-thread: a secret split across chunks is redacted, flush() is synchronous, the index catches up', async (t) => {
@@ -73,14 +79,13 @@ test('off-thread: a secret split across chunks is redacted, flush() is synchrono
   assert.match(hits[0]!.snippet, /«ECONNREFUSED while»/);
   assert.equal(history.search({ q: 'while ECONNREFUSED' }).length, 0);
   // The worker indexes in the background: the backlog drains and the index matches the content.
-  const fts = createFtsIndexer(db);
-  await waitFor(() => fts.backlog() === 0, 'the FTS backlog to drain');
-  ftsIntegrity(db);
+  const index = await searchIndexCaughtUp(t, db);
+  assert.deepEqual(index.rowids(), index.expected());
   assert.equal(history.search({ q: 'ECONNREFUSED while' }).length, 1);
 });
 
-test('off-thread: output is committed without flush() and before the exit row; the redactor tail is kept', async (t) => {
-  const { manager, persistence, history } = setup(t, { flushMs: 20 });
+test('off-thread: output is stored without flush(); the exit releases the redactor tail; history is complete at once', async (t) => {
+  const { manager, persistence, history, live } = setup(t, { flushMs: 20 });
   let committedSeq = 0;
   persistence.onDidCommitOutput((batches) => {
     for (const b of batches) committedSeq = Math.max(committedSeq, b.seq_end);
@@ -88,18 +93,28 @@ test('off-thread: output is committed without flush() and before the exit row; t
   const s = manager.create();
   let last = 0;
   for (let i = 0; i < 50; i++) last = manager.print(s.session_id, `async ${i}\r\n`);
-  await waitFor(() => committedSeq === last, 'the timed flush to commit through the worker');
+  await waitFor(() => committedSeq === last, 'the spool to be stored by the worker');
   assert.equal(history.output(s.session_id, 0, -1).at(-1)?.seq_end, last);
-  // A short final line sits in the redactor's look-behind until exit: exit releases it synchronously.
   const end = manager.print(s.session_id, 'bye\r\n');
   manager.exit(s.session_id, 0);
-  const rows = history.output(s.session_id, 0, -1);
-  assert.equal(rows.at(-1)?.seq_end, end);
-  assert.match(rows.map((r) => r.data).join(''), /async 49\r\nbye\r\n$/);
+  // The API's history has everything the moment the session ended (the spooled tail)…
+  assert.match(
+    live
+      .output(s.session_id, 0, -1)
+      .map((r) => r.data)
+      .join(''),
+    /async 49\r\nbye\r\n$/,
+  );
+  assert.equal(live.output(s.session_id, 0, -1).at(-1)?.seq_end, end);
+  // …and SQLite a moment later.
+  await waitFor(
+    () => /bye\r\n$/.test(history.output(s.session_id, 0, -1).at(-1)?.data ?? ''),
+    'the tail stored',
+  );
   assert.equal(history.getSession(s.session_id)?.state, 'completed');
 });
 
-test('off-thread: the journal stays synchronous and durable while output streams', (t) => {
+test('off-thread: the journal stays synchronous and durable while output streams', async (t) => {
   const { manager, persistence, history } = setup(t, { flushMs: 5 });
   const s = manager.create();
   for (let i = 0; i < 20; i++) {
@@ -113,26 +128,65 @@ test('off-thread: the journal stays synchronous and durable while output streams
     });
     // On disk when record returns (the main connection, synchronous=FULL for commands).
     assert.equal(history.commands(s.session_id).items.length, i + 1);
+    assert.ok(!history.commands(s.session_id).items[i]!.text.includes(SECRET));
   }
-  persistence.flush();
-  assert.equal(history.output(s.session_id, 0, -1).at(-1)?.seq_end, 20);
+  // The last chunk is held by the redactor (whole) until it is holdMs old: then it is stored too.
+  await waitFor(() => {
+    persistence.flush();
+    return history.output(s.session_id, 0, -1).at(-1)?.seq_end === 20;
+  }, 'the last chunk released and stored');
 });
 
-test('off-thread: more output in flight than maxInflightBytes waits for the worker (bounded memory)', (t) => {
-  const { manager, persistence, history } = setup(t, { flushBytes: 16 * 1024, maxInflightBytes: 64 * 1024 });
+test('off-thread: onOutput never waits for the database — a 24 MB flood, bounded memory, byte-complete and contiguous history', async (t) => {
+  const { manager, persistence, live, history } = setup(t, { retention: null });
   const s = manager.create();
-  let peak = 0;
+  const sha = createHash('sha256');
+  let peakBuffered = 0;
+  let slowest = 0;
   let last = 0;
-  for (let i = 0; i < 400; i++) {
-    last = manager.print(s.session_id, `${i} ${'z'.repeat(4000)}\r\n`);
-    peak = Math.max(peak, persistence.status.buffered_bytes);
+  const line = (i: number) =>
+    `${i} ${createHash('md5').update(String(i)).digest('base64')} ${'b'.repeat(900)}\r\n`;
+  for (let burst = 0; burst < 240; burst++) {
+    const t0 = performance.now();
+    for (let i = 0; i < 100; i++) {
+      const text = line(burst * 100 + i);
+      sha.update(text);
+      last = manager.print(s.session_id, text);
+    }
+    slowest = Math.max(slowest, performance.now() - t0);
+    peakBuffered = Math.max(peakBuffered, persistence.status.buffered_bytes);
+    if (burst % 20 === 0) await new Promise((r) => setImmediate(r));
   }
-  persistence.flush();
-  assert.equal(history.output(s.session_id, 0, -1).at(-1)?.seq_end, last);
-  assert.ok(peak < 4 * 1024 * 1024, `buffered peaked at ${peak}`);
+  // Contiguous in seq right away (stored rows + the spooled tail); every chunk once the redactor's
+  // hold (whole chunks, at most holdMs) has passed.
+  const now = live.output(s.session_id, 0, -1);
+  assert.equal(now[0]?.seq_start, 1);
+  for (let i = 1; i < now.length; i++) assert.equal(now[i]!.seq_start, now[i - 1]!.seq_end + 1);
+  assert.ok((now.at(-1)?.seq_end ?? 0) >= last - 1, 'at most the last chunk is held');
+  await waitFor(() => live.output(s.session_id, 0, -1).at(-1)?.seq_end === last, 'the held chunk released');
+  const rows = live.output(s.session_id, 0, -1);
+  for (let i = 1; i < rows.length; i++) assert.equal(rows[i]!.seq_start, rows[i - 1]!.seq_end + 1);
+  const expected = sha.digest('hex');
+  // The redactor holds back its look-behind until the end of the stream.
+  manager.exit(s.session_id, 0);
+  const hashOf = (rs: { data: string }[]) =>
+    createHash('sha256')
+      .update(rs.map((r) => r.data).join(''))
+      .digest('hex');
+  assert.equal(
+    hashOf(live.output(s.session_id, 0, -1)),
+    expected,
+    'history (stored + spooled) is byte-complete',
+  );
+  assert.equal(persistence.flush(), true);
+  assert.equal(hashOf(history.output(s.session_id, 0, -1)), expected, 'SQLite alone, once stored');
+  assert.ok(peakBuffered < 1.5 * 1024 * 1024, `memory bounded: ${peakBuffered} bytes queued at most`);
+  t.diagnostic(
+    `24 MB through onOutput: slowest burst of 100 chunks ${slowest.toFixed(1)} ms; queued at most ${peakBuffered} bytes`,
+  );
 });
 
-test('deferred FTS: unindexed rows are searchable, indexed in slices, and deletes keep the index exact', (t) => {
+test('search index: stored rows are indexed in slices; changes and deletes keep it exact', (t) => {
   const dir = tempDir(t);
   const opened = openDatabase({ schemaDir, path: path.join(dir, 'fts.db') });
   t.after(() => opened.close());
@@ -141,7 +195,9 @@ test('deferred FTS: unindexed rows are searchable, indexed in slices, and delete
   const manager = new SyntheticManager();
   const s = manager.create();
   store.upsertSession(s);
-  const fts = createFtsIndexer(db);
+  const search = openSearchIndex(searchIndexPath(db.name), db);
+  t.after(() => search.close());
+  const indexer = new SearchIndexer(db, search);
   const history = createHistory(db);
   // Rows written the way a crash leaves them: stored, never indexed.
   store.write(() => {
@@ -158,22 +214,34 @@ test('deferred FTS: unindexed rows are searchable, indexed in slices, and delete
       });
     }
   });
-  assert.equal(fts.backlog(), 40);
+  assert.equal(indexer.backlog(), 40);
   assert.equal(history.search({ q: 'needle7' }).length, 1, 'found by the scan above the marker');
-  const first = fts.indexSlice(20_000);
+  const first = indexer.indexSlice(20_000);
   assert.ok(first.rows >= 1 && first.rows < 40 && first.more, 'a slice is bounded');
-  // Retention removes indexed and unindexed rows alike without corrupting the index.
+  while (indexer.indexSlice().more) {}
+  assert.equal(indexer.backlog(), 0);
+  assert.equal(history.search({ q: 'needle7' }).length, 1, 'found through the index');
+  // An indexed row changes (an amended secret): the index follows, the old words are gone from it.
+  db.prepare(
+    "UPDATE session_output SET text = 'replaced words', data = 'replaced words' WHERE seq_start = 5",
+  ).run();
+  // Retention removes indexed rows.
   enforceRetention(db, { maxBytesPerSession: 8100 * 2 * 30, maxBytesTotal: null });
-  while (fts.indexSlice().more) {}
-  assert.equal(fts.backlog(), 0);
-  ftsIntegrity(db);
-  const left = db.prepare('SELECT count(*) FROM session_output').pluck().get() as number;
-  assert.ok(left < 40);
+  assert.ok(indexer.backlog() > 0, 'the changes are queued');
+  while (indexer.indexSlice().more) {}
+  search.prepare("INSERT INTO output_fts(output_fts) VALUES ('integrity-check')").run();
+  const indexed = search.prepare('SELECT id FROM output_fts_docsize ORDER BY id').pluck().all();
+  assert.deepEqual(indexed, db.prepare('SELECT id FROM session_output ORDER BY id').pluck().all());
+  assert.deepEqual(
+    search.prepare("SELECT rowid FROM output_fts WHERE output_fts MATCH 'needle5'").pluck().all(),
+    [],
+    'the old text left the index',
+  );
   assert.equal(history.search({ q: 'needle40' }).length, 1);
   assert.equal(history.search({ q: 'needle1' }).length, 0);
 });
 
-test('off-thread: a dead worker is replaced by the in-process path — nothing committed is lost, seqs stay contiguous', async (t) => {
+test('off-thread: a dead worker is replaced by the in-process path — nothing is lost, seqs stay contiguous', async (t) => {
   process.env.AUTODEV_TEST_PERSISTENCE_WORKER_CRASH_AFTER = '3';
   const errors: string[] = [];
   const logger = {
@@ -201,49 +269,16 @@ test('off-thread: a dead worker is replaced by the in-process path — nothing c
   assert.equal(persistence.status.ok, true, 'a worker crash does not pause persistence');
   manager.print(s.session_id, 'after the crash\r\n');
   manager.exit(s.session_id, 0);
+  persistence.flush();
   const rows = history.output(s.session_id, 0, -1);
   assert.equal(rows[0]?.seq_start, 1);
   for (let i = 1; i < rows.length; i++) assert.equal(rows[i]!.seq_start, rows[i - 1]!.seq_end + 1);
   assert.equal(rows.at(-1)?.seq_end, last + 1);
   const data = rows.map((r) => r.data).join('');
-  assert.ok(!data.includes(SECRET), 'still redacted in-process');
+  assert.ok(!data.includes(SECRET), 'redacted before the spool, whoever stores it');
   assert.match(data, /after the crash\r\n$/);
-  // In-process indexing took over the backlog too.
-  assert.equal(createFtsIndexer(db).backlog(), 0);
-  ftsIntegrity(db);
+  // In-process indexing took over too.
+  const index = await searchIndexCaughtUp(t, db);
+  assert.deepEqual(index.rowids(), index.expected());
   assert.equal(history.search({ q: 'after the crash' }).length, 1);
-});
-
-test('off-thread: SQLITE_FULL (max_page_count on the main connection) pauses and resumes as in-process', async (t) => {
-  const { manager, persistence, history, opened } = setup(t, {
-    flushMs: 10,
-    retryMinMs: 20,
-    retryMaxMs: 100,
-  });
-  const s = manager.create();
-  const pages = opened.db.pragma('page_count', { simple: true }) as number;
-  opened.db.pragma(`max_page_count = ${pages + 40}`);
-  let n = 0;
-  while (persistence.status.ok) {
-    manager.print(s.session_id, `row ${n++} ${'w'.repeat(4000)}`);
-    await new Promise((r) => setTimeout(r, 2));
-    if (n > 10_000) assert.fail('never full');
-  }
-  assert.equal(persistence.status.error_code, 'SQLITE_FULL');
-  assert.throws(() =>
-    persistence.journal.record({
-      session_id: s.session_id,
-      kind: 'command',
-      text: 'while full',
-      at: new Date().toISOString(),
-      seq: n,
-    }),
-  );
-  opened.db.pragma('max_page_count = 1073741823');
-  await waitFor(() => persistence.status.ok, 'resume');
-  persistence.flush();
-  const rows = history.output(s.session_id, 0, -1);
-  assert.equal(rows.at(-1)?.seq_end, n);
-  for (let i = 1; i < rows.length; i++) assert.equal(rows[i]!.seq_start, rows[i - 1]!.seq_end + 1);
-  assert.equal(history.commands(s.session_id).items.at(-1)?.text, 'while full');
 });

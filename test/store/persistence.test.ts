@@ -17,7 +17,17 @@ function setup(t: { after(fn: () => void): void }, options: Parameters<typeof cr
     persistence.close();
     opened.close();
   });
-  return { dir, opened, db: opened.db, store, manager, persistence, history: createHistory(opened.db) };
+  return {
+    dir,
+    opened,
+    db: opened.db,
+    store,
+    manager,
+    persistence,
+    history: createHistory(opened.db),
+    // What the API serves: stored rows plus output spooled but not stored yet.
+    live: createHistory(opened.db, { pending: persistence.pending }),
+  };
 }
 
 async function waitFor(cond: () => boolean, what: string, timeoutMs = 20_000): Promise<void> {
@@ -135,13 +145,22 @@ test('stream redaction runs before storage and its tail is flushed at exit', (t)
       },
     };
   };
-  const { manager, history, persistence } = setup(t, { createStreamRedactor });
+  const { manager, history, live, persistence } = setup(t, { createStreamRedactor });
   const s = manager.create();
   manager.print(s.session_id, 'token SECR');
   manager.print(s.session_id, 'ET-12345 done\r\n');
   persistence.flush();
   manager.print(s.session_id, '\x1b[32mbye\x1b[0m');
   manager.exit(s.session_id, 0);
+  // At once, from the spool: history shows the tail the exit released.
+  assert.equal(
+    live
+      .output(s.session_id)
+      .map((r) => r.data)
+      .join(''),
+    'token [REDACTED] done\r\n\x1b[32mbye\x1b[0m',
+  );
+  persistence.flush();
   const rows = history.output(s.session_id);
   const all = rows.map((r) => r.data).join('');
   assert.equal(all, 'token [REDACTED] done\r\n\x1b[32mbye\x1b[0m');
@@ -187,7 +206,7 @@ test('with the core redactor: secrets split across chunks and wrapped in ANSI ne
   const redactor = createRedactor({ secrets: ['my-own-exact-key-value-123'] });
   const { manager, history, persistence, db } = setup(t, {
     redact: (text) => redactor.redact(text),
-    createStreamRedactor: () => createStreamRedactor(redactor),
+    createStreamRedactor: (o) => createStreamRedactor(redactor, o),
   });
   const s = manager.create();
   const key = `sk-ant-api03-${'Z'.repeat(40)}`;
@@ -205,6 +224,7 @@ test('with the core redactor: secrets split across chunks and wrapped in ANSI ne
     seq: 3,
   });
   manager.exit(s.session_id);
+  persistence.flush();
   const dump =
     JSON.stringify(db.prepare('SELECT data, text FROM session_output').all()) +
     JSON.stringify(db.prepare('SELECT text FROM cli_session_commands').all());

@@ -1,16 +1,26 @@
 /**
  * Secret redaction for everything AutoDev writes down (logs, stored output, Redis, remote viewers),
- * never for the live terminal stream. Matches the common key shapes (field notes §4.4) plus the exact
- * values of keys we know (the app env's provider keys), on ANSI-stripped text: a secret wrapped in or
+ * never for the live terminal stream. Matches the key shapes of secret-patterns.ts plus the exact values
+ * of secrets we know (the values of secret-looking variables in AutoDev's own environment, keys from
+ * the keychain, values learned next to their name), on ANSI-stripped text: a secret wrapped in or
  * interleaved with colour codes is still found, while escape sequences outside secrets survive.
- * Each secret becomes `[REDACTED:kind]`.
+ * Each secret becomes `[REDACTED:kind]`. Chunked streams: stream-redactor.ts.
  */
+import { SECRET_PATTERNS, type SecretPattern, secretEnvValues } from './secret-patterns.ts';
+
+export { isSecretEnvName, secretEnvValues } from './secret-patterns.ts';
+export {
+  createStreamRedactor,
+  type StreamAmend,
+  type StreamRedactor,
+  type StreamRedactorOptions,
+} from './stream-redactor.ts';
 
 export interface Redactor {
   redact(text: string): string;
   /** Add an exact value to redact (e.g. a provider key read from the env or the keychain). */
   addSecret(value: string): void;
-  /** Matches in original-text coordinates (used by the stream redactor). */
+  /** Matches in original-text coordinates (used by the stream redactor), sorted, non-overlapping. */
   findMatches(text: string): RedactionMatch[];
   /** Length of the longest exact secret, so stream overlap can cover it. */
   readonly longestSecret: number;
@@ -22,73 +32,96 @@ export interface RedactionMatch {
   kind: string;
 }
 
-interface Pattern {
-  kind: string;
-  re: RegExp;
-  /** Redact only this capture group (keeps e.g. "Bearer " or "https://"). */
-  group?: number;
-  /** A literal every match contains: text without it skips the regex (a base64 flood would make
-   *  the URL pattern scan every alphanumeric run). */
-  hint?: string;
+export interface RedactorOptions {
+  /** Exact values to redact. */
+  secrets?: string[];
+  /** An environment (AutoDev's own): the values of its secret-looking variables are redacted exactly
+   *  (secret-patterns.ts isSecretEnvName: names with KEY, SECRET, TOKEN, PASSWORD, CREDENTIAL…). */
+  env?: Record<string, string | undefined>;
 }
-
-const PATTERNS: Pattern[] = [
-  {
-    kind: 'pem',
-    re: /-----BEGIN [A-Z0-9 ]*PRIVATE KEY-----[\s\S]*?(?:-----END [A-Z0-9 ]*PRIVATE KEY-----|$)/g,
-    hint: '-----BEGIN ',
-  },
-  { kind: 'anthropic-key', re: /sk-ant-[A-Za-z0-9_-]{8,}/g, hint: 'sk-ant-' },
-  { kind: 'openai-key', re: /sk-(?!ant-)[A-Za-z0-9_-]{16,}/g, hint: 'sk-' },
-  { kind: 'github-token', re: /github_pat_[A-Za-z0-9_]{20,}/g, hint: 'github_pat_' },
-  { kind: 'github-token', re: /\bgh[pousr]_[A-Za-z0-9]{20,}/g },
-  { kind: 'aws-key', re: /\b(?:AKIA|ASIA)[0-9A-Z]{16}\b/g },
-  { kind: 'google-key', re: /AIza[0-9A-Za-z_-]{35}/g, hint: 'AIza' },
-  { kind: 'jwt', re: /\beyJ[A-Za-z0-9_-]{5,}\.eyJ[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]{5,}/g, hint: 'eyJ' },
-  { kind: 'bearer', re: /\b(Bearer\s+)([A-Za-z0-9._~+/=-]{8,})/gi, group: 2 },
-  { kind: 'url-credentials', re: /\b([a-z][a-z0-9+.-]*:\/\/)([^\s/:@]+:[^\s/@]+)@/gi, group: 2, hint: '://' },
-  {
-    kind: 'credential',
-    re: /\b((?:api[_-]?key|access[_-]?token|auth[_-]?token|secret|password|passwd)["']?\s*[=:]\s*["']?)([^\s"',;]{8,})/gi,
-    group: 2,
-  },
-];
 
 /** CSI, OSC (BEL or ST terminated), charset designations and 2-byte ESC sequences. */
 const ANSI_RE =
   /\x1b\[[0-?]*[ -/]*[@-~]|\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)|\x1b[()*+][0-9A-Za-z]|\x1b[@-Z\\-_]/g;
 
+/** Values learned next to their name (aws-secret-key) kept at most: a bound on the exact-match regex. */
+const MAX_LEARNED = 256;
+
 interface Stripped {
   plain: string;
-  /** map[i] = index in the original of plain[i]; null when nothing was stripped. */
-  map: Int32Array | null;
+  /** Kept segments: plain[from[i], from[i+1]) comes from the original at orig[i]…; null when nothing
+   *  was stripped. Segments, not a per-character map: a colour-heavy log has a few per line. */
+  from: number[] | null;
+  orig: number[];
 }
 
 function stripAnsi(text: string): Stripped {
-  if (!text.includes('\x1b')) return { plain: text, map: null };
-  const map = new Int32Array(text.length + 1);
-  let plain = '';
+  if (!text.includes('\x1b')) return { plain: text, from: null, orig: [] };
+  const parts: string[] = [];
+  const from: number[] = [];
+  const orig: number[] = [];
   let last = 0;
   let n = 0;
-  const push = (from: number, to: number) => {
-    plain += text.slice(from, to);
-    for (let i = from; i < to; i++) map[n++] = i;
-  };
   for (const m of text.matchAll(ANSI_RE)) {
-    push(last, m.index);
+    if (m.index > last) {
+      parts.push(text.slice(last, m.index));
+      from.push(n);
+      orig.push(last);
+      n += m.index - last;
+    }
     last = m.index + m[0].length;
   }
-  push(last, text.length);
-  map[n] = text.length;
-  return { plain, map };
+  if (last < text.length) {
+    parts.push(text.slice(last));
+    from.push(n);
+    orig.push(last);
+  }
+  return { plain: parts.join(''), from, orig };
+}
+
+/** Original index of plain[i] (i < plain.length). */
+function toOriginal(s: Stripped, i: number): number {
+  const from = s.from as number[];
+  let lo = 0;
+  let hi = from.length - 1;
+  while (lo < hi) {
+    const mid = (lo + hi + 1) >> 1;
+    if ((from[mid] as number) <= i) lo = mid;
+    else hi = mid - 1;
+  }
+  return (s.orig[lo] as number) + i - (from[lo] as number);
 }
 
 function escapeRegExp(value: string): string {
   return value.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 }
 
-export function createRedactor(options: { secrets?: string[] } = {}): Redactor {
+/** Whether `plain` may hold a match of `p` (its `needs` characters, then its `hint` literals). `seen`
+ *  memoizes the character checks of one text: patterns share them. */
+function worthRunning(p: SecretPattern, plain: string, seen: Map<string, boolean>): boolean {
+  if (p.needs) {
+    let any = false;
+    for (const c of p.needs) {
+      let has = seen.get(c);
+      if (has === undefined) {
+        has = plain.includes(c);
+        seen.set(c, has);
+      }
+      if (has) {
+        any = true;
+        break;
+      }
+    }
+    if (!any) return false;
+  }
+  if (!p.hint) return true;
+  for (const h of p.hint) if (plain.includes(h)) return true;
+  return false;
+}
+
+export function createRedactor(options: RedactorOptions = {}): Redactor {
   const secrets = new Set<string>();
+  let learned = 0;
   let exactRe: RegExp | null = null;
   let longest = 0;
   const rebuild = () => {
@@ -103,31 +136,50 @@ export function createRedactor(options: { secrets?: string[] } = {}): Redactor {
     rebuild();
   };
   for (const s of options.secrets ?? []) addSecret(s);
+  for (const s of options.env ? secretEnvValues(options.env) : []) addSecret(s);
 
   const findMatches = (text: string): RedactionMatch[] => {
-    const { plain, map } = stripAnsi(text);
+    const stripped = stripAnsi(text);
+    const plain = stripped.plain;
     const found: RedactionMatch[] = [];
-    const collect = (re: RegExp, kind: string, group?: number) => {
+    const learn: string[] = [];
+    const collect = (p: Pick<SecretPattern, 're' | 'kind' | 'group' | 'valueAfter' | 'learn'>) => {
+      const re = p.re;
       re.lastIndex = 0;
       for (const m of plain.matchAll(re)) {
         let start = m.index;
         let value = m[0];
-        if (group !== undefined) {
-          const g = m[group];
+        if (p.valueAfter) {
+          const from = m.index + m[0].length;
+          const v = p.valueAfter.re.exec(plain.slice(from, from + p.valueAfter.within));
+          if (!v) continue;
+          start = from + v.index;
+          value = v[0];
+        } else if (p.group !== undefined) {
+          const g = m[p.group];
           if (g === undefined) continue;
-          start += m[0].indexOf(g, group > 1 ? (m[group - 1]?.length ?? 0) : 0);
+          start += m[0].lastIndexOf(g);
           value = g;
         }
         if (value.length === 0) continue;
-        found.push({ start, end: start + value.length, kind });
+        found.push({ start, end: start + value.length, kind: p.kind });
+        if (p.learn && learned < MAX_LEARNED && !secrets.has(value)) learn.push(value);
       }
     };
-    if (exactRe) collect(exactRe, 'secret');
-    for (const p of PATTERNS)
-      if (p.hint === undefined || plain.includes(p.hint)) collect(p.re, p.kind, p.group);
+    if (exactRe) collect({ re: exactRe, kind: 'secret' });
+    const seen = new Map<string, boolean>();
+    for (const p of SECRET_PATTERNS) if (worthRunning(p, plain, seen)) collect(p);
+    for (const v of learn) {
+      learned++;
+      addSecret(v);
+    }
     if (found.length === 0) return found;
-    // Earliest first, longest first at the same start; drop matches inside an earlier one.
-    found.sort((a, b) => a.start - b.start || b.end - a.end);
+    // Earliest first, longest first at the same start, a named kind before a plain known value;
+    // overlapping matches merge.
+    found.sort(
+      (a, b) =>
+        a.start - b.start || b.end - a.end || Number(a.kind === 'secret') - Number(b.kind === 'secret'),
+    );
     const merged: RedactionMatch[] = [];
     for (const m of found) {
       const prev = merged[merged.length - 1];
@@ -137,10 +189,10 @@ export function createRedactor(options: { secrets?: string[] } = {}): Redactor {
       }
       merged.push({ ...m });
     }
-    if (!map) return merged;
+    if (!stripped.from) return merged;
     return merged.map((m) => ({
-      start: map[m.start] as number,
-      end: (map[m.end - 1] as number) + 1,
+      start: toOriginal(stripped, m.start),
+      end: toOriginal(stripped, m.end - 1) + 1,
       kind: m.kind,
     }));
   };
@@ -156,64 +208,32 @@ export function createRedactor(options: { secrets?: string[] } = {}): Redactor {
 }
 
 export function applyMatches(text: string, matches: RedactionMatch[], limit = text.length): string {
-  if (matches.length === 0) return limit === text.length ? text : text.slice(0, limit);
-  let out = '';
-  let last = 0;
-  for (const m of matches) {
-    if (m.start >= limit) break;
-    out += text.slice(last, m.start) + `[REDACTED:${m.kind}]`;
-    last = m.end;
-  }
-  return out + text.slice(last, limit);
-}
-
-export interface StreamRedactor {
-  /** Redacted text that is safe to emit now (may be shorter than what was pushed: the tail is held). */
-  push(chunk: string): string;
-  /** Emit the held tail (end of stream). */
-  flush(): string;
+  return renderRange(text, matches, 0, limit);
 }
 
 /**
- * Redaction for chunked text (terminal output on its way to SQLite/Redis/logs). Holds back the last
- * `overlap` chars (~256 by default, more if a known secret is longer) so a secret split across chunks
- * is seen whole; a match reaching into the held tail is held from its start. The held tail is capped
- * (`maxHold`, 64 KiB) so a never-ending token cannot grow memory.
+ * The redacted form of text[from, to): matches starting inside the range become `[REDACTED:kind]` (even
+ * when they end after `to`: a match belongs to the range where it starts); a match that started before
+ * `from` is skipped to its end. So renderRange(t, m, 0, x) + renderRange(t, m, x, n) is the redaction
+ * of the whole text for any x — what lets the stream redactor emit a text in pieces.
  */
-export function createStreamRedactor(
-  redactor: Redactor,
-  options: { overlap?: number; maxHold?: number } = {},
-): StreamRedactor {
-  const maxHold = options.maxHold ?? 64 * 1024;
-  let carry = '';
-  return {
-    push(chunk: string): string {
-      const buf = carry + chunk;
-      const overlap = Math.max(options.overlap ?? 256, redactor.longestSecret + 16);
-      if (buf.length <= overlap) {
-        carry = buf;
-        return '';
-      }
-      const matches = redactor.findMatches(buf);
-      let cut = buf.length - overlap;
-      for (let i = matches.length - 1; i >= 0; i--) {
-        const m = matches[i] as RedactionMatch;
-        if (m.start < cut && m.end > cut) cut = m.start;
-      }
-      const code = buf.charCodeAt(cut - 1);
-      if (code >= 0xd800 && code <= 0xdbff) cut--; // never split a surrogate pair
-      if (buf.length - cut > maxHold) cut = buf.length; // give up holding; what matched is redacted
-      carry = buf.slice(cut);
-      return applyMatches(
-        buf,
-        matches.filter((m) => m.start < cut),
-        cut,
-      );
-    },
-    flush(): string {
-      const out = redactor.redact(carry);
-      carry = '';
-      return out;
-    },
-  };
+export function renderRange(
+  text: string,
+  matches: readonly RedactionMatch[],
+  from: number,
+  to: number,
+): string {
+  let out = '';
+  let pos = from;
+  for (const m of matches) {
+    if (m.end <= pos) continue;
+    if (m.start < pos) {
+      pos = m.end;
+      continue;
+    }
+    if (m.start >= to) break;
+    out += `${text.slice(pos, m.start)}[REDACTED:${m.kind}]`;
+    pos = m.end;
+  }
+  return pos < to ? out + text.slice(pos, to) : out;
 }

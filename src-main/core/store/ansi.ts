@@ -23,21 +23,29 @@ const COMPLETE_AT_START =
 const MAX_CARRY = 4096;
 
 /**
- * stripAnsi for a stream cut at arbitrary points: an escape sequence split across two pieces is held
- * back until it completes, so neither half leaks into the text.
+ * stripAnsi for a stream cut at arbitrary points, as a pure step: `carry` is an unfinished escape
+ * sequence held from the previous piece (held until it completes, so neither half leaks into the
+ * text). The ingester keeps carries per session and can roll them back with a failed transaction.
  */
+export function stripPiece(carry: string, text: string): { text: string; carry: string } {
+  const all = carry + text;
+  const esc = Math.max(all.lastIndexOf('\x1b'), all.lastIndexOf('\x9b'));
+  if (esc >= 0 && all.length - esc < MAX_CARRY && !COMPLETE_AT_START.test(all.slice(esc))) {
+    return { text: stripAnsi(all.slice(0, esc)), carry: all.slice(esc) };
+  }
+  // A CR at the end may be half of a CRLF cut between two pieces: one newline, not two.
+  if (all.endsWith('\r')) return { text: stripAnsi(all.slice(0, -1)), carry: '\r' };
+  return { text: stripAnsi(all), carry: '' };
+}
+
+/** stripPiece with its carry kept inside. */
 export function createAnsiStripper(): { push(text: string): string; end(): string } {
   let carry = '';
   return {
     push(text) {
-      const all = carry + text;
-      carry = '';
-      const esc = Math.max(all.lastIndexOf('\x1b'), all.lastIndexOf('\x9b'));
-      if (esc >= 0 && all.length - esc < MAX_CARRY && !COMPLETE_AT_START.test(all.slice(esc))) {
-        carry = all.slice(esc);
-        return stripAnsi(all.slice(0, esc));
-      }
-      return stripAnsi(all);
+      const r = stripPiece(carry, text);
+      carry = r.carry;
+      return r.text;
     },
     end() {
       const out = stripAnsi(carry);

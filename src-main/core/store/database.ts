@@ -45,18 +45,17 @@ export function resolveDatabasePath(
  * `synchronous = FULL` (deliberate, see field notes §5.1): in WAL mode every commit fsyncs the WAL,
  * so a commit that returned survives an OS crash or power cut, not only a `kill -9`. NORMAL would be
  * consistent too but could roll back the last commits on power loss — and a journaled command is
- * "acknowledged" the moment its INSERT returns, so it must be on disk by then. The cost is one fsync
- * per commit: one per command and one per output flush (≤ 10/s by the 100 ms batching), measured in
- * bench/store-write.bench.ts. What a power cut can still lose: output not yet flushed (≤ flushMs /
- * flushBytes plus the redactor's ≤ 256 B look-behind), and whatever the drive's own cache lies about.
+ * "acknowledged" the moment its INSERT returns, so it must be on disk by then. This connection (the
+ * main thread's) writes only the small, ordered rows: commands, session rows, the process ledger;
+ * measured in bench/store-write.bench.ts.
  *
- * Off-thread persistence (the core's mode, persistence.ts `offThread`) lowers this for transactions
- * that hold output only: they run at synchronous=NORMAL (per connection, switched around the
- * transaction), so a power cut — not a kill -9, which leaves the WAL in the OS cache — can also lose
- * output committed since the last FULL commit (the next command, session change or checkpoint fsyncs
- * the WAL and every frame before it). Commands are never in such a transaction. The worker's own
- * connection (FTS slices, checkpoints) runs NORMAL too: the index is derived data, re-built from the
- * marker. In that mode the main connection's wal_autocheckpoint is 0: the worker checkpoints.
+ * Output takes another way (store/persistence.ts): the live path appends it to the output spool
+ * (`<db>-spool/`, in the OS's page cache: a kill -9 keeps it, a power cut can lose its last moments)
+ * and the persistence worker stores it in session_output on its own connection at synchronous=NORMAL
+ * — output rows are re-derived from the spool until their progress row commits, and the next command
+ * fsyncs the WAL and every frame before it. The search index lives in `<db>-search` at synchronous=OFF
+ * (derived data, rebuilt if damaged). With the worker running, this connection's wal_autocheckpoint is 0:
+ * the worker checkpoints (PASSIVE) so no command pays for a checkpoint.
  */
 export const PRAGMAS = {
   journal_mode: 'WAL',

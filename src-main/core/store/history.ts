@@ -1,7 +1,20 @@
 import type { Database } from 'better-sqlite3';
 import type { HistoryEntry, Page, SearchHit } from '../../../src-shared/rest.ts';
 import type { SessionInfo, StateReason } from '../../../src-shared/session.ts';
+import { applyPending, type PendingOutput, type StoredOutputRow, storedThrough } from './history-pending.ts';
+import { createSearch } from './history-search.ts';
+import { searchIndexPath } from './search-index.ts';
 import { rowToSessionInfo, type SessionRow } from './session-store.ts';
+
+export type { PendingOutput, StoredOutputRow } from './history-pending.ts';
+export { ftsPhrase } from './history-search.ts';
+
+export interface HistoryOptions {
+  /** Output not stored yet (persistence.pending): merged after the stored rows. */
+  pending?: PendingOutput | null;
+  /** The search index file (default `<database>-search`; null: none, output is scanned). */
+  searchPath?: string | null;
+}
 
 /** Parsed list filters (the output of SessionListQuerySchema in src-shared/rest.ts). */
 export interface SessionListFilter {
@@ -22,16 +35,6 @@ export interface HistoryFilter {
   offset?: number;
   /** Output with its ANSI sequences (for a terminal) instead of plain text. */
   raw?: boolean;
-}
-
-export interface StoredOutputRow {
-  seq_start: number;
-  seq_end: number;
-  at: string;
-  data: string;
-  text: string;
-  gap: boolean;
-  raw_bytes: number;
 }
 
 export interface StoredCommandRow {
@@ -84,68 +87,17 @@ function toIso(text: string | undefined): string | undefined {
   return new Date(t).toISOString();
 }
 
-/** User text → one FTS5 phrase: no operators, no syntax errors, "where did it print X". */
-export function ftsPhrase(q: string): string {
-  return `"${q.replace(/"/g, '""')}"`;
-}
-
-const WORD = /[\p{L}\p{N}]+/gu;
-
-/**
- * Output rows stored but not yet in the FTS index (schema 003: indexing trails the INSERT by a few
- * slices, more during a flood): scanned directly, so a search right after output never misses it.
- * Same phrase semantics as ftsPhrase under unicode61 (whole tokens in order, anything else between
- * them, case-insensitive); the snippet is cut around the first match. The SQL pre-filter is a LIKE
- * on the first token (letters and digits only: no wildcard to escape; case-insensitive for ASCII).
- */
-function unindexedOutputHits(
-  db: Database,
-  q: string,
-  sessionId: string | undefined,
-  limit: number,
-): Record<string, unknown>[] {
-  const tokens = q.match(WORD);
-  if (!tokens || limit <= 0) return [];
-  const esc = (t: string) => t.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
-  const phrase = new RegExp(
-    `(?<![\\p{L}\\p{N}])${tokens.map(esc).join('[^\\p{L}\\p{N}]+')}(?![\\p{L}\\p{N}])`,
-    'iu',
-  );
-  const candidates = db
-    .prepare(`
-      SELECT x.session_id, x.seq_start AS seq, x.at, x.text, s.name, s.cli_tool
-      FROM session_output x JOIN cli_sessions s ON s.session_id = x.session_id
-      WHERE x.id > (SELECT indexed_upto FROM output_fts_progress WHERE id = 1)
-        AND x.text LIKE @first ${sessionId ? 'AND x.session_id = @sid' : ''}
-      ORDER BY x.id DESC`)
-    .all({ first: `%${tokens[0]}%`, sid: sessionId ?? null }) as Record<string, unknown>[];
-  const hits: Record<string, unknown>[] = [];
-  for (const c of candidates) {
-    const text = c.text as string;
-    const m = phrase.exec(text);
-    if (!m) continue;
-    const from = Math.max(0, m.index - 48);
-    const to = Math.min(text.length, m.index + m[0].length + 48);
-    const snippet = `${from > 0 ? '…' : ''}${text.slice(from, m.index)}«${m[0]}»${text.slice(m.index + m[0].length, to)}${to < text.length ? '…' : ''}`;
-    hits.push({
-      kind: 'output',
-      session_id: c.session_id,
-      seq: c.seq,
-      at: c.at,
-      snippet,
-      name: c.name,
-      cli_tool: c.cli_tool,
-    });
-    if (hits.length >= limit) break;
-  }
-  return hits;
-}
-
 function gapText(row: { raw_bytes: number; seq_start: number; seq_end: number }): string {
   return `[output ${row.seq_start}–${row.seq_end} not stored: ${row.raw_bytes} bytes dropped while persistence was paused]`;
 }
 
-export function createHistory(db: Database): History {
+export function createHistory(db: Database, options: HistoryOptions = {}): History {
+  const pending = options.pending ?? null;
+  const search = createSearch(db, {
+    searchPath:
+      options.searchPath !== undefined ? options.searchPath : db.memory ? null : searchIndexPath(db.name),
+    pending,
+  });
   const getRow = db.prepare('SELECT * FROM cli_sessions WHERE session_id = ?');
   const recentCommands = db.prepare(
     `SELECT text FROM cli_session_commands WHERE session_id = ? AND kind = 'command' ORDER BY id DESC LIMIT 50`,
@@ -175,6 +127,27 @@ export function createHistory(db: Database): History {
     gap: r.gap === 1,
     raw_bytes: r.raw_bytes as number,
   });
+  const lastRowsStmt = db.prepare(`
+    SELECT seq_start, seq_end, at, data, text, gap, raw_bytes FROM session_output
+    WHERE session_id = ? ORDER BY seq_start DESC LIMIT 256`);
+
+  /** Output not stored yet, applied after the session's stored rows: the stored rows it changed (a
+   *  continuation, an amendment; by seq_start) and the rows it adds. Call inside the read transaction
+   *  of the stored rows it goes with (`snapshot`). */
+  function pendingFor(sessionId: string): {
+    changed: Map<number, StoredOutputRow>;
+    added: StoredOutputRow[];
+  } | null {
+    if (!pending) return null;
+    const ops = pending.ops(sessionId, storedThrough(db, pending.run));
+    if (ops.length === 0) return null;
+    const tail = ops.some((o) => o.kind !== 'row')
+      ? (lastRowsStmt.all(sessionId) as Record<string, unknown>[]).map(mapOutput).reverse()
+      : [];
+    return applyPending(tail, ops);
+  }
+  /** One read snapshot: stored rows and the ingester's progress agree. */
+  const snapshot = <T>(fn: () => T): T => db.transaction(fn).deferred();
 
   const history: History = {
     listSessions(filter = {}) {
@@ -238,12 +211,42 @@ export function createHistory(db: Database): History {
         parts.push(`SELECT 'state' AS t, at, 2 AS ord, id, NULL AS a, NULL AS b, from_state AS x,
           to_state AS y, reason AS z, 0 AS gap, 0 AS raw_bytes FROM session_state_history WHERE session_id = @id`);
       const union = parts.join(' UNION ALL ');
-      const total = (
-        db.prepare(`SELECT count(*) AS n FROM (${union})`).get({ id: sessionId }) as { n: number }
-      ).n;
-      const rows = db
-        .prepare(`${union} ORDER BY at, ord, id LIMIT @limit OFFSET @offset`)
-        .all({ id: sessionId, limit, offset }) as Record<string, unknown>[];
+      const read = snapshot(() => {
+        const p = type === 'all' || type === 'output' ? pendingFor(sessionId) : null;
+        const total = (
+          db.prepare(`SELECT count(*) AS n FROM (${union})`).get({ id: sessionId }) as { n: number }
+        ).n;
+        // With output not stored yet, the page is cut after merging it in (it is the newest output).
+        const rows = db
+          .prepare(`${union} ORDER BY at, ord, id LIMIT @limit OFFSET @offset`)
+          .all({ id: sessionId, limit: p ? offset + limit : limit, offset: p ? 0 : offset }) as Record<
+          string,
+          unknown
+        >[];
+        if (!p) return { rows, total };
+        for (const r of rows) {
+          const c = r.t === 'output' ? p.changed.get(r.a as number) : undefined;
+          if (c) r.x = filter.raw ? c.data : c.text;
+        }
+        const added = p.added.map(
+          (o): Record<string, unknown> => ({
+            t: 'output',
+            at: o.at,
+            ord: 1,
+            id: Number.MAX_SAFE_INTEGER,
+            a: o.seq_start,
+            b: o.seq_end,
+            x: filter.raw ? o.data : o.text,
+            gap: o.gap ? 1 : 0,
+            raw_bytes: o.raw_bytes,
+          }),
+        );
+        const all = [...rows, ...added].sort(
+          (x, y) => (x.at as string).localeCompare(y.at as string) || (x.ord as number) - (y.ord as number),
+        );
+        return { rows: all.slice(offset, offset + limit), total: total + added.length };
+      });
+      const { rows, total } = read;
       const items = rows.map((r): HistoryEntry => {
         if (r.t === 'command')
           return {
@@ -289,7 +292,17 @@ export function createHistory(db: Database): History {
     },
 
     output(sessionId, afterSeq = 0, limit = 1000) {
-      return (outputStmt.all(sessionId, afterSeq, limit) as Record<string, unknown>[]).map(mapOutput);
+      return snapshot(() => {
+        const stored = (outputStmt.all(sessionId, afterSeq, limit) as Record<string, unknown>[]).map(
+          mapOutput,
+        );
+        const p = pendingFor(sessionId);
+        if (!p) return stored;
+        const rows = stored.map((r) => p.changed.get(r.seq_start) ?? r);
+        if (limit !== -1 && rows.length >= limit) return rows;
+        for (const r of p.added) if (r.seq_end > afterSeq) rows.push(r);
+        return limit === -1 ? rows : rows.slice(0, limit);
+      });
     },
 
     stateHistory(sessionId) {
@@ -301,97 +314,93 @@ export function createHistory(db: Database): History {
       }));
     },
 
-    search({ q, session_id, limit = 50 }) {
-      const filter = session_id ? 'AND x.session_id = @sid' : '';
-      const rows = db
-        .prepare(`
-        SELECT * FROM (
-          SELECT 'output' AS kind, x.session_id, x.seq_start AS seq, x.at,
-                 snippet(session_output_fts, 0, '«', '»', '…', 16) AS snippet, s.name, s.cli_tool
-          FROM session_output_fts JOIN session_output x ON x.id = session_output_fts.rowid
-          JOIN cli_sessions s ON s.session_id = x.session_id
-          WHERE session_output_fts MATCH @q ${filter}
-          UNION ALL
-          SELECT 'command', x.session_id, x.seq, x.at,
-                 snippet(command_fts, 0, '«', '»', '…', 16), s.name, s.cli_tool
-          FROM command_fts JOIN cli_session_commands x ON x.id = command_fts.rowid
-          JOIN cli_sessions s ON s.session_id = x.session_id
-          WHERE command_fts MATCH @q ${filter})
-        ORDER BY at DESC LIMIT @limit`)
-        .all({ q: ftsPhrase(q), sid: session_id ?? null, limit }) as Record<string, unknown>[];
-      const pending = unindexedOutputHits(db, q, session_id, limit);
-      if (pending.length > 0) {
-        rows.push(...pending);
-        rows.sort((x, y) =>
-          (x.at as string) < (y.at as string) ? 1 : (x.at as string) > (y.at as string) ? -1 : 0,
-        );
-        rows.length = Math.min(rows.length, limit);
-      }
-      return rows.map((r) => ({
-        session_id: r.session_id as string,
-        session_name: r.name as string,
-        cli_tool: r.cli_tool as string,
-        kind: r.kind as 'output' | 'command',
-        seq: r.seq as number | null,
-        at: r.at as string,
-        snippet: r.snippet as string,
-      }));
+    search(query) {
+      return snapshot(() => search(query));
     },
 
     exportJson(sessionId) {
-      const row = getRow.get(sessionId) as SessionRow | undefined;
-      if (!row) return undefined;
-      return {
-        format: 'autodev.session.v1',
-        exported_at: new Date().toISOString(),
-        session: toInfo(row),
-        output_trimmed_seq: row.output_trimmed_seq,
-        commands: commandsStmt.all(sessionId, -1, 0) as StoredCommandRow[],
-        output: history.output(sessionId, 0, -1),
-        state_history: history.stateHistory(sessionId),
-      };
+      return snapshot(() => exportJson(sessionId));
     },
 
     exportTranscript(sessionId) {
-      const row = getRow.get(sessionId) as SessionRow | undefined;
-      if (!row) return undefined;
-      const info = toInfo(row);
-      const lines: string[] = [
-        `# AutoDev session ${info.session_id} — ${info.name} (${info.cli_tool})`,
-        `# user ${info.user_id} · created ${info.created_at} · directory ${info.current_directory}`,
-      ];
-      if (row.output_trimmed_seq > 0)
-        lines.push(`# output up to seq ${row.output_trimmed_seq} removed by retention`);
-      lines.push('');
-      // Commands and output merged by time; `input` (raw keys) is echoed in the output already.
-      const merged = db
-        .prepare(`
+      return snapshot(() => exportTranscript(sessionId));
+    },
+  };
+
+  function exportJson(sessionId: string): SessionExport | undefined {
+    const row = getRow.get(sessionId) as SessionRow | undefined;
+    if (!row) return undefined;
+    return {
+      format: 'autodev.session.v1',
+      exported_at: new Date().toISOString(),
+      session: toInfo(row),
+      output_trimmed_seq: row.output_trimmed_seq,
+      commands: commandsStmt.all(sessionId, -1, 0) as StoredCommandRow[],
+      output: history.output(sessionId, 0, -1),
+      state_history: history.stateHistory(sessionId),
+    };
+  }
+
+  function exportTranscript(sessionId: string): string | undefined {
+    const row = getRow.get(sessionId) as SessionRow | undefined;
+    if (!row) return undefined;
+    const info = toInfo(row);
+    const lines: string[] = [
+      `# AutoDev session ${info.session_id} — ${info.name} (${info.cli_tool})`,
+      `# user ${info.user_id} · created ${info.created_at} · directory ${info.current_directory}`,
+    ];
+    if (row.output_trimmed_seq > 0)
+      lines.push(`# output up to seq ${row.output_trimmed_seq} removed by retention`);
+    lines.push('');
+    // Commands and output merged by time; `input` (raw keys) is echoed in the output already.
+    const merged = db
+      .prepare(`
           SELECT at, 0 AS ord, id, 'command' AS t, text, 0 AS gap, 0 AS raw_bytes, seq AS a, seq AS b
           FROM cli_session_commands WHERE session_id = @id AND kind = 'command'
           UNION ALL
           SELECT at, 1, id, 'output', text, gap, raw_bytes, seq_start, seq_end
           FROM session_output WHERE session_id = @id
           ORDER BY at, ord, id`)
-        .all({ id: sessionId }) as Record<string, unknown>[];
-      let body = '';
+      .all({ id: sessionId }) as Record<string, unknown>[];
+    const p = pendingFor(sessionId);
+    if (p) {
       for (const r of merged) {
-        if (r.t === 'command') {
-          if (body.length > 0 && !body.endsWith('\n')) body += '\n';
-          body += `» ${r.text as string}\n`;
-        } else if (r.gap === 1) {
-          if (body.length > 0 && !body.endsWith('\n')) body += '\n';
-          body += `${gapText({ raw_bytes: r.raw_bytes as number, seq_start: r.a as number, seq_end: r.b as number })}\n`;
-        } else body += r.text as string;
+        const c = r.t === 'output' ? p.changed.get(r.a as number) : undefined;
+        if (c) r.text = c.text;
       }
-      lines.push(body.endsWith('\n') || body.length === 0 ? body : `${body}\n`);
-      const end =
-        info.ended_at === null
-          ? `# state ${info.state} (still live when exported)`
-          : `# ended ${info.ended_at} · state ${info.state} · exit ${info.exit_code ?? info.exit_signal ?? 'unknown'}` +
-            ` · ${info.state_reason.detail}`;
-      lines.push(end);
-      return `${lines.join('\n')}\n`;
-    },
-  };
+      for (const o of p.added)
+        merged.push({
+          at: o.at,
+          ord: 1,
+          t: 'output',
+          text: o.text,
+          gap: o.gap ? 1 : 0,
+          raw_bytes: o.raw_bytes,
+          a: o.seq_start,
+          b: o.seq_end,
+        });
+      merged.sort(
+        (x, y) => (x.at as string).localeCompare(y.at as string) || (x.ord as number) - (y.ord as number),
+      );
+    }
+    let body = '';
+    for (const r of merged) {
+      if (r.t === 'command') {
+        if (body.length > 0 && !body.endsWith('\n')) body += '\n';
+        body += `» ${r.text as string}\n`;
+      } else if (r.gap === 1) {
+        if (body.length > 0 && !body.endsWith('\n')) body += '\n';
+        body += `${gapText({ raw_bytes: r.raw_bytes as number, seq_start: r.a as number, seq_end: r.b as number })}\n`;
+      } else body += r.text as string;
+    }
+    lines.push(body.endsWith('\n') || body.length === 0 ? body : `${body}\n`);
+    const end =
+      info.ended_at === null
+        ? `# state ${info.state} (still live when exported)`
+        : `# ended ${info.ended_at} · state ${info.state} · exit ${info.exit_code ?? info.exit_signal ?? 'unknown'}` +
+          ` · ${info.state_reason.detail}`;
+    lines.push(end);
+    return `${lines.join('\n')}\n`;
+  }
   return history;
 }

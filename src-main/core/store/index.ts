@@ -14,6 +14,8 @@ export {
   createHistory,
   type History,
   type HistoryFilter,
+  type HistoryOptions,
+  type PendingOutput,
   type SessionExport,
   type SessionListFilter,
 } from './history.ts';

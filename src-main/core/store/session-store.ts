@@ -99,6 +99,7 @@ export class SessionStore {
   readonly db: Database;
   readonly instanceId: string;
   private readonly _upsert: Statement;
+  private readonly _insertIfMissing: Statement;
   private readonly _insertCommand: Statement;
   private readonly _insertOutput: Statement;
   private readonly _advanceSeq: Statement;
@@ -107,6 +108,8 @@ export class SessionStore {
   private readonly _getSession: Statement;
   private readonly _recentCommands: Statement;
   private readonly _exists: Statement;
+  private readonly _hasCommand: Statement;
+  private readonly _hasSpawn: Statement;
 
   constructor(db: Database) {
     this.db = db;
@@ -137,6 +140,16 @@ export class SessionStore {
         exit_signal = excluded.exit_signal, cols = excluded.cols, rows = excluded.rows,
         last_seq = max(last_seq, excluded.last_seq), title = excluded.title,
         metadata = excluded.metadata, worktree = excluded.worktree, owner_instance = excluded.owner_instance`);
+    this._insertIfMissing = db.prepare(`
+      INSERT INTO cli_sessions (session_id, name, cli_tool, mode, full_access, user_id, state,
+        state_reason, authentication_required, auth_prompt, pid, created_at, started_at, ended_at,
+        last_activity, current_directory, exit_code, exit_signal, cols, rows, last_seq, title, metadata,
+        worktree, owner_instance)
+      VALUES (@session_id, @name, @cli_tool, @mode, @full_access, @user_id, @state, @state_reason,
+        @authentication_required, @auth_prompt, @pid, @created_at, @started_at, @ended_at,
+        @last_activity, @current_directory, @exit_code, @exit_signal, @cols, @rows, @last_seq, @title,
+        @metadata, @worktree, @owner_instance)
+      ON CONFLICT(session_id) DO NOTHING`);
     this._insertCommand = db.prepare(
       'INSERT INTO cli_session_commands (session_id, seq, kind, text, at) VALUES (?, ?, ?, ?, ?)',
     );
@@ -158,6 +171,12 @@ export class SessionStore {
       `SELECT text FROM cli_session_commands WHERE session_id = ? AND kind = 'command' ORDER BY id DESC LIMIT ?`,
     );
     this._exists = db.prepare('SELECT 1 FROM cli_sessions WHERE session_id = ?');
+    this._hasCommand = db.prepare(
+      'SELECT 1 FROM cli_session_commands WHERE session_id = ? AND seq = ? AND kind = ? AND at = ? AND text = ?',
+    );
+    this._hasSpawn = db.prepare(
+      'SELECT 1 FROM process_ledger WHERE session_id = ? AND pid = ? AND start_ticks = ?',
+    );
   }
 
   /** Runs `fn` in a BEGIN IMMEDIATE transaction (nested calls become savepoints). */
@@ -166,7 +185,17 @@ export class SessionStore {
   }
 
   upsertSession(info: SessionInfo): void {
-    this._upsert.run({
+    this._upsert.run(this._sessionParams(info));
+  }
+
+  /** The row as it was when first seen, unless one exists (the spool's and the spill file's copy:
+   *  never newer than what the journal wrote). */
+  insertSessionIfMissing(info: SessionInfo): boolean {
+    return this._insertIfMissing.run(this._sessionParams(info)).changes > 0;
+  }
+
+  private _sessionParams(info: SessionInfo): Record<string, unknown> {
+    return {
       session_id: info.session_id,
       name: info.name,
       cli_tool: info.cli_tool,
@@ -192,11 +221,20 @@ export class SessionStore {
       metadata: JSON.stringify(info.metadata ?? {}),
       worktree: info.worktree ? JSON.stringify(info.worktree) : null,
       owner_instance: this.instanceId,
-    });
+    };
   }
 
   hasSession(sessionId: string): boolean {
     return this._exists.get(sessionId) !== undefined;
+  }
+
+  /** The same command is stored already (a spill file replayed after the database took it). */
+  hasCommand(entry: CommandEntry): boolean {
+    return this._hasCommand.get(entry.session_id, entry.seq, entry.kind, entry.at, entry.text) !== undefined;
+  }
+
+  hasSpawn(record: SpawnRecord): boolean {
+    return this._hasSpawn.get(record.session_id, record.pid, record.start_ticks) !== undefined;
   }
 
   insertCommand(entry: CommandEntry): number {
