@@ -48,3 +48,23 @@ export function longAnswer(lines: number, tag = 'line'): string {
     '\n',
   );
 }
+
+const WORDS = (
+  'amber basil cedar dune ember fjord grove harbor iris juniper kelp lagoon meadow nectar orchid ' +
+  'pebble quartz river saffron tundra umber violet willow xenon yarrow zephyr anchor beacon canyon ' +
+  'delta estuary falcon glacier heron island jetty kestrel lantern marsh nimbus oasis prairie quill'
+).split(' ');
+
+/**
+ * Prose that never repeats itself: `n` distinct words (numbered past the list's end). Gemini's loop
+ * detection cuts a stream of repeated phrases short and asks the model again ("Potential loop
+ * detected"), so scripted answers must read like text, not like "words words words".
+ */
+export function prose(n: number, offset = 0): string {
+  const out: string[] = [];
+  for (let i = 0; i < n; i++) {
+    const k = i + offset;
+    out.push(k < WORDS.length ? WORDS[k]! : `${WORDS[k % WORDS.length]}${Math.floor(k / WORDS.length)}`);
+  }
+  return out.join(' ');
+}

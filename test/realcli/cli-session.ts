@@ -4,6 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import type WebSocket from 'ws';
 import type { SessionInfo } from '../../src-shared/session.ts';
+import type { MockEvent } from '../mock-model/script.ts';
 import type { MockModelServer } from '../mock-model/server.ts';
 import type { AutodevServe, Json, StateSample } from './autodev-serve.ts';
 import type { CliProfile, HomeOptions } from './profiles.ts';
@@ -67,6 +68,10 @@ export class CliSession {
       o.options.scenario,
       () => events.forSession(this.id),
       (listener) => events.onSample((s) => s.session.session_id === this.id && listener(s)),
+      () =>
+        this.mock.events
+          .filter((e) => e.type !== 'request' || e.role === 'main')
+          .map((e) => ({ at: e.at, text: `MOCK    ${mockEventText(e)}` })),
     );
   }
 
@@ -200,6 +205,23 @@ export class CliSession {
 
   private _send(message: { type: string; data: unknown }): void {
     this._ws.send(JSON.stringify(message));
+  }
+}
+
+function mockEventText(e: MockEvent): string {
+  switch (e.type) {
+    case 'request':
+      return `${e.role} request ${e.path}`;
+    case 'error-sent':
+      return `HTTP ${e.status} sent`;
+    case 'tool-call-sent':
+      return `tool call ${e.tool}: ${e.command}`;
+    case 'tool-result':
+      return `tool result ${JSON.stringify(e.text.slice(0, 40))}`;
+    case 'unknown-route':
+      return `unknown route ${e.method} ${e.path}`;
+    default:
+      return `${e.type} (${e.turn})`;
   }
 }
 

@@ -64,16 +64,21 @@ export class Recorder {
   private readonly _subscribe: (listener: (s: StateSample) => void) => () => void;
   private readonly _t0 = Date.now();
 
+  private readonly _extra: () => { at: number; text: string }[];
+
   constructor(
     cli: string,
     scenario: string,
     samples: () => StateSample[],
     subscribe: (listener: (s: StateSample) => void) => () => void,
+    /** More rows for the timeline (the mock model service's events). */
+    extra: () => { at: number; text: string }[] = () => [],
   ) {
     this.cli = cli;
     this.scenario = scenario;
     this._samples = samples;
     this._subscribe = subscribe;
+    this._extra = extra;
   }
 
   truth(at: number, truth: Truth, note = ''): void {
@@ -165,6 +170,7 @@ export class Recorder {
     const rows: Row[] = [
       ...this.truths.map((m) => ({ at: m.at, text: `TRUTH   ${m.truth}${m.note ? ` — ${m.note}` : ''}` })),
       ...this._samples().map((s) => ({ at: s.at, text: `AUTODEV ${describe(s.session)}` })),
+      ...this._extra(),
     ].sort((a, b) => a.at - b.at);
     return rows.map((r) => `${`+${r.at - this._t0}`.padStart(7)} ms  ${r.text}`).join('\n');
   }

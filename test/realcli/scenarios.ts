@@ -2,7 +2,7 @@ import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import type { SessionActivity } from '../../src-shared/activity.ts';
 import type { SessionInfo } from '../../src-shared/session.ts';
-import { longAnswer, type Turn } from '../mock-model/script.ts';
+import { longAnswer, prose, type Turn } from '../mock-model/script.ts';
 import { startMockModelServer } from '../mock-model/server.ts';
 import type { AutodevServe } from './autodev-serve.ts';
 import { CliSession, sleep } from './cli-session.ts';
@@ -88,11 +88,14 @@ function inputLine(screen: string): string {
 /** The first frame where the CLI shows its idle prompt and no sign of work (optionally with `text`). */
 function idleFrame(s: CliSession, since: number, text?: string, timeoutMs = 30_000): Promise<ScreenFrame> {
   const { screen } = s.profile;
+  // Answers wrap: compare with whitespace collapsed (continuation lines are indented).
+  const flat = (t: string) => t.replace(/\s+/g, ' ');
+  const wanted = text === undefined ? undefined : flat(text);
   return s.screen.waitFor(
     (f) =>
       screen.ready.test(f.text) &&
       !screen.working(f.text, f.title) &&
-      (text === undefined || f.text.includes(text)),
+      (wanted === undefined || flat(f.text).includes(wanted)),
     { since, timeoutMs },
   );
 }
@@ -250,7 +253,8 @@ async function errorTurn(s: CliSession, status: number, options: { retried?: boo
     (f) => banner.test(f.text) && !s.profile.screen.working(f.text, f.title),
     {
       since: err.at,
-      timeoutMs: 90_000,
+      // gemini's 10 attempts back off up to 30 s each: minutes until the banner.
+      timeoutMs: options.retried ? 300_000 : 90_000,
     },
   );
   s.mock.advance();
@@ -307,7 +311,7 @@ export const SCENARIOS: Scenario[] = [
         await readyAtStart(s);
         await answeredTurn(s, 'slow answer', 'tell me something slowly', {
           kind: 'text',
-          text: 'This answer streams slowly, a few words at a time, for several seconds. '.repeat(3).trim(),
+          text: `A slow answer: ${prose(40)}.`,
           durationMs: 5000,
         });
         await permissionTurn(s);
@@ -357,7 +361,7 @@ export const SCENARIOS: Scenario[] = [
         for (let i = 1; i <= 10; i++) {
           await answeredTurn(s, `turn ${i}`, `question number ${i}`, {
             kind: 'text',
-            text: `Answer number ${i}: ${'words '.repeat(i * 4)}done.`,
+            text: `Answer number ${i}: ${prose(i * 4, i * 7)} done.`,
             durationMs: i % 3 === 0 ? 2500 : 300,
           });
           await sleep(500);
@@ -435,7 +439,8 @@ export const SCENARIOS: Scenario[] = [
           actual: request
             ? `model request after ${request.at - sent} ms`
             : `no request; the input box shows: ${JSON.stringify(inputLine(s.screen.text))}`,
-          latencyMs: request ? request.at - sent : null,
+          // Not a state latency (the submitter's confirmation and the CLI's start-up are in it).
+          latencyMs: null,
           ok: request !== null,
         });
         if (!request) return;
