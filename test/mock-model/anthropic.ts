@@ -212,7 +212,7 @@ function writeError(ctx: HandlerContext, status: number, message?: string) {
     ctx.res,
     status,
     { type: 'error', error: { type, message: message ?? text } },
-    { 'x-should-retry': 'false', 'request-id': `req_${randomUUID().replace(/-/g, '')}` },
+    { 'request-id': `req_${randomUUID().replace(/-/g, '')}` },
   );
   ctx.emit({ type: 'error-sent', status });
 }

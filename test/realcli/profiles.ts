@@ -134,7 +134,9 @@ const claude: CliProfile = {
     permission: /Do you want to proceed\?/,
     trust: /Is this a project you created or one you trust\?/,
     signIn: /Not logged in|Select login method/,
-    errorBanner: (status) => (status === 401 ? /Invalid API key/ : new RegExp(`API Error: ${status}`)),
+    // After retries claude says "API Error: Repeated 529 Overloaded errors…".
+    errorBanner: (status) =>
+      status === 401 ? /Invalid API key/ : new RegExp(`API Error: (Repeated )?${status}`),
   },
   keys: { approve: '1', acceptTrust: ['\x1b[B', '\r'], acceptKey: ['\x1b[A', '\r'] },
   errors: { fast: [500, 529, 401], slow: [] },
