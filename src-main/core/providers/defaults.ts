@@ -16,10 +16,10 @@ import type { ProviderDefinition, ScreenRule } from './types.ts';
 const WEAK_PROMPT = 50;
 
 /**
- * Rules every agent CLI gets: an OAuth URL offered for manual opening means the user must log in,
- * and network/auth error banners near the bottom mean the agent is alive but failing.
+ * Rules every agent CLI gets: an OAuth URL offered for manual opening, or a "please sign in", means
+ * the user must log in.
  */
-export const COMMON_AGENT_RULES: ScreenRule[] = [
+export const COMMON_AUTH_RULES: ScreenRule[] = [
   {
     id: 'any.oauth-url',
     // The URL is usually soft-wrapped; screen text joins wrapped lines before matching.
@@ -37,6 +37,14 @@ export const COMMON_AGENT_RULES: ScreenRule[] = [
     state: 'waiting_input',
     auth: true,
   },
+];
+
+/**
+ * Generic error banners for CLIs we have no anchored rules for. They read the last lines, transcript
+ * included, so an answer that merely mentions "connection refused" can trip them: the bundled agents
+ * that were checked against their real screens (claude, codex, gemini) use anchored rules instead.
+ */
+export const COMMON_ERROR_RULES: ScreenRule[] = [
   {
     id: 'any.unauthorized',
     pattern: '\\b401 unauthorized\\b',
@@ -58,6 +66,9 @@ export const COMMON_AGENT_RULES: ScreenRule[] = [
     state: 'error',
   },
 ];
+
+/** Rules every agent CLI gets unless it has better ones: auth screens and generic error banners. */
+export const COMMON_AGENT_RULES: ScreenRule[] = [...COMMON_AUTH_RULES, ...COMMON_ERROR_RULES];
 
 const claude: ProviderDefinition = {
   id: 'claude',
@@ -88,17 +99,30 @@ const claude: ProviderDefinition = {
   stability_ms: 1500,
   icon: 'claude',
   title_rules: [
-    // Claude animates a Braille spinner in the title while it works and shows `✳ ` when idle.
-    { id: 'claude.title-spinner', pattern: '^[\\u2800-\\u28FF]', state: 'processing' },
+    // Claude animates its title while it works: a Braille spinner (up to 2.1.1xx) or a turning
+    // half-circle ◐◓◑◒ (2.1.3xx); `✳ ` means idle.
+    { id: 'claude.title-spinner', pattern: '^[\\u2800-\\u28FF◐◓◑◒]', state: 'processing' },
     { id: 'claude.title-idle', pattern: '^✳\\s', state: 'waiting_input' },
   ],
+  // Checked against claude 2.1.332 on its real screens (test/realcli/, test/fixtures/screens/real/).
   screen_rules: [
     {
+      // An auth failure as the last message above the input box (`⎿ Invalid API key · Fix external
+      // API key`, `API Error: 401 …`). Anchored to the input line: once the user fixed it and the next
+      // turn ran, the old message in the transcript no longer matches.
       id: 'claude.auth-error',
       pattern:
-        '(API Error:? \\(?401|Please run /login|Invalid API key|OAuth token has expired|Invalid authentication credentials)',
-      region: { kind: 'last-lines', count: 15 },
+        '(?:⎿|●)?\\s*(?<reason>(?:API Error:? \\(?401|Please run /login|Invalid API key|OAuth token has expired|Invalid authentication credentials)[^\\n]*(?:\\n {2,}[^\\n]*)*)\\n❯',
+      region: { kind: 'above-input-box', lines: 4 },
       state: 'error',
+      auth: true,
+    },
+    {
+      // "Detected a custom API key in your environment … Do you want to use this API key?"
+      id: 'claude.api-key-prompt',
+      pattern: 'Do you want to use this API key\\?',
+      region: { kind: 'last-lines', count: 12 },
+      state: 'waiting_input',
       auth: true,
     },
     {
@@ -109,8 +133,17 @@ const claude: ProviderDefinition = {
       auth: true,
     },
     {
+      // `● API Error: 500 Internal server error. This is a server-side issue…` (also 529 Overloaded,
+      // connection errors) as the agent's last word, right above the input box: the turn failed.
+      id: 'claude.api-error',
+      pattern: '●\\s*(?<reason>API Error[^\\n]*(?:\\n {2,}[^\\n]*)*)\\n❯',
+      region: { kind: 'above-input-box', lines: 4 },
+      state: 'error',
+    },
+    {
+      // The wording changed in 2.1.3xx ("Quick safety check: …"); both are recognised.
       id: 'claude.trust-prompt',
-      pattern: 'Do you trust the files in this folder\\?',
+      pattern: '(Do you trust the files in this folder\\?|Is this a project you created or one you trust\\?)',
       region: { kind: 'last-lines', count: 20 },
       state: 'waiting_input',
     },
@@ -135,7 +168,7 @@ const claude: ProviderDefinition = {
       state: 'waiting_input',
       priority: WEAK_PROMPT,
     },
-    ...COMMON_AGENT_RULES,
+    ...COMMON_AUTH_RULES,
   ],
 };
 
@@ -156,7 +189,13 @@ const codex: ProviderDefinition = {
   bracketed_paste: true,
   stability_ms: 2000,
   icon: 'codex',
-  title_rules: [],
+  title_rules: [
+    // Codex spins a Braille frame in the title while a turn runs — also while it streams text, when it
+    // hides "Working (esc to interrupt)" — and says "Action Required" on an approval.
+    { id: 'codex.title-spinner', pattern: '^[\\u2800-\\u28FF]', state: 'processing' },
+    { id: 'codex.title-action-required', pattern: 'Action Required', state: 'waiting_input' },
+  ],
+  // Checked against codex 0.171.0 on its real screens (test/realcli/, test/fixtures/screens/real/).
   screen_rules: [
     {
       id: 'codex.login-menu',
@@ -164,6 +203,26 @@ const codex: ProviderDefinition = {
       region: { kind: 'last-lines', count: 20 },
       state: 'waiting_input',
       auth: true,
+    },
+    {
+      // `■ unexpected status 401 Unauthorized: Incorrect API key provided …` right above the input
+      // line (`› …` plus the footer lines under it): the key was refused.
+      id: 'codex.auth-error',
+      pattern:
+        '^■ (?<reason>[^\\n]*\\b401\\b[^\\n]*(?:\\n(?![›•■])[^\\n]*)*)\\n› [^\\n]*(?:\\n(?![›•■])[^\\n]*){0,3}(?![\\s\\S])',
+      region: { kind: 'last-lines', count: 8 },
+      state: 'error',
+      auth: true,
+    },
+    {
+      // Codex's error cell, `■ We're currently experiencing high demand…` (HTTP 500), `■ unexpected
+      // status 529 …`, `■ Network error: …`, as the last thing above the input line. Not an interrupt
+      // ("■ Conversation interrupted"), which is the user's own doing.
+      id: 'codex.error-banner',
+      pattern:
+        '^■ (?!Conversation interrupted)(?<reason>[^\\n]*(?:\\n(?![›•■])[^\\n]*)*)\\n› [^\\n]*(?:\\n(?![›•■])[^\\n]*){0,3}(?![\\s\\S])',
+      region: { kind: 'last-lines', count: 8 },
+      state: 'error',
     },
     {
       id: 'codex.approval-prompt',
@@ -185,7 +244,7 @@ const codex: ProviderDefinition = {
       state: 'waiting_input',
       priority: WEAK_PROMPT,
     },
-    ...COMMON_AGENT_RULES,
+    ...COMMON_AUTH_RULES,
   ],
 };
 
@@ -214,6 +273,7 @@ const gemini: ProviderDefinition = {
     { id: 'gemini.title-permission', pattern: '^\\s*✋', state: 'waiting_input' },
     { id: 'gemini.title-idle', pattern: '^\\s*◇', state: 'waiting_input' },
   ],
+  // Checked against gemini 0.61.0 on its real screens (test/realcli/, test/fixtures/screens/real/).
   screen_rules: [
     {
       id: 'gemini.auth-menu',
@@ -222,6 +282,31 @@ const gemini: ProviderDefinition = {
       region: { kind: 'last-lines', count: 20 },
       state: 'waiting_input',
       auth: true,
+    },
+    {
+      // `✕ [API Error: {"error":{"code":401,"message":"API key not valid…","status":"UNAUTHENTICATED"}}]`
+      // as the last message above the input area (an `ℹ` hint and the right-aligned shortcut hint may
+      // follow it): the key was refused.
+      id: 'gemini.auth-error',
+      pattern:
+        '^✕ (?=(?:[^\\n]|\\n {2}\\S)*?(?:\\b401\\b|UNAUTHENTICATED|API key not valid))(?<reason>[^\\n]*(?:\\n {2}\\S[^\\n]*)*)(?:\\nℹ [^\\n]*(?:\\n {2}\\S[^\\n]*)*)?(?:\\n {4,}[^\\n]*)?(?![\\s\\S])',
+      region: { kind: 'above-input-box', lines: 8 },
+      state: 'error',
+      auth: true,
+    },
+    {
+      // Any other `✕` error as the last message above the input area: the turn failed.
+      id: 'gemini.error-banner',
+      pattern:
+        '^✕ (?<reason>[^\\n]*(?:\\n {2}\\S[^\\n]*)*)(?:\\nℹ [^\\n]*(?:\\n {2}\\S[^\\n]*)*)?(?:\\n {4,}[^\\n]*)?(?![\\s\\S])',
+      region: { kind: 'above-input-box', lines: 8 },
+      state: 'error',
+    },
+    {
+      id: 'gemini.trust-prompt',
+      pattern: 'Do you trust the files in this folder\\?',
+      region: { kind: 'last-lines', count: 20 },
+      state: 'waiting_input',
     },
     {
       id: 'gemini.permission-prompt',
@@ -243,7 +328,7 @@ const gemini: ProviderDefinition = {
       state: 'waiting_input',
       priority: WEAK_PROMPT,
     },
-    ...COMMON_AGENT_RULES,
+    ...COMMON_AUTH_RULES,
   ],
 };
 
@@ -310,6 +395,7 @@ function shellProvider(env: NodeJS.ProcessEnv): ProviderDefinition {
     // A silent command (sleep, a quiet build) leaves the screen still: that is not "waiting".
     stability_state: 'running',
     icon: 'terminal',
+    kind: 'shell',
     title_rules: [],
     screen_rules: [SHELL_PROMPT_RULE],
   };

@@ -1,4 +1,4 @@
-import type { StateReason } from '../../../src-shared/session.ts';
+import type { ProviderKind, StateReason } from '../../../src-shared/session.ts';
 
 /**
  * Everything AutoDev knows about an agent CLI is data of this shape: bundled defaults
@@ -36,6 +36,9 @@ export interface ProviderDefinition {
   stability_state?: 'waiting_input' | 'running';
   /** Optional icon name for the UI. */
   icon?: string;
+  /** An agent (default) or a plain shell: a shell at its prompt is "ready", an agent waiting for its
+   *  user "needs you" (src-shared/activity.ts). */
+  kind?: ProviderKind;
 }
 
 /**

@@ -217,6 +217,7 @@ class PtySessionManager implements SessionManager {
       session_id: sessionId,
       name: options.name ?? provider.name,
       cli_tool: provider.id,
+      provider_kind: provider.kind ?? 'agent',
       mode: options.mode,
       full_access: options.full_access,
       user_id: options.user_id,
@@ -747,7 +748,11 @@ class PtySessionManager implements SessionManager {
       d.authentication_required !== rec.info.authentication_required ||
       d.auth_prompt !== rec.info.auth_prompt;
     if (title !== rec.info.title) rec.info.title = title;
-    if (d.state === rec.info.state && !authChanged) return;
+    // Same state, other evidence (an idle title, then a trust question): the reason must say what the
+    // agent waits for now, not what it waited for before.
+    const reasonChanged =
+      d.reason.source !== rec.info.state_reason.source || d.reason.rule !== rec.info.state_reason.rule;
+    if (d.state === rec.info.state && !authChanged && !reasonChanged) return;
     if (!canTransition(rec.info.state, d.state)) {
       rec.log.warn('refused invalid transition', { from: rec.info.state, to: d.state, rule: d.reason.rule });
       return;
@@ -755,7 +760,7 @@ class PtySessionManager implements SessionManager {
     const previous = rec.info.state;
     rec.info.authentication_required = d.authentication_required;
     rec.info.auth_prompt = d.auth_prompt;
-    if (d.state !== previous) rec.info.state_reason = d.reason;
+    if (d.state !== previous || reasonChanged) rec.info.state_reason = d.reason;
     rec.info.state = d.state;
     this._onDidChangeState.fire({ session: snapshotInfo(rec), previous });
     if (d.state === 'waiting_input' && previous !== 'waiting_input') this._maybeSendInitialPrompt(rec);

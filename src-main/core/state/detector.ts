@@ -98,7 +98,10 @@ class HeadlessStateDetector implements ScreenStateDetector {
   private _title: string | null = null;
   private _titleChangedAt: number | null = null;
   private _inputAt: number | null = null;
+  private _typedAt: number | null = null;
   private _changedSinceInput = false;
+  /** First time each current match (rule + text) was seen: typing after it makes an error banner old. */
+  private _matchSince = new Map<string, number>();
   private _verdict: Verdict | null = null;
   private _detection: Detection;
   private _timer: NodeJS.Timeout | null = null;
@@ -196,8 +199,14 @@ class HeadlessStateDetector implements ScreenStateDetector {
   noteInput(kind: 'command' | 'input', data?: string): void {
     if (this._disposed) return;
     const submission = kind === 'command' || data === undefined || /[\r\n]/.test(data);
-    if (!submission) return;
     const now = this._now();
+    if (!submission) {
+      // Typing at a prompt: waiting evidence stays, but an error banner above it has been seen.
+      this._refresh();
+      this._typedAt = now;
+      this._evaluateAt(now);
+      return;
+    }
     this._refresh(); // attribute output parsed before the input to "before"
     this._inputAt = now;
     this._changedSinceInput = false;
@@ -263,6 +272,13 @@ class HeadlessStateDetector implements ScreenStateDetector {
       this._lastChangeAt = this._lastParsedAt;
       if (this._inputAt !== null && this._lastChangeAt >= this._inputAt) this._changedSinceInput = true;
       this._matches = matchScreenRules(this._screenRules, lines, cursorLine);
+      const since = new Map<string, number>();
+      for (const m of this._matches) {
+        const key = `${m.rule.id}\u0000${m.text}`;
+        m.since = this._matchSince.get(key) ?? this._lastChangeAt;
+        since.set(key, m.since);
+      }
+      this._matchSince = since;
       this.stats.ruleScans++;
     }
   }
@@ -277,6 +293,7 @@ class HeadlessStateDetector implements ScreenStateDetector {
       titleRule: matchTitle(this._titleRules, this._title),
       titleChangedAt: this._titleChangedAt,
       inputAt: this._inputAt,
+      typedAt: this._typedAt,
       changedSinceInput: this._changedSinceInput,
       stabilityMs: this._stabilityMs,
       stabilityState: this._stabilityState,

@@ -10,7 +10,9 @@ import { type RuleMatch, TITLE_PRIORITY } from './rules.ts';
  * - "waiting"/"error" evidence must have settled (screen unchanged for the rule's settle time), unless
  *   it is the verdict we already hold and it still matches (typing at a prompt must not flicker);
  * - after the user submitted input, waiting/error evidence from before the submission is stale: until
- *   the screen (or title) changes we say `running` (unknown), never a leftover "waiting".
+ *   the screen (or title) changes we say `running` (unknown), never a leftover "waiting";
+ * - an error banner is the agent's last word until the user types again: once they do, the agent is
+ *   back at its prompt and that banner no longer decides (a new banner does).
  */
 
 export interface Evidence {
@@ -24,6 +26,8 @@ export interface Evidence {
   titleChangedAt: number | null;
   /** Last submission (command or Enter); null when none yet. */
   inputAt: number | null;
+  /** Last keystroke that was not a submission (typing at a prompt); null when none yet. */
+  typedAt?: number | null;
   changedSinceInput: boolean;
   stabilityMs: number;
   /** What a stable screen without any matching rule means for this provider. */
@@ -72,6 +76,8 @@ export function decide(e: Evidence): Verdict {
       return verdict(c.state, 'osc-title', c.rule.id, `window title ${JSON.stringify(e.title)}`);
     }
     const { match } = c;
+    const typedSince = e.typedAt != null && match.since !== undefined && e.typedAt >= match.since;
+    if (c.state === 'error' && typedSince) continue;
     if (GATED.has(c.state)) {
       if (awaitingChange) continue;
       const sticky =
@@ -86,7 +92,8 @@ export function decide(e: Evidence): Verdict {
       state: c.state,
       source: 'screen-rule',
       rule: match.rule.id,
-      detail: `matched ${JSON.stringify(match.text)} in ${describeRegion(match)}`,
+      // A rule that names its reason (an error banner) is said as the agent said it.
+      detail: match.reason ?? `matched ${JSON.stringify(match.text)} in ${describeRegion(match)}`,
       authentication_required: auth,
       auth_prompt: auth ? match.lines.join('\n') : null,
     };

@@ -44,8 +44,12 @@ export interface RuleMatch {
   settleMs: number;
   /** The region lines the match spans, trimmed (becomes auth_prompt for auth rules). */
   lines: string[];
-  /** The matched text, shortened, for state_reason.detail. */
+  /** The matched text (or its `reason` group), shortened, for state_reason.detail. */
   text: string;
+  /** The rule's `(?<reason>…)` group, on one line: said as it is (an error banner is its own reason). */
+  reason?: string;
+  /** When this match (same rule, same text) was first seen; set by the detector. */
+  since?: number;
 }
 
 function compile(pattern: string): RegExp | null {
@@ -94,17 +98,39 @@ export function matchScreenRules(
     const text = region.join('\n');
     const m = compiled.regex.exec(text);
     if (m === null) continue;
-    const firstLine = countNewlines(text, 0, m.index);
-    const lastLine = firstLine + countNewlines(m[0], 0, m[0].length);
+    // A rule may name the part that explains it, `(?<reason>…)`: an error banner without the prompt
+    // line that anchors it. That part becomes the detail and, for auth rules, the prompt.
+    const reason = m.groups?.['reason'];
+    let spanned: string[];
+    let shown: string;
+    let explained: string | undefined;
+    if (reason !== undefined && reason.trim().length > 0) {
+      spanned = reason.split('\n').map((l) => l.trim());
+      shown = spanned.join(' ');
+      explained = shorten(shown);
+    } else {
+      const firstLine = countNewlines(text, 0, m.index);
+      const lastLine = firstLine + countNewlines(m[0], 0, m[0].length);
+      spanned = region.slice(firstLine, lastLine + 1).map((l) => l.trim());
+      shown = m[0];
+    }
     matches.push({
       rule: compiled.rule,
       priority: compiled.priority,
       settleMs: compiled.settleMs,
-      lines: region.slice(firstLine, lastLine + 1).map((l) => l.trim()),
-      text: m[0].length > 120 ? `${m[0].slice(0, 117)}...` : m[0],
+      lines: spanned,
+      text: shorten(shown),
+      ...(explained !== undefined ? { reason: explained } : {}),
     });
   }
   return matches;
+}
+
+/** Matched text kept for state_reason.detail (an error banner is the reason: keep most of it). */
+const MAX_SHOWN = 240;
+
+function shorten(s: string): string {
+  return s.length > MAX_SHOWN ? `${s.slice(0, MAX_SHOWN - 3)}...` : s;
 }
 
 function countNewlines(s: string, from: number, to: number): number {

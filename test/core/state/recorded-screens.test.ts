@@ -113,7 +113,8 @@ const cases: Case[] = [
     prompt: ['How would you like to authenticate for this project?'],
   },
   { screen: 'cursor-idle', provider: 'cursor', state: 'waiting_input', rule: 'cursor.prompt' },
-  { screen: 'network-error', provider: 'codex', state: 'error', rule: 'any.network-error', auth: false },
+  // Codex's error cell right above its input line (anchored: the same text higher up in the transcript is old).
+  { screen: 'network-error', provider: 'codex', state: 'error', rule: 'codex.error-banner', auth: false },
   { screen: 'shell-prompt', provider: 'shell', state: 'waiting_input', rule: 'shell.prompt' },
 ];
 
