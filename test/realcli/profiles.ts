@@ -70,6 +70,8 @@ export interface CliProfile {
     /** Accept "Do you want to use this API key?" (claude). */
     acceptKey: string[];
   };
+  /** What a conversational turn looks like on the wire (the mock's assumptions, checked every run). */
+  wire: { path: RegExp; shellTool: string };
   /** HTTP errors the fast suite scripts; `slow` ones (the CLI retries them for a long time) run in the bench. */
   errors: { fast: number[]; slow: number[] };
   /** How a prompt is sent: AutoDev's `command` (bracketed paste, then Enter), or typed keys then Enter.
@@ -99,14 +101,17 @@ const claude: CliProfile = {
   fakeKey: 'sk-ant-api03-mockmockmockmockmockmock',
   writeHome(o) {
     const key = claude.fakeKey;
-    writeJson(path.join(o.home, '.claude.json'), {
-      ...(o.onboarded === false ? {} : { hasCompletedOnboarding: true }),
-      // Claude keeps the last 20 characters of an approved custom key.
-      ...(o.keyApproved === false
-        ? {}
-        : { customApiKeyResponses: { approved: [key.slice(-20)], rejected: [] } }),
-      projects: { [o.project]: { hasTrustDialogAccepted: o.trusted !== false } },
-    });
+    // Not onboarded = a first start: no ~/.claude.json at all (with one, claude shows its theme
+    // picker before the connectivity check).
+    if (o.onboarded !== false)
+      writeJson(path.join(o.home, '.claude.json'), {
+        hasCompletedOnboarding: true,
+        // Claude keeps the last 20 characters of an approved custom key.
+        ...(o.keyApproved === false
+          ? {}
+          : { customApiKeyResponses: { approved: [key.slice(-20)], rejected: [] } }),
+        projects: { [o.project]: { hasTrustDialogAccepted: o.trusted !== false } },
+      });
     // Manual permission mode, and no auto-mode opt-in dialog: permission questions are what we test.
     writeJson(path.join(o.home, '.claude', 'settings.json'), {
       permissions: { defaultMode: 'default', disableAutoMode: 'disable' },
@@ -133,6 +138,7 @@ const claude: CliProfile = {
   },
   keys: { approve: '1', acceptTrust: ['\x1b[B', '\r'], acceptKey: ['\x1b[A', '\r'] },
   errors: { fast: [500, 529, 401], slow: [] },
+  wire: { path: /^\/v1\/messages\?beta=true$/, shellTool: 'Bash' },
   submitVia: 'command',
 };
 
@@ -178,6 +184,7 @@ ${trust}`,
   },
   keys: { approve: 'y', acceptTrust: ['\r'], acceptKey: [] },
   errors: { fast: [500, 529, 401], slow: [] },
+  wire: { path: /^\/v1\/responses$/, shellTool: 'exec_command' },
   submitVia: 'command',
 };
 
@@ -212,6 +219,7 @@ const gemini: CliProfile = {
   keys: { approve: '\r', acceptTrust: ['\r'], acceptKey: [] },
   // gemini retries server errors with backoff (10 attempts by default): over a minute per banner.
   errors: { fast: [401], slow: [500, 529] },
+  wire: { path: /^\/v1beta\/models\/[^/:]+:streamGenerateContent\?alt=sse$/, shellTool: 'run_shell_command' },
   submitVia: 'keys',
 };
 

@@ -42,13 +42,21 @@ const waitingLike = (s: SessionInfo, a: SessionActivity) =>
 async function withSession(
   ctx: ScenarioContext,
   scenario: string,
-  home: Omit<HomeOptions, 'home' | 'project' | 'mockUrl'>,
+  options: Omit<HomeOptions, 'home' | 'project' | 'mockUrl'> & { env?: Record<string, string> },
   body: (s: CliSession) => Promise<void>,
 ): Promise<CheckResult[]> {
   const mock = await startMockModelServer({ lifetimeMs: 5 * 60_000 });
   let session: CliSession | null = null;
+  const { env, ...home } = options;
   try {
-    session = await CliSession.start({ serve: ctx.serve, profile: ctx.profile, mock, scenario, home });
+    session = await CliSession.start({
+      serve: ctx.serve,
+      profile: ctx.profile,
+      mock,
+      scenario,
+      home,
+      ...(env ? { env } : {}),
+    });
     await body(session);
     return session.recorder.results;
   } finally {
@@ -69,6 +77,12 @@ function saveRecordings(s: CliSession, dir: string): void {
     const name = `${s.profile.id}-${s.recorder.scenario}-${String(i).padStart(2, '0')}-${mark.truth}.ans`;
     writeFileSync(path.join(dir, name), s.recording(mark.at));
   });
+}
+
+/** The line of the input box (where a typed or pasted prompt sits). */
+function inputLine(screen: string): string {
+  const lines = screen.split('\n').filter((l) => /^\s*[>❯›]\s/.test(l));
+  return (lines[lines.length - 1] ?? '').trim();
 }
 
 /** The first frame where the CLI shows its idle prompt and no sign of work (optionally with `text`). */
@@ -159,8 +173,11 @@ async function permissionTurn(s: CliSession): Promise<void> {
   await s.recorder.expect({
     step: 'permission: question shown',
     truthAt: asked.at,
-    expected: 'needs_you (permission)',
-    accept: (st, a) => a.activity === 'needs_you' && !st.authentication_required,
+    expected: 'needs_you, reason: the permission question',
+    accept: (st, a) =>
+      a.activity === 'needs_you' &&
+      !st.authentication_required &&
+      /permission|approval|action-required/.test(st.state_reason.rule ?? ''),
   });
   await sleep(300);
   const approved = s.keys(s.profile.keys.approve);
@@ -184,6 +201,40 @@ async function permissionTurn(s: CliSession): Promise<void> {
     latencyMs: null,
     ok: existsSync(file),
   });
+}
+
+/** The mock's assumptions about the wire, checked against what the real CLI sent this run. */
+function wireChecks(s: CliSession): void {
+  const main = s.mock.requests.filter((r) => r.role === 'main');
+  const shaped = main.filter(
+    (r) =>
+      s.profile.wire.path.test(`${r.path}${r.query}`) &&
+      r.shape.stream !== false &&
+      (r.shape.tools ?? []).includes(s.profile.wire.shellTool),
+  );
+  const push = (step: string, expected: string, actual: string, ok: boolean) =>
+    s.recorder.results.push({
+      cli: s.profile.id,
+      scenario: s.recorder.scenario,
+      step,
+      expected,
+      actual,
+      latencyMs: null,
+      ok,
+    });
+  push(
+    'wire: conversational turns',
+    `POST ${s.profile.wire.path.source}, streamed, offering ${s.profile.wire.shellTool}`,
+    `${shaped.length} of ${main.length} turns so shaped${main[0] ? ` (e.g. ${main[0].method} ${main[0].path}${main[0].query})` : ''}`,
+    main.length >= 4 && shaped.length === main.length,
+  );
+  const unknown = s.mock.requests.filter((r) => r.api === null);
+  push(
+    'wire: every call answered',
+    'no request the mock does not know',
+    unknown.length === 0 ? 'none unknown' : unknown.map((r) => `${r.method} ${r.path}`).join(', '),
+    unknown.length === 0,
+  );
 }
 
 /** An HTTP error: the banner must read as `error` (with the banner as reason), or sign-in for 401. */
@@ -231,6 +282,9 @@ async function errorTurn(s: CliSession, status: number): Promise<void> {
   await sleep(300);
 }
 
+/** Known gaps another change closes: the check is recorded and shown, but not counted as a failure. */
+const PENDING_SUBMIT = 'confirmed prompt submission (submit strategy as provider data, lead)';
+
 export const SCENARIOS: Scenario[] = [
   {
     name: 'turns',
@@ -248,6 +302,7 @@ export const SCENARIOS: Scenario[] = [
           text: longAnswer(120),
           durationMs: 1500,
         });
+        wireChecks(s);
       });
     },
   },
@@ -314,8 +369,87 @@ export const SCENARIOS: Scenario[] = [
         await s.recorder.expect({
           step: 'after trust: idle prompt',
           truthAt: frame.at,
+          expected: 'needs_you, no longer for the trust question',
+          accept: (st, a) =>
+            a.activity === 'needs_you' && !st.authentication_required && !/trust/.test(st.state_reason.rule ?? ''),
+        });
+      });
+    },
+  },
+  {
+    // AutoDev's own `command` path (bracketed paste, Enter 30 ms later): is the prompt submitted?
+    // gemini 0.61 keeps such a paste in its input box. Until confirmed submission lands, that check is
+    // marked pending for gemini (shown in the table, not counted as a failure).
+    name: 'command-submits',
+    async run(ctx) {
+      return withSession(ctx, 'command-submits', {}, async (s) => {
+        await readyAtStart(s);
+        s.mock.script({ kind: 'text', text: 'Submitted through the command path.' });
+        const sent = s.command('hello through the command path');
+        const request = await s.mock
+          .waitFor((e) => e.type === 'request' && e.role === 'main', 8000, sent)
+          .catch(() => null);
+        s.recorder.results.push({
+          cli: s.profile.id,
+          scenario: 'command-submits',
+          step: 'WS command → the turn happened',
+          expected: 'model request within 8 s',
+          actual: request
+            ? `model request after ${request.at - sent} ms`
+            : `no request; the input box shows: ${JSON.stringify(inputLine(s.screen.text))}`,
+          latencyMs: request ? request.at - sent : null,
+          ok: request !== null,
+          ...(s.profile.submitVia === 'keys' ? { pending: PENDING_SUBMIT } : {}),
+        });
+        if (!request) return;
+        const frame = await idleFrame(s, request.at, 'Submitted through the command path.');
+        s.recorder.truth(frame.at, 'waiting', 'answer done');
+        await s.recorder.expect({
+          step: 'command turn: answer done',
+          truthAt: frame.at,
           expected: 'needs_you',
-          accept: (st, a) => a.activity === 'needs_you' && !st.authentication_required,
+          accept: needsYou,
+        });
+      });
+    },
+  },
+  {
+    // Claude without onboarding runs a first-run connectivity check against api.anthropic.com itself
+    // (not ANTHROPIC_BASE_URL; skipped when a proxy is set). Offline, as here and in CI, it prints why
+    // and exits 1. Where that host is reachable the check passes and there is no exit to judge: the
+    // check is then recorded as pending, and test/core/state/exit-reason.test.ts replays the recorded
+    // exit screen through a real session either way.
+    name: 'exit-reason',
+    clis: ['claude'],
+    async run(ctx) {
+      return withSession(ctx, 'exit-reason', { onboarded: false }, async (s) => {
+        // The check times out after 10 s per host (claude's own constant); offline DNS fails at once.
+        const shown = await s.screen
+          .waitFor((f) => /Unable to connect to Anthropic services/.test(f.text), { timeoutMs: 30_000 })
+          .catch(() => null);
+        if (!shown) {
+          s.recorder.results.push({
+            cli: s.profile.id,
+            scenario: 'exit-reason',
+            step: 'exit 1 after the first-run check',
+            expected: 'an offline machine',
+            actual: 'no "Unable to connect" within 30 s: api.anthropic.com answered, onboarding went on',
+            latencyMs: null,
+            ok: false,
+            pending: 'needs a machine without access to api.anthropic.com',
+          });
+          return;
+        }
+        s.recorder.truth(shown.at, 'exited', 'screen: Unable to connect… (then exit 1)');
+        await s.recorder.expect({
+          step: 'exit 1 after the first-run check',
+          truthAt: shown.at,
+          expected: 'error, ended; reason quotes "Unable to connect to Anthropic services"',
+          accept: (st, a) =>
+            a.activity === 'error' &&
+            !a.live &&
+            st.exit_code === 1 &&
+            /Unable to connect to Anthropic services/.test(st.state_reason.detail),
         });
       });
     },

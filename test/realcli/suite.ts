@@ -35,7 +35,7 @@ export function defineCliSuite(cli: CliId): void {
       t.diagnostic(`${cli} ${version}`);
       const timelines: string[] = [];
       const results = await runScenarios(serve, cli, [scenario], (text) => timelines.push(text));
-      t.diagnostic(`\n${formatTable(results)}`);
+      for (const line of formatTable(results).split('\n')) t.diagnostic(line);
       const failed = results.filter((r: CheckResult) => !r.ok && !r.pending);
       assert.deepEqual(
         failed.map(

@@ -5,6 +5,7 @@ import { loadRenderer } from './helpers/renderer.ts';
 import { session } from './helpers/session.ts';
 
 interface Badge {
+  activity: string;
   kind: string;
   label: string;
   detail: string;
@@ -18,23 +19,36 @@ const { badgeFor, isEnded, isLive } = await loadRenderer<{
 }>('model/state-badge.ts');
 
 test('each session state maps to its badge, with "needs you" only when the user is needed', () => {
+  // [state, provider kind, activity, badge style, needs you, animated]
   const cases = [
-    ['initializing', 'starting', false, true],
-    ['starting', 'starting', false, true],
-    ['running', 'running', false, false],
-    ['processing', 'processing', false, true],
-    ['waiting_input', 'waiting', true, false],
-    ['error', 'error', false, false],
-    ['completed', 'exited', false, false],
-    ['terminated', 'exited', false, false],
+    ['initializing', 'agent', 'starting', 'starting', false, true],
+    ['starting', 'agent', 'starting', 'starting', false, true],
+    ['running', 'agent', 'working', 'processing', false, true],
+    ['processing', 'agent', 'working', 'processing', false, true],
+    ['waiting_input', 'agent', 'needs_you', 'waiting', true, false],
+    // A plain shell at its prompt is ready, not an agent waiting for its user.
+    ['waiting_input', 'shell', 'ready', 'running', false, false],
+    ['running', 'shell', 'working', 'processing', false, true],
+    // A live error banner wants the user: the turn failed.
+    ['error', 'agent', 'error', 'error', true, false],
+    ['completed', 'agent', 'exited', 'exited', false, false],
+    ['terminated', 'shell', 'exited', 'exited', false, false],
   ] as const;
-  for (const [state, kind, needsYou, animated] of cases) {
-    const badge = badgeFor(session({ session_id: 's', state }));
-    assert.equal(badge.kind, kind, state);
-    assert.equal(badge.needsYou, needsYou, state);
-    assert.equal(badge.animated, animated, state);
+  for (const [state, kind, activity, style, needsYou, animated] of cases) {
+    const badge = badgeFor(session({ session_id: 's', state, provider_kind: kind }));
+    const what = `${state}/${kind}`;
+    assert.equal(badge.activity, activity, what);
+    assert.equal(badge.kind, style, what);
+    assert.equal(badge.needsYou, needsYou, what);
+    assert.equal(badge.animated, animated, what);
   }
   assert.equal(badgeFor(session({ session_id: 's', state: 'waiting_input' })).label, 'Needs you');
+  assert.equal(badgeFor(session({ session_id: 's', state: 'processing' })).label, 'Working');
+  assert.equal(badgeFor(session({ session_id: 's', state: 'running' })).label, 'Working');
+  assert.equal(
+    badgeFor(session({ session_id: 's', state: 'waiting_input', provider_kind: 'shell' })).label,
+    'Ready',
+  );
 });
 
 test('authentication required outranks the raw state and carries the agent prompt', () => {
@@ -56,9 +70,29 @@ test('error shows its reason; exit shows the code, else the signal', () => {
   const err = session({
     session_id: 's',
     state: 'error',
-    state_reason: { source: 'screen-rule', detail: 'API key invalid', at: '2026-11-21T06:00:00Z' },
+    state_reason: {
+      source: 'screen-rule',
+      detail: 'API Error: 500 Internal server error',
+      at: '2026-11-21T06:00:00Z',
+    },
   });
-  assert.equal(badgeFor(err).detail, 'API key invalid');
+  assert.equal(badgeFor(err).detail, 'API Error: 500 Internal server error');
+  assert.equal(badgeFor(err).label, 'Error');
+  // A failed exit: the reason carries the agent's last error line.
+  const failed = session({
+    session_id: 's',
+    state: 'error',
+    exit_code: 1,
+    ended_at: '2026-11-21T06:00:01Z',
+    state_reason: {
+      source: 'exit',
+      detail: 'exited with code 1: Unable to connect to Anthropic services',
+      at: '2026-11-21T06:00:01Z',
+    },
+  });
+  assert.equal(badgeFor(failed).label, 'Failed (1)');
+  assert.equal(badgeFor(failed).needsYou, false);
+  assert.match(badgeFor(failed).detail, /Unable to connect to Anthropic services/);
   assert.equal(badgeFor(session({ session_id: 's', state: 'completed', exit_code: 3 })).label, 'Exited (3)');
   assert.equal(
     badgeFor(session({ session_id: 's', state: 'terminated', exit_code: null, exit_signal: 'SIGTERM' }))

@@ -108,11 +108,12 @@ const claude: ProviderDefinition = {
   screen_rules: [
     {
       // An auth failure as the last message above the input box (`⎿ Invalid API key · Fix external
-      // API key`, `API Error: 401 …`). Anchored to the input line: once the user fixed it and the next
-      // turn ran, the old message in the transcript no longer matches.
+      // API key`, `API Error: 401 …`; continuation lines are indented by two spaces; a right-aligned
+      // hint such as `◐ medium · /effort` may sit between it and the box). Anchored to the input line:
+      // once the user fixed it and the next turn ran, the old message in the transcript no longer matches.
       id: 'claude.auth-error',
       pattern:
-        '(?:⎿|●)?\\s*(?<reason>(?:API Error:? \\(?401|Please run /login|Invalid API key|OAuth token has expired|Invalid authentication credentials)[^\\n]*(?:\\n {2,}[^\\n]*)*)\\n❯',
+        '(?:⎿|●)?\\s*(?<reason>(?:API Error:? \\(?401|Please run /login|Invalid API key|OAuth token has expired|Invalid authentication credentials)[^\\n]*(?:\\n {2}\\S[^\\n]*)*)(?:\\n {6,}\\S[^\\n]*)?\\n❯',
       region: { kind: 'above-input-box', lines: 4 },
       state: 'error',
       auth: true,
@@ -136,7 +137,7 @@ const claude: ProviderDefinition = {
       // `● API Error: 500 Internal server error. This is a server-side issue…` (also 529 Overloaded,
       // connection errors) as the agent's last word, right above the input box: the turn failed.
       id: 'claude.api-error',
-      pattern: '●\\s*(?<reason>API Error[^\\n]*(?:\\n {2,}[^\\n]*)*)\\n❯',
+      pattern: '●\\s*(?<reason>API Error[^\\n]*(?:\\n {2}\\S[^\\n]*)*)(?:\\n {6,}\\S[^\\n]*)?\\n❯',
       region: { kind: 'above-input-box', lines: 4 },
       state: 'error',
     },
@@ -232,8 +233,9 @@ const codex: ProviderDefinition = {
       state: 'waiting_input',
     },
     {
+      // "Waiting for startup · esc cancel": a prompt sent while codex still starts is queued, not lost.
       id: 'codex.busy',
-      pattern: '(esc to interrupt|ctrl\\+c to interrupt)',
+      pattern: '(esc to interrupt|ctrl\\+c to interrupt|Waiting for startup)',
       region: { kind: 'last-lines', count: 8 },
       state: 'processing',
     },
@@ -303,9 +305,11 @@ const gemini: ProviderDefinition = {
       state: 'error',
     },
     {
+      // The live dialog is the last thing on screen (its options end the region); after "Trust folder"
+      // gemini restarts under the old dialog, which must not keep reading as a question.
       id: 'gemini.trust-prompt',
-      pattern: 'Do you trust the files in this folder\\?',
-      region: { kind: 'last-lines', count: 20 },
+      pattern: '(?<reason>Do you trust the files in this folder\\?)[\\s\\S]*Don.t trust[^\\n]*(?:\\n[╰─╯ ]*)?(?![\\s\\S])',
+      region: { kind: 'last-lines', count: 14 },
       state: 'waiting_input',
     },
     {

@@ -20,6 +20,7 @@ import type { MirrorTuning } from '../pty-host/host-session.ts';
 import { type DetectorFactory, defaultDetectorFactory, LocalPtyHost } from '../pty-host/local-host.ts';
 import type { HostExit, PtyHost, SubmitOutcome } from '../pty-host/types.ts';
 import { createRedactor } from '../security/redact.ts';
+import { describeExit, lastErrorLines } from '../state/exit-reason.ts';
 import type { Detection } from '../state/types.ts';
 import { Emitter } from '../util/event.ts';
 import { buildAgentEnv } from './agent-env.ts';
@@ -383,10 +384,11 @@ class PtySessionManager implements SessionManager {
     } else if (!signal && exitCode === 0) {
       this._transition(rec, 'completed', stateReason('exit', 'exited with code 0', 'exit-code'), true);
     } else {
-      // The agent's last words say why better than a number ("Unable to connect to Anthropic services…").
-      const why = signal ? `killed by ${signal}` : `exited with code ${exitCode}`;
-      const last = exit.last_lines[exit.last_lines.length - 1]?.trim();
-      const detail = last ? `${why}: ${last.slice(0, 300)}` : why;
+      // The agent's last words say why better than a number: its error lines ("Unable to connect to
+      // Anthropic services; Failed to connect to api.anthropic.com: ENOTFOUND"), else its last line.
+      const errors = lastErrorLines(exit.last_lines);
+      const last = exit.last_lines[exit.last_lines.length - 1]?.trim().slice(0, 300);
+      const detail = describeExit(exitCode, signal, errors.length > 0 ? errors : last ? [last] : []);
       this._transition(rec, 'error', stateReason('exit', detail, signal ? 'signal' : 'exit-code'), true);
     }
     rec.log.info('exited', { exit_code: exitCode, signal, previous, state: rec.info.state });

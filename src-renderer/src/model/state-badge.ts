@@ -1,9 +1,16 @@
+import { type Activity, type ActivityInput, sessionActivity } from '../../../src-shared/activity.ts';
 import type { SessionInfo } from '../../../src-shared/session.ts';
 
-/** What a tab or list row shows for a session's state: one pure function so the badge is testable. */
+/**
+ * What a tab or list row shows for a session's state. The words come from the one shared vocabulary
+ * (`sessionActivity` in src-shared/activity.ts); this only adds what the badge draws.
+ */
 export type BadgeKind = 'starting' | 'running' | 'processing' | 'waiting' | 'auth' | 'error' | 'exited';
 
 export interface BadgeModel {
+  /** The shared vocabulary's word for it (working, needs_you, ready, sign_in, error, exited, starting). */
+  activity: Activity;
+  /** Style class of the badge (badge-<kind>). */
   kind: BadgeKind;
   /** Short text on the badge. */
   label: string;
@@ -15,52 +22,29 @@ export interface BadgeModel {
   animated: boolean;
 }
 
-type BadgeInput = Pick<
-  SessionInfo,
-  'state' | 'state_reason' | 'authentication_required' | 'auth_prompt' | 'exit_code' | 'exit_signal'
->;
+type BadgeInput = ActivityInput;
+
+/** Existing badge styles per activity: a shell that is ready looks calm, like a running program. */
+const KIND: Readonly<Record<Activity, BadgeKind>> = {
+  starting: 'starting',
+  working: 'processing',
+  needs_you: 'waiting',
+  ready: 'running',
+  sign_in: 'auth',
+  error: 'error',
+  exited: 'exited',
+};
 
 export function badgeFor(session: BadgeInput): BadgeModel {
-  const reason = session.state_reason?.detail ?? '';
-  const ended = session.state === 'completed' || session.state === 'terminated';
-  // Authentication outranks the raw state while the process lives: the agent is blocked on the user.
-  if (session.authentication_required && !ended) {
-    return {
-      kind: 'auth',
-      label: 'Sign-in required',
-      detail: session.auth_prompt?.trim() || reason || 'The agent asks you to authenticate.',
-      needsYou: true,
-      animated: false,
-    };
-  }
-  switch (session.state) {
-    case 'initializing':
-    case 'starting':
-      return { kind: 'starting', label: 'Starting', detail: reason, needsYou: false, animated: true };
-    case 'processing':
-      return { kind: 'processing', label: 'Working', detail: reason, needsYou: false, animated: true };
-    case 'running':
-      return { kind: 'running', label: 'Running', detail: reason, needsYou: false, animated: false };
-    case 'waiting_input':
-      return { kind: 'waiting', label: 'Needs you', detail: reason, needsYou: true, animated: false };
-    case 'error':
-      return {
-        kind: 'error',
-        label: 'Error',
-        detail: reason || 'The session reported an error.',
-        needsYou: false,
-        animated: false,
-      };
-    case 'completed':
-    case 'terminated':
-      return { kind: 'exited', label: exitLabel(session), detail: reason, needsYou: false, animated: false };
-  }
-}
-
-function exitLabel(session: BadgeInput): string {
-  if (session.exit_code !== null && session.exit_code !== undefined) return `Exited (${session.exit_code})`;
-  if (session.exit_signal) return `Exited (${session.exit_signal})`;
-  return session.state === 'terminated' ? 'Terminated' : 'Exited';
+  const a = sessionActivity(session);
+  return {
+    activity: a.activity,
+    kind: KIND[a.activity],
+    label: a.label,
+    detail: a.reason,
+    needsYou: a.attention,
+    animated: a.activity === 'working' || a.activity === 'starting',
+  };
 }
 
 /** Sessions whose process has ended: replayable, not attachable for input. */
