@@ -78,12 +78,16 @@ function collect(dir) {
   if (!existsSync(dir)) return [];
   return readdirSync(dir).flatMap((name) => {
     const full = path.join(dir, name);
-    if (statSync(full).isDirectory()) return name === 'fixtures' ? [] : collect(full);
+    // fixtures/ holds scripts, not tests; dot-directories hold caches (test/.cache/agent-clis has the
+    // agent CLIs' own node_modules).
+    if (statSync(full).isDirectory())
+      return name === 'fixtures' || name.startsWith('.') || name === 'node_modules' ? [] : collect(full);
     return name.endsWith('.test.ts') ? [full] : [];
   });
 }
 let files = [...collect(path.join(root, 'test')), ...(unitOnly ? [] : collect(path.join(root, 'e2e')))];
-if (filters.length > 0) files = files.filter((f) => filters.some((flt) => f.includes(flt)));
+// Filters match the path relative to the checkout (a clone's own directory name must not match).
+if (filters.length > 0) files = files.filter((f) => filters.some((flt) => path.relative(root, f).includes(flt)));
 if (files.length === 0) {
   console.error('[test] no test files matched');
   process.exit(1);
@@ -92,7 +96,7 @@ files.sort();
 
 // 5. The real agent CLIs (claude, codex, gemini) at pinned versions, in a test cache, when a real-CLI
 // suite is selected; the download is skipped when the pinned versions are already there.
-if (files.some((f) => f.includes(`${path.sep}realcli${path.sep}`))) {
+if (files.some((f) => path.relative(root, f).startsWith(`test${path.sep}realcli${path.sep}`))) {
   if (process.env.AUTODEV_SKIP_REAL_CLIS === '1') {
     console.log('[test] AUTODEV_SKIP_REAL_CLIS=1: the real agent CLI scenarios will be skipped');
   } else {

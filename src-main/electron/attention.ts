@@ -1,3 +1,4 @@
+import { sessionActivity } from '../../src-shared/activity.ts';
 import type { SessionInfo, SessionState } from '../../src-shared/session.ts';
 
 /**
@@ -30,7 +31,9 @@ function attentionKind(
   if (session.state === previous) return null;
   switch (session.state) {
     case 'waiting_input':
-      // Waiting right after start is the normal idle prompt, not news.
+      // Waiting right after start is the normal idle prompt, not news; a shell back at its prompt is
+      // ready, nobody waits on the user (src-shared/activity.ts).
+      if (sessionActivity(session).activity !== 'needs_you') return null;
       return previous === 'starting' || previous === 'initializing' ? null : 'needs_input';
     case 'completed':
       return session.exit_code !== null && session.exit_code !== 0 ? 'failed' : 'finished';
@@ -90,7 +93,10 @@ export function notificationFor(
 
 /** Sessions that wait on the user (tray badge count). */
 export function waitingCount(sessions: readonly SessionInfo[]): number {
-  return sessions.filter((s) => s.state === 'waiting_input' || s.authentication_required).length;
+  return sessions.filter((s) => {
+    const { activity } = sessionActivity(s);
+    return activity === 'needs_you' || activity === 'sign_in';
+  }).length;
 }
 
 export function trayTooltip(sessions: readonly SessionInfo[]): string {

@@ -79,3 +79,12 @@ test('tray: count of sessions waiting on the user', () => {
   assert.equal(trayTooltip(sessions), 'AutoDev — 3 active sessions, 2 waiting for you');
   assert.equal(trayTooltip([]), 'AutoDev — 0 active sessions');
 });
+
+test('a shell back at its prompt is ready: no "needs your input" notification, not counted as waiting', () => {
+  const shell = sessionInfo({ state: 'waiting_input', provider_kind: 'shell' });
+  assert.equal(notificationFor(shell, 'processing', unfocused), null);
+  assert.equal(waitingCount([shell, sessionInfo({ session_id: 'a', state: 'waiting_input' })]), 1);
+  assert.doesNotMatch(trayTooltip([shell]), /waiting/);
+  // A shell that exits with an error still tells.
+  assert.equal(notificationFor({ ...shell, state: 'error' }, 'running', unfocused)?.kind, 'failed');
+});

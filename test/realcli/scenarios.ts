@@ -238,7 +238,7 @@ function wireChecks(s: CliSession): void {
 }
 
 /** An HTTP error: the banner must read as `error` (with the banner as reason), or sign-in for 401. */
-async function errorTurn(s: CliSession, status: number): Promise<void> {
+async function errorTurn(s: CliSession, status: number, options: { retried?: boolean } = {}): Promise<void> {
   // Every retry the CLI makes gets the error too, until the banner is on screen.
   s.mock.script({ kind: 'error', status, times: Number.POSITIVE_INFINITY });
   const sent = await s.submit(`please fail with ${status}`);
@@ -252,6 +252,21 @@ async function errorTurn(s: CliSession, status: number): Promise<void> {
     },
   );
   s.mock.advance();
+  if (options.retried) {
+    // Every request between the first and the banner was a retry: the agent was working all along.
+    const first = s.mock.events.find((e) => e.type === 'error-sent' && e.at >= sent)!;
+    const tries = s.mock.events.filter(
+      (e) => e.type === 'error-sent' && e.at >= sent && e.at <= shown.at,
+    ).length;
+    s.recorder.truth(first.at, 'processing', `retrying (${tries} attempts)`);
+    s.recorder.never({
+      step: `HTTP ${status}: while it retries (${tries} attempts)`,
+      from: first.at + 300,
+      to: shown.at - 300,
+      expected: 'working (no false error or waiting)',
+      reject: (st, a) => st.state === 'waiting_input' || a.activity === 'error' || a.activity === 'needs_you',
+    });
+  }
   s.recorder.truth(shown.at, status === 401 ? 'sign_in' : 'error', `screen: ${banner}`);
   if (status === 401) {
     await s.recorder.expect({
@@ -318,14 +333,36 @@ export const SCENARIOS: Scenario[] = [
     },
   },
   {
+    // Server errors the way users meet them: the CLI retries (gemini: 10 attempts with backoff, over a
+    // minute per banner; claude: 2 retries here). AutoDev must say "working" through the retries and
+    // "error" once the banner is the agent's last word.
     name: 'errors-with-retries',
     slow: true,
-    clis: ['gemini'],
+    clis: ['claude', 'gemini'],
     async run(ctx) {
-      return withSession(ctx, 'errors-with-retries', {}, async (s) => {
+      const env: Record<string, string> = ctx.profile.id === 'claude' ? { CLAUDE_CODE_MAX_RETRIES: '2' } : {};
+      return withSession(ctx, 'errors-with-retries', { env }, async (s) => {
         await readyAtStart(s);
-        for (const status of s.profile.errors.slow) await errorTurn(s, status);
+        for (const status of [500, 529]) await errorTurn(s, status, { retried: true });
         await answeredTurn(s, 'after the errors', 'are you back?', { kind: 'text', text: 'Back to normal.' });
+      });
+    },
+  },
+  {
+    // Many short turns in a row: the latency distribution of "answer done", and no false waiting.
+    name: 'many-turns',
+    slow: true,
+    async run(ctx) {
+      return withSession(ctx, 'many-turns', {}, async (s) => {
+        await readyAtStart(s);
+        for (let i = 1; i <= 10; i++) {
+          await answeredTurn(s, `turn ${i}`, `question number ${i}`, {
+            kind: 'text',
+            text: `Answer number ${i}: ${'words '.repeat(i * 4)}done.`,
+            durationMs: i % 3 === 0 ? 2500 : 300,
+          });
+          await sleep(500);
+        }
       });
     },
   },
@@ -371,7 +408,9 @@ export const SCENARIOS: Scenario[] = [
           truthAt: frame.at,
           expected: 'needs_you, no longer for the trust question',
           accept: (st, a) =>
-            a.activity === 'needs_you' && !st.authentication_required && !/trust/.test(st.state_reason.rule ?? ''),
+            a.activity === 'needs_you' &&
+            !st.authentication_required &&
+            !/trust/.test(st.state_reason.rule ?? ''),
         });
       });
     },

@@ -108,12 +108,12 @@ const claude: ProviderDefinition = {
   screen_rules: [
     {
       // An auth failure as the last message above the input box (`⎿ Invalid API key · Fix external
-      // API key`, `API Error: 401 …`; continuation lines are indented by two spaces; a right-aligned
+      // API key`, `API Error: 401 …`; continuation lines are indented by 2–5 spaces; a right-aligned
       // hint such as `◐ medium · /effort` may sit between it and the box). Anchored to the input line:
       // once the user fixed it and the next turn ran, the old message in the transcript no longer matches.
       id: 'claude.auth-error',
       pattern:
-        '(?:⎿|●)?\\s*(?<reason>(?:API Error:? \\(?401|Please run /login|Invalid API key|OAuth token has expired|Invalid authentication credentials)[^\\n]*(?:\\n {2}\\S[^\\n]*)*)(?:\\n {6,}\\S[^\\n]*)?\\n❯',
+        '(?:⎿|●)?\\s*(?<reason>(?:API Error:? \\(?401|Please run /login|Invalid API key|OAuth token has expired|Invalid authentication credentials)[^\\n]*(?:\\n {2,5}\\S[^\\n]*)*)(?:\\n {6,}\\S[^\\n]*)?\\n❯',
       region: { kind: 'above-input-box', lines: 4 },
       state: 'error',
       auth: true,
@@ -137,7 +137,7 @@ const claude: ProviderDefinition = {
       // `● API Error: 500 Internal server error. This is a server-side issue…` (also 529 Overloaded,
       // connection errors) as the agent's last word, right above the input box: the turn failed.
       id: 'claude.api-error',
-      pattern: '●\\s*(?<reason>API Error[^\\n]*(?:\\n {2}\\S[^\\n]*)*)(?:\\n {6,}\\S[^\\n]*)?\\n❯',
+      pattern: '●\\s*(?<reason>API Error[^\\n]*(?:\\n {2,5}\\S[^\\n]*)*)(?:\\n {6,}\\S[^\\n]*)?\\n❯',
       region: { kind: 'above-input-box', lines: 4 },
       state: 'error',
     },
