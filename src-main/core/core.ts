@@ -13,6 +13,7 @@ import { createRedisBus, historySource, publishCommitted, type RedisBus } from '
 import { createRedactor, createStreamRedactor, type Redactor } from './security/redact.ts';
 import { createSessionManager } from './sessions/index.ts';
 import type { SessionManager } from './sessions/types.ts';
+import { createSignalService, type SignalService } from './signals/index.ts';
 import {
   createHistory,
   createPersistence,
@@ -55,6 +56,8 @@ export interface Core {
   readonly recovery: RecoveryReport | null;
   /** The task runner (one-shot agent tasks); null without persistence. */
   readonly tasks: TaskService | null;
+  /** The agents' own signals (per-session endpoint, relay, fusion); null when turned off. */
+  readonly signals: SignalService | null;
   listProviders(): Promise<ProviderSummary[]>;
   hasProvider(id: string): boolean;
   /** Recovery report entry for a session of a previous run, if any. */
@@ -78,6 +81,8 @@ export interface CreateCoreOptions {
   persistence?: boolean;
   /** Start the task runner (default true with persistence). */
   tasks?: boolean;
+  /** The agents' own signals (default true); false: screen rules only. */
+  signals?: boolean;
   /** Manager tuning passed through (tests use short grace periods). */
   manager?: Partial<Parameters<typeof createSessionManager>[0]>;
   /** Where PTYs live (default: the config's `pty_host`, itself default 'process'). */
@@ -222,10 +227,21 @@ export async function createCore(config: AutoDevConfig, options: CreateCoreOptio
     }
   }
 
+  // The signal endpoint exists before any session: a session's wiring names its manifest and relay.
+  let signals: SignalService | null = null;
+  if (options.signals !== false) {
+    try {
+      signals = await createSignalService({ dataDir: config.dataDir, logger });
+    } catch (error) {
+      log.error('signals unavailable; screen rules only', { error });
+    }
+  }
+
   const sessions = createSessionManager({
     providers,
     logger,
     env,
+    ...(signals ? { signals } : {}),
     limits: {
       ...Object.fromEntries(Object.entries(config.limits).filter(([, v]) => v !== undefined)),
     },
@@ -318,6 +334,7 @@ export async function createCore(config: AutoDevConfig, options: CreateCoreOptio
     redis,
     recovery,
     tasks,
+    signals,
     registerMetrics: (registry: Registry) => tasks?.registerCollectors(registry) ?? (() => {}),
     onLiveEvent: liveEvents.event,
     listProviders: () => summarizeProviders(providers, env, versionCache),
@@ -349,6 +366,11 @@ export async function createCore(config: AutoDevConfig, options: CreateCoreOptio
           else await sessions.shutdown();
         } catch (error) {
           log.error('session shutdown failed', { error });
+        }
+        try {
+          await signals?.close();
+        } catch (error) {
+          log.error('signals close failed', { error });
         }
         // 2. Data: flush buffered output and commands (and tell the host what is stored).
         persistenceAttachment?.dispose();

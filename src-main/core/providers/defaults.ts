@@ -1,3 +1,5 @@
+import { moreAgents } from './defaults-more.ts';
+import { CLAUDE_SIGNALS, CODEX_SIGNALS, GEMINI_SIGNALS } from './signal-defaults.ts';
 import type { ProviderDefinition, ScreenRule } from './types.ts';
 
 /**
@@ -98,6 +100,7 @@ const claude: ProviderDefinition = {
   bracketed_paste: true,
   stability_ms: 1500,
   icon: 'claude',
+  signals: CLAUDE_SIGNALS,
   title_rules: [
     // Claude animates its title while it works: a Braille spinner (up to 2.1.1xx) or a turning
     // half-circle ◐◓◑◒ (2.1.3xx); `✳ ` means idle.
@@ -190,6 +193,7 @@ const codex: ProviderDefinition = {
   bracketed_paste: true,
   stability_ms: 2000,
   icon: 'codex',
+  signals: CODEX_SIGNALS,
   title_rules: [
     // Codex spins a Braille frame in the title while a turn runs — also while it streams text, when it
     // hides "Working (esc to interrupt)" — and says "Action Required" on an approval.
@@ -270,6 +274,7 @@ const gemini: ProviderDefinition = {
   submit: { enter_delay_ms: 150 },
   stability_ms: 2000,
   icon: 'gemini',
+  signals: GEMINI_SIGNALS,
   title_rules: [
     { id: 'gemini.title-busy', pattern: '^\\s*[✦⏲]', state: 'processing' },
     { id: 'gemini.title-permission', pattern: '^\\s*✋', state: 'waiting_input' },
@@ -308,7 +313,8 @@ const gemini: ProviderDefinition = {
       // The live dialog is the last thing on screen (its options end the region); after "Trust folder"
       // gemini restarts under the old dialog, which must not keep reading as a question.
       id: 'gemini.trust-prompt',
-      pattern: '(?<reason>Do you trust the files in this folder\\?)[\\s\\S]*Don.t trust[^\\n]*(?:\\n[╰─╯ ]*)?(?![\\s\\S])',
+      pattern:
+        '(?<reason>Do you trust the files in this folder\\?)[\\s\\S]*Don.t trust[^\\n]*(?:\\n[╰─╯ ]*)?(?![\\s\\S])',
       region: { kind: 'last-lines', count: 14 },
       state: 'waiting_input',
     },
@@ -425,5 +431,11 @@ export function newProviderTemplate(id: string): ProviderDefinition {
 
 /** Fresh copies each call so callers (and config merging) can never mutate the bundled data. */
 export function defaultProviders(env: NodeJS.ProcessEnv = process.env): ProviderDefinition[] {
-  return structuredClone([claude, codex, gemini, cursor]).concat(shellProvider(env));
+  return structuredClone([
+    claude,
+    codex,
+    gemini,
+    cursor,
+    ...moreAgents({ common: COMMON_AGENT_RULES }),
+  ]).concat(shellProvider(env));
 }
