@@ -188,6 +188,10 @@ const codex: ProviderDefinition = {
   env_keys: ['OPENAI_API_KEY'],
   version_args: ['--version'],
   bracketed_paste: true,
+  // The prompt is the `› …` line holding the cursor; codex draws no `─` box around it (0.171.0,
+  // recorded), so the default region (inside the box) would never show the text and every prompt
+  // would wait out the confirmation timeout before its Enter.
+  submit: { input_region: { kind: 'cursor-line' } },
   stability_ms: 2000,
   icon: 'codex',
   title_rules: [
@@ -267,7 +271,8 @@ const gemini: ProviderDefinition = {
   bracketed_paste: true,
   // Gemini drops an Enter that follows a paste within a few tens of ms (its paste protection): with
   // the old 30 ms the text stayed in its input box in 4 of 4 turns. The submitter confirms either way.
-  submit: { enter_delay_ms: 150 },
+  // Its input line holds the cursor; the `▄▄▄`/`▀▀▀` band around it is no `─` box (0.61.0, recorded).
+  submit: { enter_delay_ms: 150, input_region: { kind: 'cursor-line' } },
   stability_ms: 2000,
   icon: 'gemini',
   title_rules: [
@@ -308,7 +313,8 @@ const gemini: ProviderDefinition = {
       // The live dialog is the last thing on screen (its options end the region); after "Trust folder"
       // gemini restarts under the old dialog, which must not keep reading as a question.
       id: 'gemini.trust-prompt',
-      pattern: '(?<reason>Do you trust the files in this folder\\?)[\\s\\S]*Don.t trust[^\\n]*(?:\\n[╰─╯ ]*)?(?![\\s\\S])',
+      pattern:
+        '(?<reason>Do you trust the files in this folder\\?)[\\s\\S]*Don.t trust[^\\n]*(?:\\n[╰─╯ ]*)?(?![\\s\\S])',
       region: { kind: 'last-lines', count: 14 },
       state: 'waiting_input',
     },
