@@ -87,7 +87,8 @@ function collect(dir) {
 }
 let files = [...collect(path.join(root, 'test')), ...(unitOnly ? [] : collect(path.join(root, 'e2e')))];
 // Filters match the path relative to the checkout (a clone's own directory name must not match).
-if (filters.length > 0) files = files.filter((f) => filters.some((flt) => path.relative(root, f).includes(flt)));
+if (filters.length > 0)
+  files = files.filter((f) => filters.some((flt) => path.relative(root, f).includes(flt)));
 if (files.length === 0) {
   console.error('[test] no test files matched');
   process.exit(1);

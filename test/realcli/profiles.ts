@@ -74,8 +74,8 @@ export interface CliProfile {
   wire: { path: RegExp; shellTool: string };
   /** HTTP errors the fast suite scripts; `slow` ones (the CLI retries them for a long time) run in the bench. */
   errors: { fast: number[]; slow: number[] };
-  /** How a prompt is sent: AutoDev's `command` (bracketed paste, then Enter), or typed keys then Enter.
-   *  gemini does not submit a paste followed by Enter 30 ms later (see the gemini scenario). */
+  /** How a scenario sends a prompt: AutoDev's `command` (the provider's submit strategy), or typed keys
+   *  then Enter (a person typing). All three use `command`; the command-submits scenario checks it. */
   submitVia: 'command' | 'keys';
 }
 
@@ -220,7 +220,7 @@ const gemini: CliProfile = {
   // gemini retries server errors with backoff (10 attempts by default): over a minute per banner.
   errors: { fast: [401], slow: [500, 529] },
   wire: { path: /^\/v1beta\/models\/[^/:]+:streamGenerateContent\?alt=sse$/, shellTool: 'run_shell_command' },
-  submitVia: 'keys',
+  submitVia: 'command',
 };
 
 export const PROFILES: Record<CliId, CliProfile> = { claude, codex, gemini };

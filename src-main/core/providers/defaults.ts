@@ -191,6 +191,10 @@ const codex: ProviderDefinition = {
   env_keys: ['OPENAI_API_KEY'],
   version_args: ['--version'],
   bracketed_paste: true,
+  // The prompt is the `› …` line holding the cursor; codex draws no `─` box around it (0.171.0,
+  // recorded), so the default region (inside the box) would never show the text and every prompt
+  // would wait out the confirmation timeout before its Enter.
+  submit: { input_region: { kind: 'cursor-line' } },
   stability_ms: 2000,
   icon: 'codex',
   signals: CODEX_SIGNALS,
@@ -271,7 +275,8 @@ const gemini: ProviderDefinition = {
   bracketed_paste: true,
   // Gemini drops an Enter that follows a paste within a few tens of ms (its paste protection): with
   // the old 30 ms the text stayed in its input box in 4 of 4 turns. The submitter confirms either way.
-  submit: { enter_delay_ms: 150 },
+  // Its input line holds the cursor; the `▄▄▄`/`▀▀▀` band around it is no `─` box (0.61.0, recorded).
+  submit: { enter_delay_ms: 150, input_region: { kind: 'cursor-line' } },
   stability_ms: 2000,
   icon: 'gemini',
   signals: GEMINI_SIGNALS,

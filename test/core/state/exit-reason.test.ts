@@ -62,11 +62,11 @@ test('a failed exit carries the agent’s last error line (claude 2.1.332 offlin
   );
 });
 
-test('an exit without error words keeps the plain reason; exit 0 is completed', async () => {
+test('an exit without error words gives its last line; exit 0 is completed', async () => {
   const quiet = path.join(SCREENS_DIR, 'shell-prompt.ans');
   const failed = await runToExit([quiet, '3']);
   assert.equal(failed.state, 'error');
-  assert.equal(failed.state_reason.detail, 'exited with code 3');
+  assert.equal(failed.state_reason.detail, 'exited with code 3: dev@box:~/project$');
   const ok = await runToExit([path.join(SCREENS_DIR, 'real', 'claude-offline-exit.ans'), '0']);
   assert.equal(ok.state, 'completed');
   assert.equal(ok.state_reason.detail, 'exited with code 0');
