@@ -117,7 +117,7 @@ function conversationOnDisk(cli: SignalCli, home: string, id: string): boolean {
 const SIGNAL_SOURCES = new Set(['hook', 'osc-status']);
 const PERMISSION_RULE: Record<SignalCli, RegExp> = {
   claude: /^claude\.hook\.permission/,
-  codex: /^codex\.osc\.blocked$/,
+  codex: /^codex\.approval-prompt$/, // its early OSC `blocked` hands over to the drawn dialog
   gemini: /^gemini\.hook\.tool-permission$/,
   // Copilot has no permission hook: its pre-tool "working" signal yields to the newer dialog on screen.
   copilot: /^copilot\.permission-prompt$/,

@@ -49,12 +49,7 @@ export const COPILOT_SIGNALS: SignalSpec = {
       event_field: '_event',
       conversation_id_field: 'sessionId',
       events: [
-        {
-          id: 'copilot.hook.session-start',
-          event: 'sessionStart',
-          state: 'waiting_input',
-          label: 'session started',
-        },
+        { id: 'copilot.hook.session-start', event: 'sessionStart', state: 'ignore' },
         {
           id: 'copilot.hook.prompt',
           event: 'userPromptSubmitted',

@@ -14,12 +14,9 @@ import type { SignalEventRule, SignalSpec } from './signal-spec.ts';
 const claudeHook = [{ type: 'command', command: '{relay:hooks}', timeout: 5 }];
 
 const CLAUDE_EVENTS: SignalEventRule[] = [
-  {
-    id: 'claude.hook.session-start',
-    event: 'SessionStart',
-    state: 'waiting_input',
-    label: 'session started',
-  },
+  // SessionStart gives the conversation id. As a state it would only say "idle", and its hook can run
+  // late (after the user already sent a prompt): the screen tells the start-up's idle prompt well.
+  { id: 'claude.hook.session-start', event: 'SessionStart', state: 'ignore' },
   {
     id: 'claude.hook.prompt-submit',
     event: 'UserPromptSubmit',
@@ -138,9 +135,14 @@ export const CODEX_SIGNALS: SignalSpec = {
           auth: true,
           label: 'sign-in needed',
         },
-        { id: 'codex.osc.blocked', event: 'blocked', state: 'waiting_input', label: 'needs you' },
+        // codex 0.171 reports `blocked kind=permission` when the request arrives, up to a second before
+        // it draws the approval dialog (seen against the real CLI): "needs you" would show while the
+        // screen still works. The dialog itself is read from the screen (codex.approval-prompt).
+        { id: 'codex.osc.blocked', event: 'blocked', state: 'clear' },
         { id: 'codex.osc.done', event: 'done', state: 'waiting_input', label: 'turn done' },
-        { id: 'codex.osc.idle', event: 'idle', state: 'waiting_input' },
+        // Codex also reports `idle` the moment a prompt is submitted (before `working`): not a turn's
+        // end, so it only hands the decision back to the screen.
+        { id: 'codex.osc.idle', event: 'idle', state: 'clear' },
         { id: 'codex.osc.error', event: 'error', state: 'error' },
         { id: 'codex.osc.clear', event: 'clear', state: 'clear' },
       ],
@@ -204,12 +206,7 @@ export const GEMINI_SIGNALS: SignalSpec = {
       conversation_id_field: 'session_id',
       message_field: 'message',
       events: [
-        {
-          id: 'gemini.hook.session-start',
-          event: 'SessionStart',
-          state: 'waiting_input',
-          label: 'session started',
-        },
+        { id: 'gemini.hook.session-start', event: 'SessionStart', state: 'ignore' },
         {
           id: 'gemini.hook.before-agent',
           event: 'BeforeAgent',

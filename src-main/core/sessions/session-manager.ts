@@ -716,8 +716,9 @@ class PtySessionManager implements SessionManager {
     const rec = this._requireRunning(sessionId);
     this._recordLine(rec, text);
     this._noteActivity(rec);
-    this._fusions.get(sessionId)?.noteInput(); // signals
     return this._host.submit(sessionId, text).then((outcome) => {
+      // signals: once the host has submitted it (typed, confirmed, Enter), a "waiting" signal is over.
+      this._fusions.get(sessionId)?.noteInput();
       if (!outcome.ok) {
         const error = new SessionCoreError(
           `command not submitted: ${outcome.detail}`,

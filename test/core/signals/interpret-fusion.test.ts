@@ -20,10 +20,8 @@ test('claude hook events map to states as the provider data says', () => {
     const r = i.interpret('hooks', { session_id: 'c1', ...payload }, 1000);
     return r.kind === 'state' ? `${r.signal.state} ${r.signal.rule}` : r.kind;
   };
-  assert.equal(
-    state({ hook_event_name: 'SessionStart', source: 'startup' }),
-    'waiting_input claude.hook.session-start',
-  );
+  // SessionStart: the conversation id only (its hook may run after the first prompt was sent).
+  assert.equal(state({ hook_event_name: 'SessionStart', source: 'startup' }), 'none');
   assert.equal(state({ hook_event_name: 'UserPromptSubmit' }), 'processing claude.hook.prompt-submit');
   assert.equal(state({ hook_event_name: 'PreToolUse' }), 'processing claude.hook.pre-tool');
   assert.equal(
@@ -104,11 +102,13 @@ test('OSC 7501 reports: parsed as the protocol says, mapped by codex data', () =
   );
 
   const i = new SignalInterpreter(byId('codex').signals);
+  // A permission report comes before codex draws the dialog: it hands the decision to the screen.
   const blocked = i.interpret('osc7501', `state=blocked:app=codex:kind=permission:msg=${msg}`, 5);
-  assert.ok(blocked.kind === 'state');
-  assert.equal(blocked.signal.state, 'waiting_input');
-  assert.equal(blocked.signal.provenance, 'osc-status');
-  assert.match(blocked.signal.detail, /Run ls -la\?/);
+  assert.equal(blocked.kind, 'clear');
+  const done = i.interpret('osc7501', 'state=done:app=codex', 5);
+  assert.ok(done.kind === 'state');
+  assert.equal(done.signal.state, 'waiting_input');
+  assert.equal(done.signal.provenance, 'osc-status');
   const auth = i.interpret('osc7501', 'state=blocked:kind=auth', 5);
   assert.ok(auth.kind === 'state' && auth.signal.authentication_required);
   assert.equal(i.interpret('osc7501', 'state=working', 5).kind, 'state');
@@ -211,15 +211,15 @@ test('the signal yields: at its TTL, to input after a "waiting" signal, to a new
 test('racing relays: a report older than the newest one changes nothing; a clear hands back to the screen', () => {
   const f = fused('codex');
   f.at(20_000);
-  f.detector.receive('osc7501', 'state=blocked:kind=permission', 20_000);
+  f.detector.receive('osc7501', 'state=working', 20_000);
   f.detector.receive('osc7501', 'state=done', 19_000); // reported earlier, arrived later
-  assert.equal(f.detector.evaluate().reason.rule, 'codex.osc.blocked');
+  assert.equal(f.detector.evaluate().reason.rule, 'codex.osc.working');
   f.screen.set(det('processing', 'screen-rule', 'codex.busy', 19_500));
   f.detector.receive('osc7501', 'state=clear', 20_100);
   assert.equal(f.detector.evaluate().reason.rule, 'codex.busy');
   assert.deepEqual(
     f.seen.map((d) => d.reason.rule),
-    ['codex.osc.blocked', 'codex.busy'],
+    ['codex.osc.working', 'codex.busy'],
   );
 });
 
@@ -248,10 +248,10 @@ test('a session fusion reads OSC 7501 from the output it is given (codex data)',
     interpreter: new SignalInterpreter(provider.signals),
     now: () => 5,
   });
-  fusion.output('\x1b]7501;state=blocked:app=codex:kind=permission\x1b');
+  fusion.output('\x1b]7501;state=done:app=codex\x1b');
   fusion.output('\\');
   const d = fusion.evaluate();
   assert.equal(d.reason.source, 'osc-status');
-  assert.equal(d.reason.rule, 'codex.osc.blocked');
+  assert.equal(d.reason.rule, 'codex.osc.done');
   assert.equal(d.state, 'waiting_input');
 });
