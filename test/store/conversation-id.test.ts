@@ -1,4 +1,4 @@
-// The agent's conversation id (schema 005): stored with the session, kept when a later write does not
+// The agent's conversation id (schema 006): stored with the session, kept when a later write does not
 // know it, read back by history, and added to a database of an older version without losing rows.
 import assert from 'node:assert/strict';
 import path from 'node:path';
@@ -32,10 +32,10 @@ test('conversation_id: written when the manager reports it, never erased by a wr
   assert.equal(back?.conversation_id, '7b8a9c0d-4306-4019-9775-6bc8d11f8591');
 });
 
-test('schema 005 adds the column to an older database; its sessions read back with conversation_id null', (t) => {
+test('schema 006 adds the column to an older database; its sessions read back with conversation_id null', (t) => {
   const dir = tempDir(t);
   const file = path.join(dir, 'old.db');
-  const old = openDatabase({ schemaDir, path: file, targetVersion: 4 });
+  const old = openDatabase({ schemaDir, path: file, targetVersion: 5 });
   const columns = (db: typeof old.db) =>
     (db.prepare('PRAGMA table_info(cli_sessions)').all() as { name: string }[]).map((c) => c.name);
   assert.ok(!columns(old.db).includes('conversation_id'));

@@ -28,7 +28,7 @@ export interface SessionRow {
   rows: number;
   last_seq: number;
   title: string | null;
-  /** Added by schema 005 (NULL until the agent reports it). */
+  /** Added by schema 006 (NULL until the agent reports it). */
   conversation_id: string | null;
   metadata: string;
   owner_instance: string | null;
