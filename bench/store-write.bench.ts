@@ -40,6 +40,7 @@ function session(id: string) {
     last_seq: 0,
     title: null,
     command_history: [],
+    worktree: null,
     metadata: {},
   };
 }

@@ -22,13 +22,21 @@ export interface IpcRendererLike {
 export class AutoDevIpcError extends Error {
   readonly error_code: string;
   readonly details: { path: string; message: string }[] | undefined;
-  constructor(code: string, message: string, details?: { path: string; message: string }[]) {
+  /** Files a worktree refusal is about (merge conflict, dirty checkout); also listed in the message. */
+  readonly files: string[] | undefined;
+  constructor(
+    code: string,
+    message: string,
+    details?: { path: string; message: string }[],
+    files?: string[],
+  ) {
     super(
       `[${code}] ${message}${details?.length ? `: ${details.map((d) => `${d.path} ${d.message}`).join('; ')}` : ''}`,
     );
     this.name = 'AutoDevIpcError';
     this.error_code = code;
     this.details = details;
+    this.files = files;
   }
 }
 
@@ -54,7 +62,12 @@ export function createAutoDevBridge(
     const result = (await ipc.invoke(channel, payload)) as IpcResult<T> | undefined;
     if (!result || typeof result !== 'object') throw new AutoDevIpcError('INTERNAL', 'malformed IPC reply');
     if (!result.ok)
-      throw new AutoDevIpcError(result.error.error_code, result.error.error, result.error.details);
+      throw new AutoDevIpcError(
+        result.error.error_code,
+        result.error.error,
+        result.error.details,
+        result.error.files,
+      );
     return result.value;
   }
   const report = (p: Promise<unknown>) => {
@@ -205,6 +218,20 @@ export function createAutoDevBridge(
     controlTask: (task_id, action) => call('autodev:tasks:control', { task_id, action }),
     getTaskDetail: (task_id) => call('autodev:tasks:detail', { task_id }),
     getTaskMetrics: () => call('autodev:tasks:metrics'),
+
+    getChanges: (session_id, query) =>
+      call('autodev:changes:get', query === undefined ? { session_id } : { session_id, query }),
+    commitChanges: (session_id, message) => call('autodev:changes:commit', { session_id, message }),
+    mergeChanges: (session_id, request) => call('autodev:changes:merge', { session_id, request }),
+    discardChanges: (session_id) => call('autodev:changes:discard', { session_id }),
+    endSession: (session_id, options) =>
+      call('autodev:sessions:end', {
+        session_id,
+        remove_worktree: options.removeWorktree === true,
+        force: options.force === true,
+      }),
+    listWorktrees: () => call('autodev:worktrees:list'),
+    inspectRepository: (path) => call('autodev:worktrees:inspect', { path }),
   };
 
   const desktop: AutoDevDesktopApi = {

@@ -10,6 +10,17 @@ import type {
 } from './rest.ts';
 import type { CreateSessionRequest, SessionDiagnostics, SessionInfo } from './session.ts';
 import type { SubmitTaskRequest, TaskDetail, TaskInfo, TaskMetrics } from './tasks.ts';
+import type {
+  ChangesQuery,
+  ChangesResponse,
+  CommitResult,
+  DiscardResult,
+  MergeRequest,
+  MergeResult,
+  RemoveWorktreeResult,
+  RepositoryInfo,
+  WorktreeListItem,
+} from './worktrees.ts';
 import type { LiveEvent, SnapshotMessageData, TokenScope } from './ws-protocol.ts';
 
 /**
@@ -45,6 +56,34 @@ export interface AutoDevApi {
   getTaskDetail(taskId: string): Promise<TaskDetail>;
   /** Counts by state, success rate, duration p50/p95/p99 per provider, token and cost totals. */
   getTaskMetrics(): Promise<TaskMetrics>;
+
+  /** The session's worktree changes against its base: committed, uncommitted and untracked (issue 14). */
+  getChanges(sessionId: string, query?: ChangesQuery): Promise<ChangesResponse>;
+  /** Commits everything in the session's worktree. Control scope. */
+  commitChanges(sessionId: string, message: string): Promise<CommitResult>;
+  /** Merges the session's branch into its base (merge, squash or rebase). Control scope. */
+  mergeChanges(sessionId: string, request: MergeRequest): Promise<MergeResult>;
+  /** Resets the worktree to where it left its base (what is dropped is kept under a ref). Control scope. */
+  discardChanges(sessionId: string): Promise<DiscardResult>;
+  /** Ends the session; with `removeWorktree` also removes its worktree and branch, refused while there
+   *  is uncommitted or unmerged work unless `force`. Control scope. */
+  endSession(sessionId: string, options: EndSessionOptions): Promise<EndSessionResult>;
+  /** Every managed worktree with its session, state, disk usage and unsaved work. */
+  listWorktrees(): Promise<WorktreeListItem[]>;
+  /** Whether a directory is in a git repository, and its branches (the new-session dialog). */
+  inspectRepository(path: string): Promise<RepositoryInfo>;
+}
+
+export interface EndSessionOptions {
+  removeWorktree?: boolean;
+  force?: boolean;
+}
+
+export interface EndSessionResult {
+  session_id: string;
+  status: string;
+  session: SessionInfo;
+  worktree_removed: RemoveWorktreeResult | null;
 }
 
 export interface TerminalHandlers {

@@ -27,4 +27,6 @@ export interface ErrorBody {
   error_code: ErrorCode;
   /** For validation errors: which field and why. */
   details?: { path: string; message: string }[];
+  /** Files the refusal is about: conflicting files of a merge, uncommitted files of a dirty checkout. */
+  files?: string[];
 }

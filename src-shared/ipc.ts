@@ -11,6 +11,12 @@ import {
 import type { SessionInfo } from './session.ts';
 import { CreateSessionRequestSchema } from './session.ts';
 import { SubmitTaskSchema } from './tasks.ts';
+import {
+  ChangesQuerySchema,
+  CommitRequestSchema,
+  InspectQuerySchema,
+  MergeRequestSchema,
+} from './worktrees.ts';
 import type { LiveEvent, SnapshotMessageData } from './ws-protocol.ts';
 
 /**
@@ -92,6 +98,20 @@ export const IPC_COMMANDS = {
   }),
   'autodev:tasks:detail': z.strictObject({ task_id: IdSchema }),
   'autodev:tasks:metrics': Empty,
+
+  /** Worktrees and their changes (issue 14): the REST routes' bodies, per session. */
+  'autodev:changes:get': z.strictObject({ session_id: IdSchema, query: ChangesQuerySchema.optional() }),
+  'autodev:changes:commit': z.strictObject({ session_id: IdSchema, ...CommitRequestSchema.shape }),
+  'autodev:changes:merge': z.strictObject({ session_id: IdSchema, request: MergeRequestSchema }),
+  'autodev:changes:discard': SessionRef,
+  /** Ends a session; `remove_worktree` also removes its worktree and branch (refused with work unless `force`). */
+  'autodev:sessions:end': z.strictObject({
+    session_id: IdSchema,
+    remove_worktree: z.boolean().default(false),
+    force: z.boolean().default(false),
+  }),
+  'autodev:worktrees:list': Empty,
+  'autodev:worktrees:inspect': z.strictObject(InspectQuerySchema.shape),
 
   /** Desktop-only: which session tab is visible (drives notifications) and whether the window is focused. */
   'autodev:desktop:view': z.strictObject({ session_id: IdSchema.nullable() }),
@@ -223,6 +243,13 @@ export const AUTODEV_API_KEYS = [
   'controlTask',
   'getTaskDetail',
   'getTaskMetrics',
+  'getChanges',
+  'commitChanges',
+  'mergeChanges',
+  'discardChanges',
+  'endSession',
+  'listWorktrees',
+  'inspectRepository',
 ] as const satisfies readonly (keyof AutoDevApi)[];
 export const AUTODEV_DESKTOP_KEYS = [
   'setViewedSession',

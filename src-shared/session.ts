@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { IdSchema } from './ids.ts';
+import { WorktreeInfoSchema, WorktreeRequestSchema } from './worktrees.ts';
 
 /**
  * The session state machine.
@@ -131,6 +132,8 @@ export const CreateSessionRequestSchema = z.object({
   name: z.string().min(1).max(200).optional(),
   /** Optional first prompt, sent as a command once the agent first waits for input. */
   initial_prompt: z.string().max(100_000).optional(),
+  /** Run the session in a new git worktree and branch of `working_directory`'s repository (issue 14). */
+  worktree: WorktreeRequestSchema.optional(),
 });
 export type CreateSessionRequest = z.input<typeof CreateSessionRequestSchema>;
 export type CreateSessionOptions = z.output<typeof CreateSessionRequestSchema>;
@@ -169,6 +172,8 @@ export const SessionInfoSchema = z.object({
   conversation_id: z.string().nullable().optional(),
   command_history: z.array(z.string()),
   metadata: MetadataSchema,
+  /** The git worktree the session runs in, or null when it runs in a plain directory. */
+  worktree: WorktreeInfoSchema.nullable(),
 });
 export type SessionInfo = z.infer<typeof SessionInfoSchema>;
 

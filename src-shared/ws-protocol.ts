@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import type { SessionInfo, SessionInfoSchema } from './session.ts';
+import type { ChangesSummary } from './worktrees.ts';
 
 /**
  * WebSocket protocol for `/cli/session/{id}/ws` and `/cli/events/ws`.
@@ -193,4 +194,6 @@ export type LiveEvent =
         restarts: number;
         last_loss: string | null;
       };
-    };
+    }
+  /** A session's worktree changed (debounced file-system watch, or an action such as commit/merge). */
+  | { kind: 'worktree_changes'; session_id: string; summary: ChangesSummary };

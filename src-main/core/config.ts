@@ -15,6 +15,7 @@ import { LOG_LEVELS } from './log/logger.ts';
  *   redis_url: redis://127.0.0.1:6379
  *   limits: { max_sessions: 20, idle_timeout_s: 3600 }
  *   tasks: { per_user_per_hour: 10, global_concurrency: 4, per_provider: { claude: 2 }, api_fallback: true }
+ *   worktrees: { root: ~/wt, retention_days: 14, repositories: [{ path: /src/app, setup: [npm, ci], include: [.env] }] }
  */
 export const ConfigFileSchema = z.strictObject({
   /** Where PTYs live: a separate host process that outlives the app (default), or this process. */
@@ -52,6 +53,25 @@ export const ConfigFileSchema = z.strictObject({
       /** A provider whose CLI is not installed runs its tasks through its API (claude → Anthropic
        *  Messages API) when its key is set. Default true; false turns the fallback off. */
       api_fallback: z.boolean().optional(),
+    })
+    .optional(),
+  /** Sessions in their own git worktree (issue 14). */
+  worktrees: z
+    .strictObject({
+      /** Managed folder: `<root>/<repo>-<hash>/<branch>`. Default `<data dir>/worktrees`. */
+      root: z.string().min(1).optional(),
+      /** Remove merged, clean worktrees of sessions ended this many days ago; null/absent: never. */
+      retention_days: z.number().positive().max(36_500).nullable().optional(),
+      /** Per repository (its main working tree): set-up argv and files copied into each new worktree. */
+      repositories: z
+        .array(
+          z.strictObject({
+            path: z.string().min(1),
+            setup: z.array(z.string().min(1)).min(1).optional(),
+            include: z.array(z.string().min(1)).optional(),
+          }),
+        )
+        .optional(),
     })
     .optional(),
   limits: z
@@ -94,6 +114,11 @@ export interface AutoDevConfig {
   ptyHost: 'process' | 'in-process';
   /** Leave agents running on shutdown; undefined when not set (the desktop app then asks). */
   keepSessions: boolean | undefined;
+  worktrees: {
+    root: string;
+    retentionDays: number | null;
+    repositories: { path: string; setup?: string[] | undefined; include?: string[] | undefined }[];
+  };
 }
 
 export class ConfigError extends Error {
@@ -186,5 +211,16 @@ export function loadConfig(options: LoadConfigOptions = {}): AutoDevConfig {
     ptyHost: file.pty_host ?? 'process',
     keepSessions: options.keepSessions ?? file.keep_sessions,
     tasks: file.tasks ?? {},
+    worktrees: {
+      // Relative paths in the file are relative to the file.
+      root: file.worktrees?.root
+        ? path.resolve(configFile ? path.dirname(configFile) : dataDir, file.worktrees.root)
+        : path.join(dataDir, 'worktrees'),
+      retentionDays: file.worktrees?.retention_days ?? null,
+      repositories: (file.worktrees?.repositories ?? []).map((r) => ({
+        ...r,
+        path: path.resolve(configFile ? path.dirname(configFile) : dataDir, r.path),
+      })),
+    },
   };
 }

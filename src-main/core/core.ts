@@ -29,6 +29,12 @@ import { lastStoredSeq } from './store/output-seq.ts';
 import { createTaskService, type TaskService, tasksRecoverer } from './tasks/index.ts';
 import { Emitter, type Event } from './util/event.ts';
 import { AUTODEV_VERSION } from './version.ts';
+import {
+  createMemoryRegistry,
+  createSqliteRegistry,
+  WorktreeService,
+  type WorktreeServiceOptions,
+} from './worktrees/index.ts';
 
 export { AUTODEV_VERSION } from './version.ts';
 
@@ -58,6 +64,8 @@ export interface Core {
   readonly tasks: TaskService | null;
   /** The agents' own signals (per-session endpoint, relay, fusion); null when turned off. */
   readonly signals: SignalService | null;
+  /** Sessions in their own git worktree: creation, changes, merge, cleanup (issue 14). */
+  readonly worktrees: WorktreeService;
   listProviders(): Promise<ProviderSummary[]>;
   hasProvider(id: string): boolean;
   /** Recovery report entry for a session of a previous run, if any. */
@@ -89,6 +97,10 @@ export interface CreateCoreOptions {
   ptyHost?: 'process' | 'in-process';
   /** How to start a PTY host process (the Electron shell runs its own binary). */
   hostCommand?: HostLaunchOptions['command'];
+  /** Worktree service tuning (tests: watch debounce, diff caps). */
+  worktrees?: Partial<
+    Pick<WorktreeServiceOptions, 'watch' | 'diffLimits' | 'retentionIntervalMs' | 'now' | 'git'>
+  >;
 }
 
 export interface CloseOptions {
@@ -285,6 +297,22 @@ export async function createCore(config: AutoDevConfig, options: CreateCoreOptio
   );
   host?.onDidChangeStatus((status) => liveEvents.fire({ kind: 'pty_host', status }));
 
+  // Above the manager: sessions that run in their own worktree. Start-up lists the worktrees of
+  // sessions that never ended (a crash) and applies retention; it never deletes anything else.
+  const worktrees = new WorktreeService({
+    sessions,
+    registry: database ? createSqliteRegistry(database.db) : createMemoryRegistry(),
+    root: config.worktrees.root,
+    retentionDays: config.worktrees.retentionDays,
+    repositories: config.worktrees.repositories,
+    logger,
+    publish: (event) => liveEvents.fire(event),
+    ...(history ? { storedSession: (id: string) => history!.getSession(id) } : {}),
+    env,
+    ...options.worktrees,
+  });
+  await worktrees.start();
+
   const tokens = database ? createTokenStore(database.db) : null;
   const store: ReadStore | null =
     history && persistence && tokens
@@ -335,6 +363,7 @@ export async function createCore(config: AutoDevConfig, options: CreateCoreOptio
     recovery,
     tasks,
     signals,
+    worktrees,
     registerMetrics: (registry: Registry) => tasks?.registerCollectors(registry) ?? (() => {}),
     onLiveEvent: liveEvents.event,
     listProviders: () => summarizeProviders(providers, env, versionCache),
@@ -372,6 +401,8 @@ export async function createCore(config: AutoDevConfig, options: CreateCoreOptio
         } catch (error) {
           log.error('signals close failed', { error });
         }
+        // 1b. Worktree watchers (the ended sessions were recorded as ended just now).
+        await worktrees.close();
         // 2. Data: flush buffered output and commands (and tell the host what is stored).
         persistenceAttachment?.dispose();
         persistence?.close();

@@ -52,6 +52,7 @@ export async function openDesktopCore(options: {
       store: core.store,
       tasks: core.tasks ? desktopTasks(core.tasks) : null,
       ...(core.onLiveEvent ? { onLiveEvent: core.onLiveEvent } : {}),
+      worktrees: core.worktrees,
       close: (closeOptions) => core.close(closeOptions),
     },
     lanBackend,

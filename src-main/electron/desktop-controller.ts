@@ -183,6 +183,12 @@ export class DesktopController {
     return session;
   }
 
+  private _worktrees() {
+    const worktrees = this._deps.core.worktrees;
+    if (!worktrees) throw new IpcError('INTERNAL', 'worktrees are not available');
+    return worktrees;
+  }
+
   private _tasks() {
     const tasks = this._deps.core.tasks;
     if (!tasks) throw new IpcError('INTERNAL', 'the task runner is not available');
@@ -232,7 +238,17 @@ export class DesktopController {
       'autodev:sessions:get': ({ session_id }) => this._session(session_id),
       'autodev:sessions:create': async ({ request }) => {
         const env = { ...(await this._secretEnv(request.cli_tool)), ...request.env };
+        // "Isolate in a worktree": the worktree service makes it, then the session in it.
+        if (request.worktree) return this._worktrees().createSession({ ...request, env });
         return sessions.create({ ...request, env });
+      },
+      'autodev:sessions:end': async ({ session_id, remove_worktree, force }) => {
+        this._session(session_id);
+        if (remove_worktree) return this._worktrees().endSession(session_id, { removeWorktree: true, force });
+        const live = sessions.get(session_id);
+        if (live && live.ended_at === null) await sessions.terminate(session_id, 'user');
+        const after = this._session(session_id);
+        return { session_id, status: after.state, session: after, worktree_removed: null };
       },
       'autodev:sessions:rename': ({ session_id, name }) => {
         this._session(session_id);
@@ -293,6 +309,14 @@ export class DesktopController {
         if (!tasks.metrics) throw new IpcError('INTERNAL', 'task metrics are not available');
         return tasks.metrics();
       },
+
+      'autodev:changes:get': ({ session_id, query }) =>
+        this._worktrees().changes(session_id, query?.path !== undefined ? { path: query.path } : {}),
+      'autodev:changes:commit': ({ session_id, message }) => this._worktrees().commit(session_id, message),
+      'autodev:changes:merge': ({ session_id, request }) => this._worktrees().merge(session_id, request),
+      'autodev:changes:discard': ({ session_id }) => this._worktrees().discard(session_id),
+      'autodev:worktrees:list': () => this._worktrees().list(),
+      'autodev:worktrees:inspect': ({ path }) => this._worktrees().inspect(path),
 
       'autodev:desktop:view': ({ session_id }, w) => {
         w.viewedSessionId = session_id;

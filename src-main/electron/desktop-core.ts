@@ -14,6 +14,7 @@ import type { SubmitTaskOptions, TaskDetail, TaskInfo, TaskMetrics } from '../..
 import type { LiveEvent } from '../../src-shared/ws-protocol.ts';
 import type { SessionManager } from '../core/sessions/types.ts';
 import type { Event } from '../core/util/event.ts';
+import type { WorktreeService } from '../core/worktrees/service.ts';
 
 /**
  * What the desktop shell needs from the core: the same shape the server's `ServerCore` reads
@@ -26,6 +27,8 @@ export interface DesktopCore {
   readonly store: DesktopStore | null;
   readonly tasks: DesktopTasks | null;
   readonly onLiveEvent?: Event<LiveEvent>;
+  /** Sessions in their own worktree (issue 14); absent in fakes that do not need it. */
+  readonly worktrees?: DesktopWorktrees | null;
   /** After `sessions.shutdown()`: flush SQLite, close Redis. `keepSessions`: leave the agents running
    *  in the PTY host for the next launch. */
   close(options?: { keepSessions?: boolean }): Promise<void>;
@@ -48,3 +51,9 @@ export interface DesktopTasks {
   detail?(taskId: string): Promise<TaskDetail> | TaskDetail;
   metrics?(): Promise<TaskMetrics> | TaskMetrics;
 }
+
+/** The worktree service as the IPC handlers call it (the core's WorktreeService). */
+export type DesktopWorktrees = Pick<
+  WorktreeService,
+  'createSession' | 'changes' | 'commit' | 'merge' | 'discard' | 'endSession' | 'list' | 'inspect'
+>;

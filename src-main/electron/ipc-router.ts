@@ -45,10 +45,15 @@ const CODES: ReadonlySet<string> = new Set(ERROR_CODES);
 /** Maps anything a handler throws to the `{error, error_code}` body; core errors keep their codes. */
 export function toErrorBody(error: unknown): ErrorBody {
   if (error !== null && typeof error === 'object') {
-    const e = error as { error_code?: unknown; code?: unknown; message?: unknown };
+    const e = error as { error_code?: unknown; code?: unknown; message?: unknown; files?: unknown };
     const code = [e.error_code, e.code].find((c): c is ErrorCode => typeof c === 'string' && CODES.has(c));
     const message = typeof e.message === 'string' ? e.message : 'Internal error';
-    if (code) return { error: message, error_code: code };
+    // A worktree refusal names its files (merge conflict, dirty checkout, unsaved work).
+    const files =
+      Array.isArray(e.files) && e.files.every((f) => typeof f === 'string') && e.files.length > 0
+        ? { files: (e.files as string[]).slice(0, 500) }
+        : {};
+    if (code) return { error: message, error_code: code, ...files };
     return { error: message, error_code: 'INTERNAL' };
   }
   return { error: String(error), error_code: 'INTERNAL' };

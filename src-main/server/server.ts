@@ -18,6 +18,7 @@ import { ServerMetrics } from './metrics.ts';
 import { sessionRoutes } from './routes/sessions.ts';
 import { systemRoutes } from './routes/system.ts';
 import { tasksRouteModule } from './routes/tasks.ts';
+import { worktreeRoutes } from './routes/worktrees.ts';
 import type { ServerCore } from './types.ts';
 import { DEFAULT_RATE_LIMITS, type MessageRateLimits } from './ws/connection.ts';
 import { HOW_TO_AUTHENTICATE, WsHub } from './ws/hub.ts';
@@ -131,7 +132,12 @@ export async function startServer(options: StartServerOptions): Promise<RunningS
   const dashboardDir = options.dashboardDir === undefined ? defaultDashboardDir() : options.dashboardDir;
 
   const router = new Router();
-  for (const route of [...systemRoutes(metrics), ...sessionRoutes()]) router.add(route);
+  for (const route of [
+    ...systemRoutes(metrics),
+    ...sessionRoutes(),
+    ...(core.worktrees ? worktreeRoutes() : []),
+  ])
+    router.add(route);
   const modules = [...(core.tasks ? [tasksRouteModule(core.tasks)] : []), ...(options.routes ?? [])];
   for (const module of modules) for (const route of module(core)) router.add(route);
 

@@ -15,6 +15,7 @@ import type { ReadStore } from '../core/read-store.ts';
 import type { SessionManager } from '../core/sessions/types.ts';
 import type { TaskService } from '../core/tasks/task-service.ts';
 import type { Event } from '../core/util/event.ts';
+import type { WorktreeService } from '../core/worktrees/service.ts';
 
 /** Structured logger the server writes to (the core logger satisfies it). Fields must never hold secrets. */
 export interface ServerLogger {
@@ -40,6 +41,8 @@ export interface ServerCore {
   readonly store: ReadStore | null;
   /** The task runner; when present the server mounts the /tasks routes. */
   readonly tasks?: TaskService | null;
+  /** Sessions in their own worktree (issue 14); when present the server mounts its routes. */
+  readonly worktrees?: WorktreeService | null;
   /** Recovery report entry for a session of a previous run, if any. */
   recoveryReport(sessionId: string): unknown | null;
   redisStatus(): { configured: boolean; connected: boolean };

@@ -73,6 +73,7 @@ export function sessionInfo(overrides: Partial<SessionInfo> = {}): SessionInfo {
     last_seq: 0,
     title: null,
     command_history: [],
+    worktree: null,
     metadata: {},
     ...overrides,
   };

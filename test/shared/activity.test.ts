@@ -30,6 +30,7 @@ function info(patch: Partial<SessionInfo>): SessionInfo {
     title: null,
     command_history: [],
     metadata: {},
+    worktree: null,
     ...patch,
   };
 }

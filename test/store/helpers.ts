@@ -43,6 +43,7 @@ export function fakeSession(overrides: Partial<SessionInfo> = {}): SessionInfo {
     last_seq: 0,
     title: null,
     command_history: [],
+    worktree: null,
     metadata: {},
     ...overrides,
   };

@@ -38,12 +38,14 @@ import { bootId, killRecordedTree, type TreeRoot } from './process-tree.ts';
 import { TreeSampler } from './resource-sampler.ts';
 import { checkLimits } from './session-limits.ts';
 import { newRecord, nowIso, type SessionRecord, snapshotInfo, stateReason } from './session-record.ts';
+import { resolveSetupFile, setupEnvironment, setupFailure } from './setup-step.ts';
 import type {
   AdoptEntry,
   CommandJournal,
   ManagerLimits,
   OutputAttachment,
   OutputConsumer,
+  PreparedSession,
   SessionManager,
   SpawnRecord,
 } from './types.ts';
@@ -182,7 +184,9 @@ class PtySessionManager implements SessionManager {
       }),
       this._host.onExit((exit) => {
         const rec = this._sessions.get(exit.session_id);
-        if (rec) this._onHostExit(rec, exit);
+        if (rec?.setup)
+          rec.setup.done(exit); // the set-up command ended, not the session
+        else if (rec) this._onHostExit(rec, exit);
       }),
       this._host.onDidDisconnect(({ reason }) => this._onHostLost(reason)),
       ...(this._host.onDidReconnect ? [this._host.onDidReconnect(() => this._onHostReconnected())] : []),
@@ -196,7 +200,10 @@ class PtySessionManager implements SessionManager {
 
   // ── lifecycle ────────────────────────────────────────────────────────────────────────────────
 
-  async create(request: CreateSessionOptions | CreateSessionRequest): Promise<SessionInfo> {
+  async create(
+    request: CreateSessionOptions | CreateSessionRequest,
+    prepared: PreparedSession = {},
+  ): Promise<SessionInfo> {
     if (this._shuttingDown) throw new ProcessPoolError('the session manager is shutting down');
     const options = CreateSessionRequestSchema.parse(request);
     const provider = this._o.providers.get(options.cli_tool);
@@ -207,12 +214,12 @@ class PtySessionManager implements SessionManager {
         `session limit reached: ${live} sessions running (max_sessions ${this.limits.max_sessions})`,
       );
 
-    const rec = this._newRecord(options, provider);
+    const rec = this._newRecord(options, provider, prepared);
     this._sessions.set(rec.info.session_id, rec);
     this._onDidCreate.fire(snapshotInfo(rec));
     this._pendingCreates++;
     try {
-      await this._start(rec, options);
+      await this._start(rec, options, prepared.setup);
     } catch (error) {
       // Never a throw for spawn problems: the session shows them.
       this._failBeforeSpawn(
@@ -226,7 +233,11 @@ class PtySessionManager implements SessionManager {
     return snapshotInfo(rec);
   }
 
-  private _newRecord(options: CreateSessionOptions, provider: ProviderDefinition): SessionRecord {
+  private _newRecord(
+    options: CreateSessionOptions,
+    provider: ProviderDefinition,
+    prepared: PreparedSession,
+  ): SessionRecord {
     const sessionId = randomUUID();
     const createdAt = nowIso();
     const info: SessionInfo = {
@@ -256,6 +267,7 @@ class PtySessionManager implements SessionManager {
       conversation_id: null,
       command_history: [],
       metadata: options.metadata,
+      worktree: prepared.worktree ? { ...prepared.worktree } : null,
     };
     return this._recordFor(info, provider, 0, options.initial_prompt);
   }
@@ -314,7 +326,11 @@ class PtySessionManager implements SessionManager {
     return rec;
   }
 
-  private async _start(rec: SessionRecord, options: CreateSessionOptions): Promise<void> {
+  private async _start(
+    rec: SessionRecord,
+    options: CreateSessionOptions,
+    setup?: PreparedSession['setup'],
+  ): Promise<void> {
     const resolved = await this._o.providers.resolveBinary(rec.provider.id);
     if (rec.ended) return; // terminated while resolving
     if (!resolved.path) {
@@ -348,6 +364,95 @@ class PtySessionManager implements SessionManager {
       source,
       loginPath,
     });
+    if (rec.endAs) return; // terminated while resolving
+    if (setup) {
+      // The set-up command first, in this session's PTY; create() does not wait for it (it can take
+      // minutes). The agent starts when it succeeds.
+      const file = resolved.path;
+      void this._runSetup(rec, setup, cwd, setupEnvironment(env, rec.provider.env_keys), options)
+        .then((ok) => (ok ? this._spawnAgent(rec, options, file, cwd, env) : undefined))
+        .catch((error) =>
+          this._failBeforeSpawn(
+            rec,
+            new ProcessPoolError(`spawn failed: ${(error as Error).message}`),
+            'spawn-failed',
+          ),
+        );
+      return;
+    }
+    await this._spawnAgent(rec, options, resolved.path, cwd, env);
+  }
+
+  private _hostOutput() {
+    return {
+      batchMs: this._output.batchMs,
+      maxBatchChars: this._output.maxBatchChars,
+      retainChars: this._output.ringChars,
+      highWatermark: this._output.highWatermark,
+      lowWatermark: this._output.lowWatermark,
+    };
+  }
+
+  /** Runs the set-up command in the host under the session's id; false when it failed (the session is
+   *  then in `error`) or the session was ended meanwhile. */
+  private async _runSetup(
+    rec: SessionRecord,
+    setup: NonNullable<PreparedSession['setup']>,
+    cwd: string,
+    env: Record<string, string>,
+    options: CreateSessionOptions,
+  ): Promise<boolean> {
+    const id = rec.info.session_id;
+    rec.info.state_reason = stateReason('lifecycle', `running the set-up command ${setup.label}`, 'setup');
+    this._onDidChangeState.fire({ session: snapshotInfo(rec), previous: rec.info.state });
+    const exited = new Promise<HostExit>((resolve) => {
+      rec.setup = { done: resolve };
+    });
+    try {
+      const [file = '', ...args] = setup.argv;
+      await this._host.spawn({
+        session_id: id,
+        file: resolveSetupFile(file, env['PATH']),
+        args,
+        cwd,
+        env,
+        cols: options.cols,
+        rows: options.rows,
+        provider: rec.provider,
+        output: this._hostOutput(),
+        first_seq: rec.pipeline.lastSeq + 1,
+      });
+    } catch (error) {
+      rec.setup = null;
+      if (!rec.ended)
+        this._failBeforeSpawn(
+          rec,
+          new ProcessPoolError(`set-up command ${setup.label} could not start: ${(error as Error).message}`),
+          'setup-failed',
+        );
+      return false;
+    }
+    rec.log.info('set-up started', { argv: setup.argv, cwd });
+    const exit = await exited;
+    rec.setup = null;
+    this._host.release(id);
+    if (rec.ended || rec.endAs) return false;
+    const failure = setupFailure(setup.label, exit);
+    if (failure === null) {
+      rec.log.info('set-up finished', { label: setup.label });
+      return true;
+    }
+    this._failBeforeSpawn(rec, new ProcessPoolError(failure), 'setup-failed');
+    return false;
+  }
+
+  private async _spawnAgent(
+    rec: SessionRecord,
+    options: CreateSessionOptions,
+    file: string,
+    cwd: string,
+    env: Record<string, string>,
+  ): Promise<void> {
     // ── signals: this session's hook/notify wiring (args such as `--settings <file>`, relay env) ──
     const wired = this._o.signals?.prepareSpawn({
       sessionId: rec.info.session_id,
@@ -360,23 +465,19 @@ class PtySessionManager implements SessionManager {
       ...(options.full_access ? rec.provider.full_access_args : []),
       ...(wired?.args ?? []),
     ];
-    if (rec.endAs) return; // terminated while resolving
+    if (rec.endAs || rec.ended) return; // terminated meanwhile
     const spawned = await this._host.spawn({
       session_id: rec.info.session_id,
-      file: resolved.path,
+      file,
       args,
       cwd,
       env,
       cols: options.cols,
       rows: options.rows,
       provider: rec.provider,
-      output: {
-        batchMs: this._output.batchMs,
-        maxBatchChars: this._output.maxBatchChars,
-        retainChars: this._output.ringChars,
-        highWatermark: this._output.highWatermark,
-        lowWatermark: this._output.lowWatermark,
-      },
+      output: this._hostOutput(),
+      // After a set-up command's output, numbering goes on.
+      first_seq: rec.pipeline.lastSeq + 1,
     });
     if (rec.ended) {
       // Terminated while the host was spawning: nothing may outlive the session.
@@ -398,7 +499,7 @@ class PtySessionManager implements SessionManager {
       boot_id: spawned.boot_id || bootId(),
       at: rec.info.started_at,
     };
-    rec.log.info('spawned', { pid: spawned.pid, binary: resolved.path, args, cwd });
+    rec.log.info('spawned', { pid: spawned.pid, binary: file, args, cwd });
     this._onDidSpawn.fire({ ...rec.spawn });
     this._transition(
       rec,
@@ -458,6 +559,13 @@ class PtySessionManager implements SessionManager {
    *  (start time and boot id checked, so a recycled PID is never signalled). */
   private _onHostLost(reason: string): void {
     for (const rec of this._sessions.values()) {
+      // A set-up command went with the host: the session fails like a failed set-up.
+      rec.setup?.done({
+        session_id: rec.info.session_id,
+        exit_code: -1,
+        signal: 'SIGKILL',
+        last_lines: [reason],
+      });
       if (rec.ended || !rec.spawned) continue;
       rec.exitSeen = true;
       rec.pipeline.close();
@@ -582,11 +690,19 @@ class PtySessionManager implements SessionManager {
     if (rec.ended) return rec.sweep;
     rec.endAs = endAs;
     if (!rec.spawned) {
-      // Still resolving its binary or spawning: it ends here; _start ends whatever it spawns late.
+      // Still resolving its binary, spawning or running its set-up: it ends here; _start ends
+      // whatever it spawns late, and a running set-up command is killed (its exit then goes nowhere).
+      const setupRunning = rec.setup !== null;
       rec.info.ended_at = nowIso();
       this._transition(rec, endAs.state, endAs.reason, true);
       this._finish(rec);
-      return rec.exited;
+      if (!setupRunning) return rec.exited;
+      rec.terminating = this._host
+        .kill(rec.info.session_id, this.limits.terminate_grace_ms)
+        .catch((error) => {
+          rec.log.error('set-up kill failed', { error });
+        });
+      return rec.terminating;
     }
     rec.terminating = (async () => {
       await this._host.kill(rec.info.session_id, this.limits.terminate_grace_ms).catch((error) => {
@@ -801,7 +917,9 @@ class PtySessionManager implements SessionManager {
   private _applyDetection(rec: SessionRecord, d: Detection, title: string | null): void {
     if (rec.ended || rec.endAs || rec.exitSeen) return;
     if (!rec.spawned) {
-      // Screen evidence before there is a process cannot be right (e.g. initializing → waiting_input).
+      // Screen evidence before there is a process cannot be right (e.g. initializing → waiting_input);
+      // during set-up it is the set-up command's screen, not the agent's.
+      if (rec.setup) return;
       rec.log.warn('refused invalid transition', { from: rec.info.state, to: d.state, rule: d.reason.rule });
       return;
     }

@@ -1,6 +1,7 @@
 import type { ResourceUsage, SessionInfo, StateReason } from '../../../src-shared/session.ts';
 import type { Logger } from '../log/logger.ts';
 import type { ProviderDefinition } from '../providers/types.ts';
+import type { HostExit } from '../pty-host/types.ts';
 import { CommandLineAssembler } from './command-lines.ts';
 import type { OutputPipeline } from './output-pipeline.ts';
 import type { ProcStat } from './process-tree.ts';
@@ -20,6 +21,8 @@ export interface SessionRecord {
   log: Logger;
   /** The host has a PTY for it (set once the spawn succeeded). */
   spawned: boolean;
+  /** While its set-up command runs (before the agent): where the host's exit for it goes. */
+  setup: { done(exit: HostExit): void } | null;
   /** The host reported the exit (every byte of output came before it). */
   exitSeen: boolean;
   /** Ring for replays and the views' consumers (chunks come numbered from the host). */
@@ -72,6 +75,7 @@ export function newRecord(
     provider,
     log,
     spawned: false,
+    setup: null,
     exitSeen: false,
     pipeline,
     spawn: null,

@@ -6,6 +6,7 @@ import type {
   SessionInfo,
   SessionLimits,
 } from '../../../src-shared/session.ts';
+import type { WorktreeInfo } from '../../../src-shared/worktrees.ts';
 import type { SubmitOutcome } from '../pty-host/types.ts';
 import type { Event } from '../util/event.ts';
 
@@ -18,7 +19,10 @@ export interface SessionManager {
   /** Creates and starts a session. A missing binary yields a session in `error` (never a throw);
    *  over the session limit throws ProcessLimitError. Accepts parsed options or a raw request (the
    *  manager parses it with CreateSessionRequestSchema, filling defaults). */
-  create(options: CreateSessionOptions | CreateSessionRequest): Promise<SessionInfo>;
+  create(
+    options: CreateSessionOptions | CreateSessionRequest,
+    prepared?: PreparedSession,
+  ): Promise<SessionInfo>;
   get(sessionId: string): SessionInfo | undefined;
   list(): SessionInfo[];
 
@@ -74,6 +78,18 @@ export interface SessionManager {
   adopt(entries: AdoptEntry[]): Promise<SessionInfo[]>;
   /** Stop managing without ending anything: the sessions keep running in the PTY host (keep-sessions). */
   detach(): Promise<void>;
+}
+
+/**
+ * What a layer above the manager prepared for a session before it starts (never from a client's
+ * request): the worktree it runs in (shown as SessionInfo.worktree) and a set-up command.
+ */
+export interface PreparedSession {
+  worktree?: WorktreeInfo;
+  /** Runs in the session's PTY and working directory before the agent, with the agent's environment
+   *  minus the provider's keys. Its output is the session's; a non-zero exit ends the session in `error`
+   *  (reason `setup-failed`) and the agent never starts. create() does not wait for it. */
+  setup?: { argv: string[]; label: string };
 }
 
 export interface OutputConsumer {

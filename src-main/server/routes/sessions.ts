@@ -18,6 +18,7 @@ import {
 import { HttpError, validationError } from '../http/respond.ts';
 import type { RouteContext, RouteDefinition } from '../http/router.ts';
 import type { ServerCore } from '../types.ts';
+import { createSessionInWorktree, endSessionWithWorktree } from './worktrees.ts';
 
 const RenameSchema = z.object({ name: z.string().trim().min(1).max(200) });
 const ExportQuerySchema = z.object({ format: z.enum(['json', 'text']).default('json') });
@@ -90,7 +91,9 @@ export function sessionRoutes(): RouteDefinition[] {
             );
           }
         }
-        const session = await ctx.core.sessions.create(options);
+        const session = options.worktree
+          ? await createSessionInWorktree(ctx.core, options)
+          : await ctx.core.sessions.create(options);
         const body: CreateSessionResponse = {
           session_id: session.session_id,
           status: session.state,
@@ -146,6 +149,9 @@ export function sessionRoutes(): RouteDefinition[] {
       async handler(ctx) {
         const id = sessionIdParam(ctx);
         const session = findSession(ctx.core, id);
+        // ?remove_worktree=true: also its worktree and branch (refused with unsaved work unless force).
+        const withWorktree = await endSessionWithWorktree(ctx, id);
+        if (withWorktree) return withWorktree;
         if (ctx.core.sessions.get(id) && !FINAL_STATES.has(session.state)) {
           await ctx.core.sessions.terminate(id, 'terminated via REST');
         }

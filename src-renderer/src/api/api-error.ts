@@ -3,13 +3,22 @@ export class ApiError extends Error {
   readonly code: string;
   readonly status: number;
   readonly details: { path: string; message: string }[] | undefined;
+  /** Files a refusal is about (a merge conflict's, a dirty checkout's). */
+  readonly files: string[] | undefined;
 
-  constructor(message: string, code: string, status = 0, details?: { path: string; message: string }[]) {
+  constructor(
+    message: string,
+    code: string,
+    status = 0,
+    details?: { path: string; message: string }[],
+    files?: string[],
+  ) {
     super(message);
     this.name = 'ApiError';
     this.code = code;
     this.status = status;
     this.details = details;
+    this.files = files;
   }
 }
 

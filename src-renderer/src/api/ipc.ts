@@ -53,6 +53,13 @@ export function createIpcApi(bridge: DesktopBridge): { api: AutoDevApi; extras: 
     controlTask: call('controlTask'),
     getTaskDetail: call('getTaskDetail'),
     getTaskMetrics: call('getTaskMetrics'),
+    getChanges: call('getChanges'),
+    commitChanges: call('commitChanges'),
+    mergeChanges: call('mergeChanges'),
+    discardChanges: call('discardChanges'),
+    endSession: call('endSession'),
+    listWorktrees: call('listWorktrees'),
+    inspectRepository: call('inspectRepository'),
   };
   const extras: ClientExtras = {};
   const desktop = bridge.desktop;

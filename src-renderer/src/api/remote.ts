@@ -1,4 +1,10 @@
-import type { AutoDevApi, TerminalAttachment, TerminalHandlers } from '../../../src-shared/api.ts';
+import type {
+  AutoDevApi,
+  EndSessionOptions,
+  EndSessionResult,
+  TerminalAttachment,
+  TerminalHandlers,
+} from '../../../src-shared/api.ts';
 import type {
   CreateSessionResponse,
   HistoryEntry,
@@ -12,6 +18,16 @@ import type {
 } from '../../../src-shared/rest.ts';
 import type { CreateSessionRequest, SessionDiagnostics, SessionInfo } from '../../../src-shared/session.ts';
 import type { SubmitTaskRequest, TaskDetail, TaskInfo, TaskMetrics } from '../../../src-shared/tasks.ts';
+import type {
+  ChangesQuery,
+  ChangesResponse,
+  CommitResult,
+  DiscardResult,
+  MergeRequest,
+  MergeResult,
+  RepositoryInfo,
+  WorktreeListItem,
+} from '../../../src-shared/worktrees.ts';
 import {
   type ClientMessage,
   type LiveEvent,
@@ -217,6 +233,47 @@ export class RemoteApi implements AutoDevApi {
     return 'task' in body ? body.task : body;
   }
 
+  // Worktrees and their changes (issue 14).
+  getChanges(sessionId: string, query: ChangesQuery = {}): Promise<ChangesResponse> {
+    return this._request('GET', `/cli/sessions/${enc(sessionId)}/changes${qs(query)}`);
+  }
+
+  commitChanges(sessionId: string, message: string): Promise<CommitResult> {
+    return this._request('POST', `/cli/sessions/${enc(sessionId)}/changes/commit`, { message });
+  }
+
+  mergeChanges(sessionId: string, request: MergeRequest): Promise<MergeResult> {
+    return this._request('POST', `/cli/sessions/${enc(sessionId)}/changes/merge`, request);
+  }
+
+  discardChanges(sessionId: string): Promise<DiscardResult> {
+    return this._request('POST', `/cli/sessions/${enc(sessionId)}/changes/discard`);
+  }
+
+  async endSession(sessionId: string, options: EndSessionOptions): Promise<EndSessionResult> {
+    const query = options.removeWorktree
+      ? qs({ remove_worktree: 'true', ...(options.force ? { force: 'true' } : {}) })
+      : '';
+    const body = await this._request<Partial<EndSessionResult> & { session: SessionInfo }>(
+      'DELETE',
+      `/cli/sessions/${enc(sessionId)}${query}`,
+    );
+    return {
+      session_id: sessionId,
+      status: body.status ?? body.session.state,
+      session: body.session,
+      worktree_removed: body.worktree_removed ?? null,
+    };
+  }
+
+  async listWorktrees(): Promise<WorktreeListItem[]> {
+    return listOf<WorktreeListItem>(await this._request('GET', '/worktrees'), 'worktrees');
+  }
+
+  inspectRepository(path: string): Promise<RepositoryInfo> {
+    return this._request('GET', `/worktrees/inspect${qs({ path })}`);
+  }
+
   private async _request<T>(method: string, path: string, body?: unknown): Promise<T> {
     const response = await this._raw(method, path, body);
     if (response.status === 204) return undefined as T;
@@ -248,20 +305,23 @@ export class RemoteApi implements AutoDevApi {
     let code =
       response.status === 401 ? 'UNAUTHORIZED' : response.status === 403 ? 'FORBIDDEN' : 'HTTP_ERROR';
     let details: { path: string; message: string }[] | undefined;
+    let files: string[] | undefined;
     try {
       const err = (await response.json()) as {
         error?: string;
         error_code?: string;
         details?: typeof details;
+        files?: string[];
       };
       if (err.error) message = err.error;
       if (err.error_code) code = err.error_code;
       details = err.details;
+      if (Array.isArray(err.files)) files = err.files;
     } catch {
       // Not JSON: keep the status line.
     }
     if (response.status === 401) this._reportUnauthorized(message);
-    throw new ApiError(message, code, response.status, details);
+    throw new ApiError(message, code, response.status, details, files);
   }
 
   private _reportUnauthorized(message: string): void {

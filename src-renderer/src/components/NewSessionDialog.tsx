@@ -1,6 +1,9 @@
 import { type FormEvent, useEffect, useMemo, useState } from 'react';
 import type { ProviderSummary } from '../../../src-shared/rest.ts';
 import type { CreateSessionRequest } from '../../../src-shared/session.ts';
+import type { RepositoryInfo, WorktreeRequest } from '../../../src-shared/worktrees.ts';
+import { isAgentProvider } from './changes/changes-model.ts';
+import { WorktreeOption } from './changes/WorktreeOption.tsx';
 import { Modal } from './Modal.tsx';
 
 export interface NewSessionDialogProps {
@@ -11,6 +14,8 @@ export interface NewSessionDialogProps {
   onCreate(request: CreateSessionRequest): Promise<void>;
   onClose(): void;
   selectDirectory?: () => Promise<string | null>;
+  /** Offers "Isolate in a worktree" when the directory is in a git repository. */
+  inspectRepository?: (path: string) => Promise<RepositoryInfo>;
 }
 
 /** "GNU bash, version 5.2.15(1)-release (x86_64…)" → "5.2.15": the number is what people compare. */
@@ -39,6 +44,7 @@ export function NewSessionDialog(props: NewSessionDialogProps) {
   const [name, setName] = useState('');
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<string | null>(null);
+  const [worktree, setWorktree] = useState<WorktreeRequest | undefined>(undefined);
 
   useEffect(() => {
     if (!providerId && firstUsable) setProviderId(firstUsable.id);
@@ -61,6 +67,7 @@ export function NewSessionDialog(props: NewSessionDialogProps) {
       if (directory.trim()) request.working_directory = directory.trim();
       if (prompt.trim()) request.initial_prompt = prompt;
       if (name.trim()) request.name = name.trim();
+      if (worktree && request.working_directory) request.worktree = worktree;
       await props.onCreate(request);
     } catch (e) {
       setError(e instanceof Error ? e.message : String(e));
@@ -126,6 +133,14 @@ export function NewSessionDialog(props: NewSessionDialogProps) {
             ) : null}
           </span>
         </label>
+        {props.inspectRepository ? (
+          <WorktreeOption
+            directory={directory}
+            agent={provider ? isAgentProvider(provider) : false}
+            inspect={props.inspectRepository}
+            onChange={setWorktree}
+          />
+        ) : null}
         <label className="field">
           <span>Name (optional)</span>
           <input type="text" value={name} maxLength={200} onChange={(e) => setName(e.target.value)} />

@@ -5,7 +5,9 @@ import type { SessionDiagnostics, SessionInfo } from '../../../src-shared/sessio
 import { describeError } from '../api/api-error.ts';
 import { formatAge } from '../model/session-filter.ts';
 import { badgeFor, isEnded } from '../model/state-badge.ts';
+import { ChangesPanel } from './changes/ChangesPanel.tsx';
 import { RefreshIcon } from './Icons.tsx';
+import { Modal } from './Modal.tsx';
 import { ProviderIcon } from './ProviderIcon.tsx';
 import { StateBadge } from './StateBadge.tsx';
 
@@ -30,6 +32,7 @@ export function SessionDetail({
   const [error, setError] = useState<string | null>(null);
   // Resource figures are sampled by the server; re-read them on request (states arrive as events).
   const [refresh, setRefresh] = useState(0);
+  const [changesOpen, setChangesOpen] = useState(false);
   const ended = isEnded(session);
 
   // biome-ignore lint/correctness/useExhaustiveDependencies: refresh when the session's state changes
@@ -97,6 +100,18 @@ export function SessionDetail({
         <dd data-field="pid">{session.pid ?? '—'}</dd>
         <dt>Directory</dt>
         <dd className="mono">{session.current_directory}</dd>
+        {session.worktree ? (
+          <>
+            <dt>Worktree</dt>
+            <dd data-field="worktree">
+              <span className="mono">{session.worktree.branch}</span> from{' '}
+              <span className="mono">{session.worktree.base}</span>{' '}
+              <button type="button" className="button" onClick={() => setChangesOpen(true)}>
+                Changes
+              </button>
+            </dd>
+          </>
+        ) : null}
         <dt>Started</dt>
         <dd>{session.started_at ? `${formatAge(session.started_at)} ago` : '—'}</dd>
         <dt>Last activity</dt>
@@ -181,6 +196,20 @@ export function SessionDetail({
           </button>
         ) : null}
       </div>
+      {changesOpen ? (
+        <Modal
+          title={`Changes — ${session.name}`}
+          className="changes-modal"
+          onClose={() => setChangesOpen(false)}
+        >
+          <ChangesPanel api={api} session={session} readOnly={readOnly} />
+          <div className="dialog-actions">
+            <button type="button" className="button" onClick={() => setChangesOpen(false)}>
+              Close
+            </button>
+          </div>
+        </Modal>
+      ) : null}
     </aside>
   );
 }

@@ -498,6 +498,7 @@ export function Workspace({ api, extras, identity }: WorkspaceProps) {
           onCreate={createSession}
           onClose={() => setShowNew(false)}
           {...(extras.selectDirectory ? { selectDirectory: extras.selectDirectory } : {})}
+          inspectRepository={(dir) => api.inspectRepository(dir)}
         />
       ) : null}
       {confirmClose ? (

@@ -26,6 +26,7 @@ export function session(overrides: Partial<SessionInfo> & { session_id: string }
     last_seq: 0,
     title: null,
     command_history: [],
+    worktree: null,
     metadata: {},
     ...overrides,
   };

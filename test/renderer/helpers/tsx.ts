@@ -14,6 +14,8 @@ export function enableTsx(): void {
   registered = true;
   registerHooks({
     load(url, context, nextLoad) {
+      // Stylesheets are Vite's business: under Node a component's CSS import is an empty module.
+      if (url.endsWith('.css')) return { format: 'module', source: '', shortCircuit: true };
       if (!url.endsWith('.tsx')) return nextLoad(url, context);
       const source = readFileSync(new URL(url), 'utf8');
       const out = ts.transpileModule(source, {
