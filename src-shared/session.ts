@@ -68,6 +68,8 @@ export const STATE_SOURCES = [
   'screen-rule', // a provider screen rule matched the rendered screen
   'stability', // the screen stopped (or kept) changing for the stability window
   'osc-title', // the agent set the window title
+  'hook', // the agent's own hook or notify program reported it (src-main/core/signals/)
+  'osc-status', // the agent printed a program-status sequence (OSC 7501 state=…)
   'exit', // process exit code / signal
   'user', // a user action (terminate, input)
   'limit', // a resource/idle/run-time limit fired
@@ -164,6 +166,10 @@ export const SessionInfoSchema = z.object({
   last_seq: z.number().int(),
   /** Window title last set by the agent (OSC 0/2), if any. */
   title: z.string().nullable(),
+  /** The agent's own conversation/session id (Claude's SessionStart `session_id`, Codex's thread id,
+   *  Gemini's session id), reported by its signals; what resuming the conversation later needs. Null
+   *  until the agent reports one (absent in records of older versions). */
+  conversation_id: z.string().nullable().optional(),
   command_history: z.array(z.string()),
   metadata: MetadataSchema,
   /** The git worktree the session runs in, or null when it runs in a plain directory. */

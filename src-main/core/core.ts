@@ -13,6 +13,7 @@ import { createRedisBus, historySource, publishCommitted, type RedisBus } from '
 import { createRedactor, type Redactor } from './security/redact.ts';
 import { createSessionManager } from './sessions/index.ts';
 import type { SessionManager } from './sessions/types.ts';
+import { createSignalService, type SignalService } from './signals/index.ts';
 import {
   createHistory,
   createPersistence,
@@ -61,6 +62,8 @@ export interface Core {
   readonly recovery: RecoveryReport | null;
   /** The task runner (one-shot agent tasks); null without persistence. */
   readonly tasks: TaskService | null;
+  /** The agents' own signals (per-session endpoint, relay, fusion); null when turned off. */
+  readonly signals: SignalService | null;
   /** Sessions in their own git worktree: creation, changes, merge, cleanup (issue 14). */
   readonly worktrees: WorktreeService;
   listProviders(): Promise<ProviderSummary[]>;
@@ -86,6 +89,8 @@ export interface CreateCoreOptions {
   persistence?: boolean;
   /** Start the task runner (default true with persistence). */
   tasks?: boolean;
+  /** The agents' own signals (default true); false: screen rules only. */
+  signals?: boolean;
   /** Manager tuning passed through (tests use short grace periods). */
   manager?: Partial<Parameters<typeof createSessionManager>[0]>;
   /** Where PTYs live (default: the config's `pty_host`, itself default 'process'). */
@@ -239,10 +244,21 @@ export async function createCore(config: AutoDevConfig, options: CreateCoreOptio
     }
   }
 
+  // The signal endpoint exists before any session: a session's wiring names its manifest and relay.
+  let signals: SignalService | null = null;
+  if (options.signals !== false) {
+    try {
+      signals = await createSignalService({ dataDir: config.dataDir, logger });
+    } catch (error) {
+      log.error('signals unavailable; screen rules only', { error });
+    }
+  }
+
   const sessions = createSessionManager({
     providers,
     logger,
     env,
+    ...(signals ? { signals } : {}),
     limits: {
       ...Object.fromEntries(Object.entries(config.limits).filter(([, v]) => v !== undefined)),
     },
@@ -351,6 +367,7 @@ export async function createCore(config: AutoDevConfig, options: CreateCoreOptio
     redis,
     recovery,
     tasks,
+    signals,
     worktrees,
     registerMetrics: (registry: Registry) => tasks?.registerCollectors(registry) ?? (() => {}),
     onLiveEvent: liveEvents.event,
@@ -383,6 +400,11 @@ export async function createCore(config: AutoDevConfig, options: CreateCoreOptio
           else await sessions.shutdown();
         } catch (error) {
           log.error('session shutdown failed', { error });
+        }
+        try {
+          await signals?.close();
+        } catch (error) {
+          log.error('signals close failed', { error });
         }
         // 1b. Worktree watchers (the ended sessions were recorded as ended just now).
         await worktrees.close();

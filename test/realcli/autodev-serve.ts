@@ -47,10 +47,12 @@ export interface ServeOptions {
   env?: Record<string, string>;
   /** Give up waiting for the URL after this long (default 60 s). */
   startTimeoutMs?: number;
+  /** Where the data dir is created (default the OS temp dir). */
+  dataDirParent?: string;
 }
 
 export async function startAutodevServe(options: ServeOptions = {}): Promise<AutodevServe> {
-  const dataDir = mkdtempSync(path.join(os.tmpdir(), 'autodev-realcli-'));
+  const dataDir = mkdtempSync(path.join(options.dataDirParent ?? os.tmpdir(), 'autodev-realcli-'));
   const providersFile = path.join(dataDir, 'providers.json');
   writeFileSync(providersFile, JSON.stringify({ providers: options.providers ?? {} }));
   writeFileSync(path.join(dataDir, 'config.yaml'), `providers_file: ${JSON.stringify(providersFile)}\n`);

@@ -94,6 +94,14 @@ export class SyntheticManager implements PersistedManager {
     this._state.fire({ session: s, previous: old.state });
     return s;
   }
+  /** A field changed without a state change (e.g. the agent reported its conversation id). */
+  update(id: string, patch: Partial<SessionInfo>): SessionInfo {
+    const old = this.sessions.get(id)!;
+    const s = { ...old, ...patch };
+    this.sessions.set(id, s);
+    this._state.fire({ session: s, previous: old.state });
+    return s;
+  }
   /** Emits one chunk with the next seq; returns the seq. */
   print(id: string, data: string): number {
     const seq = (this._seq.get(id) ?? 0) + 1;

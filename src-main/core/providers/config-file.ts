@@ -10,6 +10,7 @@ import {
   ProviderEntrySchema,
 } from './config-schema.ts';
 import { newProviderTemplate } from './defaults.ts';
+import type { SignalSpec } from './signal-spec.ts';
 import type { ProviderConfigError, ProviderDefinition, ScreenRule } from './types.ts';
 
 /** Config files looked for, in order, when no path is given. YAML also parses JSON. */
@@ -40,7 +41,7 @@ function mergeRules(base: ScreenRule[], extra: ScreenRule[]): ScreenRule[] {
 
 /** Apply one validated entry over a definition (fields replace; arrays replace, except extra rules). */
 export function applyEntry(base: ProviderDefinition, entry: ProviderEntry): ProviderDefinition {
-  const { extra_screen_rules, screen_rules, one_shot, submit, ...scalars } = entry;
+  const { extra_screen_rules, screen_rules, one_shot, submit, signals, ...scalars } = entry;
   const next: ProviderDefinition = { ...base };
   for (const [key, value] of Object.entries(scalars)) {
     if (value !== undefined) (next as unknown as Record<string, unknown>)[key] = value;
@@ -52,6 +53,8 @@ export function applyEntry(base: ProviderDefinition, entry: ProviderEntry): Prov
       ...base.submit,
       ...Object.fromEntries(Object.entries(submit).filter(([, v]) => v !== undefined)),
     };
+  if (signals === null) delete next.signals;
+  else if (signals !== undefined) next.signals = signals as SignalSpec;
   if (screen_rules !== undefined) next.screen_rules = screen_rules;
   if (extra_screen_rules !== undefined) next.screen_rules = mergeRules(next.screen_rules, extra_screen_rules);
   return next;

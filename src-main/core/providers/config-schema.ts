@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { PROVIDER_KINDS } from '../../../src-shared/session.ts';
+import { SignalSpecSchema } from './signal-spec.ts';
 
 /**
  * The user's provider config file (~/.autodev/providers.yaml or .json). Each entry under `providers`
@@ -122,6 +123,8 @@ export const ProviderEntrySchema = z.strictObject({
   stability_ms: z.number().int().min(100).max(600_000).optional(),
   stability_state: z.enum(['waiting_input', 'running']).optional(),
   icon: z.string().max(64).optional(),
+  /** Replaces the provider's signal wiring; `null` turns signals off (screen rules only). */
+  signals: SignalSpecSchema.nullable().optional(),
   kind: z.enum(PROVIDER_KINDS).optional(),
 });
 export type ProviderEntry = z.infer<typeof ProviderEntrySchema>;

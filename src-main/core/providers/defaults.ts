@@ -1,3 +1,5 @@
+import { moreAgents } from './defaults-more.ts';
+import { CLAUDE_SIGNALS, CODEX_SIGNALS, GEMINI_SIGNALS } from './signal-defaults.ts';
 import type { ProviderDefinition, ScreenRule } from './types.ts';
 
 /**
@@ -98,6 +100,7 @@ const claude: ProviderDefinition = {
   bracketed_paste: true,
   stability_ms: 1500,
   icon: 'claude',
+  signals: CLAUDE_SIGNALS,
   title_rules: [
     // Claude animates its title while it works: a Braille spinner (up to 2.1.1xx) or a turning
     // half-circle ◐◓◑◒ (2.1.3xx); `✳ ` means idle.
@@ -194,6 +197,7 @@ const codex: ProviderDefinition = {
   submit: { input_region: { kind: 'cursor-line' } },
   stability_ms: 2000,
   icon: 'codex',
+  signals: CODEX_SIGNALS,
   title_rules: [
     // Codex spins a Braille frame in the title while a turn runs — also while it streams text, when it
     // hides "Working (esc to interrupt)" — and says "Action Required" on an approval.
@@ -275,6 +279,7 @@ const gemini: ProviderDefinition = {
   submit: { enter_delay_ms: 150, input_region: { kind: 'cursor-line' } },
   stability_ms: 2000,
   icon: 'gemini',
+  signals: GEMINI_SIGNALS,
   title_rules: [
     { id: 'gemini.title-busy', pattern: '^\\s*[✦⏲]', state: 'processing' },
     { id: 'gemini.title-permission', pattern: '^\\s*✋', state: 'waiting_input' },
@@ -431,5 +436,11 @@ export function newProviderTemplate(id: string): ProviderDefinition {
 
 /** Fresh copies each call so callers (and config merging) can never mutate the bundled data. */
 export function defaultProviders(env: NodeJS.ProcessEnv = process.env): ProviderDefinition[] {
-  return structuredClone([claude, codex, gemini, cursor]).concat(shellProvider(env));
+  return structuredClone([
+    claude,
+    codex,
+    gemini,
+    cursor,
+    ...moreAgents({ common: COMMON_AGENT_RULES }),
+  ]).concat(shellProvider(env));
 }

@@ -1,4 +1,5 @@
 import type { ProviderKind, StateReason } from '../../../src-shared/session.ts';
+import type { SignalSpec } from './signal-spec.ts';
 
 /**
  * Everything AutoDev knows about an agent CLI is data of this shape: bundled defaults
@@ -36,6 +37,9 @@ export interface ProviderDefinition {
   stability_state?: 'waiting_input' | 'running';
   /** Optional icon name for the UI. */
   icon?: string;
+  /** The agent's own signals (hooks, notify program, OSC status), read before the screen
+   *  (signal-spec.ts). Absent: the screen rules alone decide. */
+  signals?: SignalSpec;
   /** An agent (default) or a plain shell: a shell at its prompt is "ready", an agent waiting for its
    *  user "needs you" (src-shared/activity.ts). */
   kind?: ProviderKind;

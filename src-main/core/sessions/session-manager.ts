@@ -20,6 +20,7 @@ import type { MirrorTuning } from '../pty-host/host-session.ts';
 import { type DetectorFactory, defaultDetectorFactory, LocalPtyHost } from '../pty-host/local-host.ts';
 import type { HostExit, PtyHost, SubmitOutcome } from '../pty-host/types.ts';
 import { createRedactor } from '../security/redact.ts';
+import type { SessionSignalFusion, SessionSignals } from '../signals/index.ts';
 import { describeExit, lastErrorLines } from '../state/exit-reason.ts';
 import type { Detection } from '../state/types.ts';
 import { Emitter } from '../util/event.ts';
@@ -91,6 +92,9 @@ export interface SessionManagerOptions {
   env?: NodeJS.ProcessEnv;
   /** PATH for agents (login-shell PATH). Default: resolved from $SHELL -l once. */
   loginPath?: () => Promise<string>;
+  /** The agents' own signals (src-main/core/signals/): spawn wiring, their fusion with the screen's
+   *  verdicts, conversation ids. Absent: screen rules only. */
+  signals?: SessionSignals;
 }
 
 export const DEFAULT_LIMITS: ManagerLimits = {
@@ -175,7 +179,13 @@ class PtySessionManager implements SessionManager {
       this._host.onData((chunk) => this._onHostData(chunk)),
       this._host.onDetect(({ session_id, detection, title }) => {
         const rec = this._sessions.get(session_id);
-        if (rec) this._applyDetection(rec, detection, title);
+        if (!rec) return;
+        // ── signals: the screen's verdict goes through the session's fusion when it has one ──
+        const fusion = this._fusions.get(session_id);
+        if (fusion) {
+          rec.info.title = title;
+          fusion.screen(detection);
+        } else this._applyDetection(rec, detection, title);
       }),
       this._host.onExit((exit) => {
         const rec = this._sessions.get(exit.session_id);
@@ -186,6 +196,11 @@ class PtySessionManager implements SessionManager {
       this._host.onDidDisconnect(({ reason }) => this._onHostLost(reason)),
       ...(this._host.onDidReconnect ? [this._host.onDidReconnect(() => this._onHostReconnected())] : []),
     ];
+    // ── signals: the agent reported its conversation id (for resuming it later) ──
+    if (options.signals)
+      this._hostListeners.push(
+        options.signals.onDidReportConversation((e) => this._onConversation(e.session_id, e.conversation_id)),
+      );
   }
 
   // ── lifecycle ────────────────────────────────────────────────────────────────────────────────
@@ -254,11 +269,40 @@ class PtySessionManager implements SessionManager {
       rows: options.rows,
       last_seq: 0,
       title: null,
+      conversation_id: null,
       command_history: [],
       metadata: options.metadata,
       worktree: prepared.worktree ? { ...prepared.worktree } : null,
     };
     return this._recordFor(info, provider, 0, options.initial_prompt);
+  }
+
+  // ── signals (src-main/core/signals/): one fusion per session of a provider with signals ─────────
+  private readonly _fusions = new Map<string, SessionSignalFusion>();
+
+  private _attachSignals(rec: SessionRecord): void {
+    const signals = this._o.signals;
+    if (!signals) return;
+    try {
+      const fusion = signals.attach({ sessionId: rec.info.session_id, provider: rec.provider });
+      if (!fusion) return;
+      this._fusions.set(rec.info.session_id, fusion);
+      fusion.onDidDetect((d) => this._applyDetection(rec, d, rec.info.title));
+    } catch (error) {
+      rec.log.warn('signals not attached; screen rules only', { error });
+    }
+  }
+
+  private _onConversation(sessionId: string, conversationId: string): void {
+    const rec = this._sessions.get(sessionId);
+    if (!rec || rec.info.conversation_id === conversationId) return;
+    rec.info.conversation_id = conversationId;
+    this._onDidChangeState.fire({ session: snapshotInfo(rec), previous: rec.info.state });
+  }
+
+  private _releaseSignals(sessionId: string): void {
+    this._fusions.delete(sessionId);
+    this._o.signals?.releaseSession(sessionId);
   }
 
   private _recordFor(
@@ -282,7 +326,9 @@ class PtySessionManager implements SessionManager {
       },
       onConsumerError: (error) => log.warn('output consumer threw', { error }),
     });
-    return newRecord(info, provider, log, pipeline, initialPrompt);
+    const rec = newRecord(info, provider, log, pipeline, initialPrompt);
+    this._attachSignals(rec); // signals
+    return rec;
   }
 
   private async _start(
@@ -412,9 +458,17 @@ class PtySessionManager implements SessionManager {
     cwd: string,
     env: Record<string, string>,
   ): Promise<void> {
+    // ── signals: this session's hook/notify wiring (args such as `--settings <file>`, relay env) ──
+    const wired = this._o.signals?.prepareSpawn({
+      sessionId: rec.info.session_id,
+      provider: rec.provider,
+      env,
+    });
+    if (wired) Object.assign(env, wired.env);
     const args = [
       ...rec.provider.interactive_args,
       ...(options.full_access ? rec.provider.full_access_args : []),
+      ...(wired?.args ?? []),
     ];
     if (rec.endAs || rec.ended) return; // terminated meanwhile
     const spawned = await this._host.spawn({
@@ -474,6 +528,7 @@ class PtySessionManager implements SessionManager {
     rec.lastOutputAt = Date.now();
     rec.lastActivityMs = rec.lastOutputAt;
     rec.pipeline.accept(chunk);
+    this._fusions.get(chunk.session_id)?.output(chunk.data); // signals: in-band status reports
   }
 
   private _onHostExit(rec: SessionRecord, exit: HostExit): void {
@@ -622,6 +677,7 @@ class PtySessionManager implements SessionManager {
   private _finish(rec: SessionRecord): void {
     if (rec.ended) return;
     rec.ended = true;
+    this._releaseSignals(rec.info.session_id); // signals: forget it, delete its files
     this._onDidExit.fire(snapshotInfo(rec));
     rec.markExited();
   }
@@ -773,6 +829,7 @@ class PtySessionManager implements SessionManager {
     this._journal(rec, 'input', data);
     for (const line of rec.lines.push(data)) this._recordLine(rec, line);
     this._noteActivity(rec);
+    this._fusions.get(sessionId)?.noteInput(); // signals: a "waiting" signal ends at the next key
     this._host.write(sessionId, data, 'input');
   }
 
@@ -781,6 +838,8 @@ class PtySessionManager implements SessionManager {
     this._recordLine(rec, text);
     this._noteActivity(rec);
     return this._host.submit(sessionId, text).then((outcome) => {
+      // signals: once the host has submitted it (typed, confirmed, Enter), a "waiting" signal is over.
+      this._fusions.get(sessionId)?.noteInput();
       if (!outcome.ok) {
         const error = new SessionCoreError(
           `command not submitted: ${outcome.detail}`,

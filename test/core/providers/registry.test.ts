@@ -23,7 +23,7 @@ test("bundled defaults: the five providers with the CLIs' real flags and env key
   assert.equal(reg.configFile, null);
   assert.deepEqual(
     reg.list().map((p) => p.id),
-    ['claude', 'codex', 'gemini', 'cursor', 'shell'],
+    ['claude', 'codex', 'gemini', 'cursor', 'copilot', 'qwen', 'opencode', 'amp', 'aider', 'shell'],
   );
   const claude = reg.get('claude')!;
   assert.deepEqual(claude.full_access_args, ['--dangerously-skip-permissions']);
@@ -74,9 +74,9 @@ test('a YAML config overrides fields of a provider and adds a new one; ~/.autode
       '    stability_ms: 2500',
       '    extra_screen_rules:',
       "      - { id: claude.custom, pattern: 'Custom banner', region: { kind: last-lines, count: 3 }, state: error }",
-      '  aider:',
-      '    name: Aider',
-      '    binary: aider',
+      '  goose:',
+      '    name: Goose',
+      '    binary: goose',
       '    full_access_args: [--yes-always]',
       '    env_keys: [OPENAI_API_KEY]',
       '',
@@ -95,17 +95,17 @@ test('a YAML config overrides fields of a provider and adds a new one; ~/.autode
   );
   assert.ok(claude.screen_rules.some((r) => r.id === 'claude.permission-prompt'));
   assert.ok(claude.screen_rules.some((r) => r.id === 'claude.custom'));
-  const aider = reg.get('aider')!;
-  assert.equal(aider.name, 'Aider');
-  assert.deepEqual(aider.full_access_args, ['--yes-always']);
-  assert.equal(aider.one_shot, null);
+  const goose = reg.get('goose')!;
+  assert.equal(goose.name, 'Goose');
+  assert.deepEqual(goose.full_access_args, ['--yes-always']);
+  assert.equal(goose.one_shot, null);
   assert.ok(
-    aider.screen_rules.some((r) => r.id === 'any.oauth-url'),
+    goose.screen_rules.some((r) => r.id === 'any.oauth-url'),
     'new providers get the common agent rules',
   );
   assert.deepEqual(
     reg.list().map((p) => p.id),
-    ['claude', 'codex', 'gemini', 'cursor', 'shell', 'aider'],
+    ['claude', 'codex', 'gemini', 'cursor', 'copilot', 'qwen', 'opencode', 'amp', 'aider', 'shell', 'goose'],
   );
 });
 
@@ -185,7 +185,7 @@ test('YAML syntax errors and missing explicit files are reported, not thrown', (
   assert.equal(a.errors.length, 1);
   assert.equal(a.errors[0]!.file, broken);
   assert.match(a.errors[0]!.message, /cannot read config/);
-  assert.equal(a.list().length, 5);
+  assert.equal(a.list().length, 10);
 
   const missing = path.join(dir, 'nope.yaml');
   const b = loadProviderRegistry({ configFile: missing, env: envFor(dir) });
