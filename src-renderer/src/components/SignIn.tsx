@@ -20,7 +20,7 @@ export function SignIn({
     event.preventDefault();
     const token = normalizeToken(value);
     if (!token) {
-      setError('That is not an AutoDev token: paste the whole token printed by `autodev token`.');
+      setError('That is not an AutoDev token: paste the whole token printed by `npx autodev token`.');
       return;
     }
     setBusy(true);
@@ -36,10 +36,13 @@ export function SignIn({
   return (
     <main className="signin">
       <form className="signin-card" onSubmit={submit} aria-labelledby="signin-title">
-        <h1 id="signin-title">AutoDev dashboard</h1>
+        <h1 id="signin-title">
+          <img src="./icon.svg" alt="" width={28} height={28} />
+          AutoDev dashboard
+        </h1>
         <p className="muted">
           Sign in with an access token. Create one on the machine running AutoDev with{' '}
-          <code>autodev token</code>, or copy it from the desktop app's settings.
+          <code>npx autodev token</code>, or copy it from the desktop app's settings.
         </p>
         <label className="field">
           <span>Access token</span>
