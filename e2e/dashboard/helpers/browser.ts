@@ -103,6 +103,34 @@ export async function horizontalOverflow(
   });
 }
 
+/**
+ * How many pixels of an element's screenshot differ from its most common colour: text on a terminal
+ * (whatever the renderer, DOM or WebGL) lights some; a blank terminal lights none. The PNG is decoded
+ * by the page itself (img-src allows data: URLs).
+ */
+export async function litPixels(page: Page, selector: string): Promise<number> {
+  const png = await page.locator(selector).screenshot();
+  return page.evaluate(async (base64) => {
+    const img = new Image();
+    img.src = `data:image/png;base64,${base64}`;
+    await img.decode();
+    const canvas = document.createElement('canvas');
+    canvas.width = img.width;
+    canvas.height = img.height;
+    const ctx = canvas.getContext('2d');
+    if (!ctx) return 0;
+    ctx.drawImage(img, 0, 0);
+    const data = ctx.getImageData(0, 0, img.width, img.height).data;
+    const counts = new Map<number, number>();
+    for (let i = 0; i < data.length; i += 4) {
+      const key = (data[i]! << 16) | (data[i + 1]! << 8) | data[i + 2]!;
+      counts.set(key, (counts.get(key) ?? 0) + 1);
+    }
+    const background = Math.max(...counts.values());
+    return data.length / 4 - background;
+  }, png.toString('base64'));
+}
+
 export async function screenshot(page: Page, name: string): Promise<string> {
   mkdirSync(SCREENSHOT_DIR, { recursive: true });
   const file = path.join(SCREENSHOT_DIR, `dashboard-${name}.png`);

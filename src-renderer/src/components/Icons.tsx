@@ -190,3 +190,27 @@ export function JumpIcon(props: IconProps) {
     </Svg>
   );
 }
+
+/** The AutoDev mark (assets/icon.svg) inline: no image request, nothing for the CSP to allow. */
+export function BrandMark({ size = 20 }: IconProps) {
+  return (
+    <svg width={size} height={size} viewBox="64 64 896 896" aria-hidden="true" focusable="false">
+      <defs>
+        <linearGradient id="autodev-mark-bg" x1="0" y1="0" x2="0" y2="1">
+          <stop offset="0" stopColor="#2b3350" />
+          <stop offset="1" stopColor="#141824" />
+        </linearGradient>
+      </defs>
+      <rect x="64" y="64" width="896" height="896" rx="200" fill="url(#autodev-mark-bg)" />
+      <path
+        d="M300 340 L480 512 L300 684"
+        fill="none"
+        stroke="#7dd3fc"
+        strokeWidth="96"
+        strokeLinecap="round"
+        strokeLinejoin="round"
+      />
+      <rect x="540" y="636" width="220" height="96" rx="48" fill="#a78bfa" />
+    </svg>
+  );
+}

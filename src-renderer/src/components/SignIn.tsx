@@ -1,5 +1,6 @@
 import { type FormEvent, useState } from 'react';
 import { normalizeToken } from '../api/token-store.ts';
+import { BrandMark } from './Icons.tsx';
 
 /**
  * Dashboard sign-in: paste a token printed by `autodev token` (or shown in the desktop app's settings).
@@ -37,7 +38,7 @@ export function SignIn({
     <main className="signin">
       <form className="signin-card" onSubmit={submit} aria-labelledby="signin-title">
         <h1 id="signin-title">
-          <img src="./icon.svg" alt="" width={28} height={28} />
+          <BrandMark size={30} />
           AutoDev dashboard
         </h1>
         <p className="muted">

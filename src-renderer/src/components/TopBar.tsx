@@ -1,7 +1,7 @@
 import type { ComponentType } from 'react';
 import type { ConnectionState } from '../api/client-extras.ts';
 import type { View } from '../model/tabs.ts';
-import { GearIcon, ListIcon, PlusIcon, SignOutIcon, TasksIcon, TerminalIcon } from './Icons.tsx';
+import { BrandMark, GearIcon, ListIcon, PlusIcon, SignOutIcon, TasksIcon, TerminalIcon } from './Icons.tsx';
 
 const VIEWS: readonly { view: View; label: string; Icon: ComponentType<{ size?: number }> }[] = [
   { view: 'terminals', label: 'Terminals', Icon: TerminalIcon },
@@ -34,7 +34,9 @@ export function TopBar(props: {
   return (
     <header className="topbar">
       <span className="brand">
-        <img className="brand-mark" src="./icon.svg" alt="" width={20} height={20} />
+        <span className="brand-mark">
+          <BrandMark size={22} />
+        </span>
         <span className="brand-name">AutoDev</span>
       </span>
       <nav aria-label="Main" className="nav">

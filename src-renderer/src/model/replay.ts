@@ -50,8 +50,11 @@ export function buildTimeline(history: readonly HistoryEntry[], maxGap = MAX_GAP
     frames.push({ t, data: out.output });
     anchors.push({ real: at, t });
   }
-  const markers = history
-    .filter((h): h is Extract<HistoryEntry, { message_type: 'command' }> => h.message_type === 'command')
+  const markers = submittedLines(
+    history.filter(
+      (h): h is Extract<HistoryEntry, { message_type: 'command' }> => h.message_type === 'command',
+    ),
+  )
     .map((h) => ({
       t: replayTimeOf(Date.parse(h.at), anchors, maxGap),
       at: h.at,
@@ -62,6 +65,48 @@ export function buildTimeline(history: readonly HistoryEntry[], maxGap = MAX_GAP
     .map((m, id) => ({ id, ...m }));
   const duration = Math.max(frames.at(-1)?.t ?? 0, markers.at(-1)?.t ?? 0);
   return { frames, markers, duration, startedAt: outputs[0]?.at ?? null };
+}
+
+type CommandEntry = Extract<HistoryEntry, { message_type: 'command' }>;
+
+/**
+ * The lines a person submitted. `command` entries are whole lines already; `input` entries may be
+ * single keystrokes (the raw journal), so they are assembled here: printable text accumulates,
+ * Backspace removes, escape sequences (arrows, function keys) are skipped, Enter submits the line at
+ * the time of the Enter.
+ */
+export function submittedLines(entries: readonly CommandEntry[]): CommandEntry[] {
+  const out: CommandEntry[] = [];
+  let line = '';
+  let last: CommandEntry | null = null;
+  const ordered = entries.slice().sort((a, b) => (a.at < b.at ? -1 : a.at > b.at ? 1 : 0));
+  for (const entry of ordered) {
+    if (entry.kind === 'command') {
+      out.push(entry);
+      continue;
+    }
+    const text = entry.command.replace(/\x1b\[200~|\x1b\[201~/g, '');
+    for (let i = 0; i < text.length; i++) {
+      const ch = text[i]!;
+      if (ch === '\x1b') {
+        // Skip CSI/SS3 sequences: ESC [ … final, or ESC O x.
+        const m = /^\x1b(\[[0-?]*[ -/]*[@-~]|O.|.)/.exec(text.slice(i));
+        i += (m?.[0].length ?? 1) - 1;
+      } else if (ch === '\r' || ch === '\n') {
+        if (line.trim()) out.push({ ...entry, command: line, kind: 'input' });
+        line = '';
+      } else if (ch === '\x7f' || ch === '\b') {
+        line = line.slice(0, -1);
+      } else if (ch === '\x03' || ch === '\x15') {
+        line = '';
+      } else if (ch >= ' ') {
+        line += ch;
+      }
+    }
+    last = entry;
+  }
+  if (line.trim() && last) out.push({ ...last, command: line, kind: 'input' });
+  return out;
 }
 
 /** Replay time of a real instant: just before the first frame printed after it. */

@@ -270,6 +270,7 @@ export class TerminalController {
     if (!host || !xterm || !this._visible) return;
     const fit = fitGridLocally(host, xterm);
     if (fit) this._options.onSizeInfo?.({ pty: { ...this._pty }, fitted: this._fitted, fit });
+    this._webgl.verify();
   }
 
   setFontSize(size: number): void {

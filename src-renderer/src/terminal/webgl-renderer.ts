@@ -7,6 +7,12 @@ const MAX_WEBGL_FAILURES = 3;
  * WebGL for the visible terminal only. Chromium allows ~16 contexts per page; past that the oldest is
  * lost and a live terminal blanks (Eugeny/tabby#3664), so hidden tabs give theirs back at once
  * (`WEBGL_lose_context`, xterm.js#6068). A lost or missing context falls back to the DOM renderer.
+ *
+ * A canvas whose backing store does not match its CSS box at the device pixel ratio also falls back:
+ * the addon sizes its drawing buffer from the `device-pixel-content-box` the browser reports, and
+ * under Chromium's device-metrics emulation (DevTools' phone mode, Playwright's deviceScaleFactor)
+ * that report disagrees with `devicePixelRatio`, so the GL viewport lies outside the buffer and the
+ * terminal draws nothing (a blank terminal at a device pixel ratio of 2 or 3).
  */
 export class WebglRenderer {
   private readonly _term: Terminal;
@@ -50,10 +56,30 @@ export class WebglRenderer {
       this._term.loadAddon(addon);
       this._addon = addon;
       this._onChange('webgl');
+      this.verify();
     } catch {
       // No WebGL (e.g. --disable-gpu): the DOM renderer stays in place.
       this._failures = MAX_WEBGL_FAILURES;
     }
+  }
+
+  /** After layout settles (two frames), fall back to the DOM renderer if the canvas cannot draw. */
+  verify(): void {
+    const addon = this._addon;
+    if (!addon) return;
+    requestAnimationFrame(() =>
+      requestAnimationFrame(() => {
+        if (this._addon !== addon || !this._element) return;
+        const canvas = Array.from(
+          this._element.querySelectorAll<HTMLCanvasElement>('.xterm-screen canvas:not(.xterm-link-layer)'),
+        ).find((c) => c.style.display !== 'none' && c.clientWidth > 0);
+        if (!canvas) return;
+        const expected = Math.round(canvas.clientWidth * window.devicePixelRatio);
+        if (Math.abs(canvas.width - expected) <= 2) return;
+        this._failures = MAX_WEBGL_FAILURES;
+        this.disable();
+      }),
+    );
   }
 
   disable(): void {
