@@ -57,7 +57,8 @@ export const SECURITY_HEADERS: Readonly<Record<string, string>> = {
   'Cross-Origin-Resource-Policy': 'same-origin',
   // Clipboard for this origin only: the dashboard's paste (the phone key row reads the clipboard on a
   // tap, with the browser's own prompt); `clipboard-read=()` made Ctrl+Shift+V fail silently.
-  'Permissions-Policy': 'camera=(), microphone=(), geolocation=(), clipboard-read=(self), clipboard-write=(self)',
+  'Permissions-Policy':
+    'camera=(), microphone=(), geolocation=(), clipboard-read=(self), clipboard-write=(self)',
 };
 
 export function applySecurityHeaders(res: ServerResponse): void {

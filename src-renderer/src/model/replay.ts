@@ -38,17 +38,19 @@ export function buildTimeline(history: readonly HistoryEntry[], maxGap = MAX_GAP
     .slice()
     .sort((a, b) => a.seq_start - b.seq_start);
   const frames: ReplayFrame[] = [];
-  // Real time → replay time at each frame, for placing markers.
-  const anchors: { real: number; t: number }[] = [];
+  // Real time and output seq at each frame, for placing markers.
+  const anchors: { real: number; t: number; seqEnd: number }[] = [];
+  // Frames start at 1 ms so a marker before any output (t = 0) shows an empty screen; every frame
+  // gets its own instant so a marker can sit between any two.
   let t = 0;
   let previous: number | null = null;
   for (const out of outputs) {
     const real = Date.parse(out.at);
     const at: number = Number.isNaN(real) ? (previous ?? 0) : real;
-    if (previous !== null) t += Math.min(Math.max(0, at - previous), maxGap);
+    t += previous === null ? 1 : Math.max(1, Math.min(at - previous, maxGap));
     previous = at;
     frames.push({ t, data: out.output });
-    anchors.push({ real: at, t });
+    anchors.push({ real: at, t, seqEnd: out.seq_end });
   }
   const markers = submittedLines(
     history.filter(
@@ -56,7 +58,7 @@ export function buildTimeline(history: readonly HistoryEntry[], maxGap = MAX_GAP
     ),
   )
     .map((h) => ({
-      t: replayTimeOf(Date.parse(h.at), anchors, maxGap),
+      t: h.seq !== null ? replayTimeOfSeq(h.seq, anchors) : replayTimeOf(Date.parse(h.at), anchors, maxGap),
       at: h.at,
       text: h.command,
       kind: h.kind,
@@ -65,6 +67,19 @@ export function buildTimeline(history: readonly HistoryEntry[], maxGap = MAX_GAP
     .map((m, id) => ({ id, ...m }));
   const duration = Math.max(frames.at(-1)?.t ?? 0, markers.at(-1)?.t ?? 0);
   return { frames, markers, duration, startedAt: outputs[0]?.at ?? null };
+}
+
+/**
+ * Replay time of input typed when the output stood at `seq` (the journal records it): the screen
+ * shows everything printed up to then and nothing after — exact, whatever the clocks of the rows.
+ */
+function replayTimeOfSeq(seq: number, anchors: readonly { t: number; seqEnd: number }[]): number {
+  let t = 0;
+  for (const a of anchors) {
+    if (a.seqEnd > seq) break;
+    t = a.t;
+  }
+  return t;
 }
 
 type CommandEntry = Extract<HistoryEntry, { message_type: 'command' }>;
@@ -109,8 +124,8 @@ export function submittedLines(entries: readonly CommandEntry[]): CommandEntry[]
   return out;
 }
 
-/** Replay time of a real instant: just before the first frame printed after it. */
 function replayTimeOf(real: number, anchors: readonly { real: number; t: number }[], maxGap: number): number {
+  // Without a seq: by the clock, just before the first frame printed after it.
   if (anchors.length === 0 || Number.isNaN(real)) return 0;
   const next = anchors.findIndex((a) => a.real > real);
   if (next === -1) {
