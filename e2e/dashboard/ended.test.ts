@@ -113,7 +113,8 @@ async function checkEndedEverywhere(id: string, name: string): Promise<void> {
 }
 
 test('an agent that exited with an error: transcript, Replay, Remove; no Terminate, no "still running", no raw toast', async () => {
-  await tab('crashes').click();
+  // It may have ended before the page loaded (then it has no tab): the inbox opens it either way.
+  await page.locator(`.inbox-row[data-session-id="${failed.session_id}"]`).click();
   await waitForScreen(page, /fatal: could not reach the model service/);
   await checkEndedEverywhere(failed.session_id, 'crashes');
 });

@@ -191,17 +191,26 @@ const key = (seq: number, s: number, command: string): HistoryEntry => ({
 });
 
 test('replay: keystrokes become submitted lines; markers sit where the output stood; idle gaps shrink', () => {
-  const lines = submittedLines([
+  // An older history: keys only, assembled here.
+  const keys = [
     key(1, 1, 'e') as never,
     key(1, 1.1, 'x') as never,
     key(1, 1.2, '\x7f') as never,
     key(1, 1.3, 'cho hi\x1b[D') as never,
     key(1, 1.4, '\r') as never,
-    { message_type: 'command', at: iso(9), seq: 3, command: 'whole line', kind: 'command' } as never,
-  ]);
+  ];
   assert.deepEqual(
-    lines.map((l) => l.command),
-    ['echo hi', 'whole line'],
+    submittedLines(keys).map((l) => l.command),
+    ['echo hi'],
+  );
+  // The server records the assembled line beside the keys: the line wins, no duplicate.
+  const both = [
+    ...keys,
+    { message_type: 'command', at: iso(1.4), seq: 1, command: 'echo hi', kind: 'command' } as never,
+  ];
+  assert.deepEqual(
+    submittedLines(both).map((l) => l.command),
+    ['echo hi'],
   );
   const timeline = buildTimeline([
     out(1, 0, '$ '),

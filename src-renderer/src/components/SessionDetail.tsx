@@ -5,6 +5,7 @@ import type { SessionDiagnostics, SessionInfo } from '../../../src-shared/sessio
 import { describeError } from '../api/api-error.ts';
 import { canResume } from '../api/session-actions.ts';
 import { useNow } from '../hooks/use-now.ts';
+import { submittedLines } from '../model/replay.ts';
 import { formatAge } from '../model/session-filter.ts';
 import { hasEnded } from '../model/session-life.ts';
 import { badgeFor } from '../model/state-badge.ts';
@@ -63,11 +64,14 @@ export function SessionDetail({
   }, [api, session.session_id, session.state, ended, refresh]);
 
   const badge = badgeFor(session);
-  const commands =
-    history
-      ?.filter((h): h is Extract<HistoryEntry, { message_type: 'command' }> => h.message_type === 'command')
-      .map((h, n) => ({ id: `${n}`, at: h.at, text: h.command, kind: h.kind })) ??
-    session.command_history.map((text, n) => ({ id: `${n}`, at: '', text, kind: 'command' as const }));
+  // Submitted lines, not the key journal (model/replay.ts decides which entries are lines).
+  const commands = history
+    ? submittedLines(
+        history.filter(
+          (h): h is Extract<HistoryEntry, { message_type: 'command' }> => h.message_type === 'command',
+        ),
+      ).map((h, n) => ({ id: `${n}`, at: h.at, text: h.command }))
+    : session.command_history.map((text, n) => ({ id: `${n}`, at: '', text }));
   const usage = diag?.resource_usage;
   const limits = diag?.limits;
 

@@ -85,21 +85,19 @@ function replayTimeOfSeq(seq: number, anchors: readonly { t: number; seqEnd: num
 type CommandEntry = Extract<HistoryEntry, { message_type: 'command' }>;
 
 /**
- * The lines a person submitted. `command` entries are whole lines already; `input` entries may be
- * single keystrokes (the raw journal), so they are assembled here: printable text accumulates,
- * Backspace removes, escape sequences (arrows, function keys) are skipped, Enter submits the line at
- * the time of the Enter.
+ * The lines a person submitted. The server records them as `command` entries (assembled from the keys
+ * on Enter) beside the raw key journal (`input`); when a history has command entries they are the
+ * lines. A history from before the server assembled lines has only keys: they are assembled here —
+ * printable text accumulates, Backspace removes, escape sequences (arrows, function keys) are
+ * skipped, Enter submits the line at the time of the Enter.
  */
 export function submittedLines(entries: readonly CommandEntry[]): CommandEntry[] {
+  if (entries.some((e) => e.kind === 'command')) return entries.filter((e) => e.kind === 'command');
   const out: CommandEntry[] = [];
   let line = '';
   let last: CommandEntry | null = null;
   const ordered = entries.slice().sort((a, b) => (a.at < b.at ? -1 : a.at > b.at ? 1 : 0));
   for (const entry of ordered) {
-    if (entry.kind === 'command') {
-      out.push(entry);
-      continue;
-    }
     const text = entry.command.replace(/\x1b\[200~|\x1b\[201~/g, '');
     for (let i = 0; i < text.length; i++) {
       const ch = text[i]!;
