@@ -53,7 +53,13 @@ export function quotedEvidence(detail: string): string | null {
 
 /** A line that is only a prompt (`>`, `$ `, `❯`, `choice:`…) asks nothing by itself. */
 function isBarePrompt(line: string): boolean {
-  return line.length < 3 || /^[\s>$#%❯›»:]*$/.test(line) || /^\S{1,12}[:>$#%❯]\s*$/.test(line);
+  return (
+    line.length < 3 ||
+    // No word in it: a rule, a progress bar, a box border.
+    !/\p{L}{2}/u.test(line) ||
+    /^[\s>$#%❯›»:]*$/.test(line) ||
+    /^\S{1,24}[:>$#%❯]\s*$/.test(line)
+  );
 }
 
 /**
