@@ -227,7 +227,12 @@ export function Workspace({ api, extras, identity }: WorkspaceProps) {
   );
 
   const createSession = async (request: CreateSessionRequest) => {
-    const session = await api.createSession(request);
+    // Start the PTY at the size this window's terminals fit, so the agent's first screen is drawn
+    // for it (not at the default size and then redrawn).
+    const fitted = state.active ? registry.get(state.active)?.fittedSize : null;
+    const sized =
+      fitted && request.cols === undefined ? { ...request, cols: fitted.cols, rows: fitted.rows } : request;
+    const session = await api.createSession(sized);
     dispatch({ type: 'upsert', session, open: true, activate: true });
     dispatch({ type: 'view', view: 'terminals' });
     requestClaim(session.session_id);

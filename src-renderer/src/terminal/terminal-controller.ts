@@ -206,6 +206,11 @@ export class TerminalController {
     );
   }
 
+  /** What this view's space fits (null while hidden or not laid out): a new session can start at it. */
+  get fittedSize(): Size | null {
+    return this._fitted ? { ...this._fitted } : null;
+  }
+
   /** This view is the one in use (a person pressed on it or activated its tab): it sets the PTY size. */
   claim(): void {
     if (this._options.readOnly || this._ended || !this._visible || this._disposed) return;
