@@ -1,4 +1,10 @@
-import type { AutoDevApi, TerminalAttachment, TerminalHandlers } from '../../../src-shared/api.ts';
+import type {
+  AutoDevApi,
+  EndSessionOptions,
+  EndSessionResult,
+  TerminalAttachment,
+  TerminalHandlers,
+} from '../../../src-shared/api.ts';
 import type {
   CreateSessionResponse,
   HistoryEntry,
@@ -12,6 +18,16 @@ import type {
 } from '../../../src-shared/rest.ts';
 import type { CreateSessionRequest, SessionDiagnostics, SessionInfo } from '../../../src-shared/session.ts';
 import type { SubmitTaskRequest, TaskDetail, TaskInfo, TaskMetrics } from '../../../src-shared/tasks.ts';
+import type {
+  ChangesQuery,
+  ChangesResponse,
+  CommitResult,
+  DiscardResult,
+  MergeRequest,
+  MergeResult,
+  RepositoryInfo,
+  WorktreeListItem,
+} from '../../../src-shared/worktrees.ts';
 import type { LiveEvent, TokenScope } from '../../../src-shared/ws-protocol.ts';
 import type { ConnectionState } from './client-extras.ts';
 import { EventChannel } from './remote/event-channel.ts';
@@ -185,6 +201,47 @@ export class RemoteApi implements AutoDevApi, ResumeCapable {
       `/tasks/${enc(taskId)}/${action}`,
     );
     return 'task' in body ? body.task : body;
+  }
+
+  // Worktrees and their changes (issue 14).
+  getChanges(sessionId: string, query: ChangesQuery = {}): Promise<ChangesResponse> {
+    return this._http.json('GET', `/cli/sessions/${enc(sessionId)}/changes${qs(query)}`);
+  }
+
+  commitChanges(sessionId: string, message: string): Promise<CommitResult> {
+    return this._http.json('POST', `/cli/sessions/${enc(sessionId)}/changes/commit`, { message });
+  }
+
+  mergeChanges(sessionId: string, request: MergeRequest): Promise<MergeResult> {
+    return this._http.json('POST', `/cli/sessions/${enc(sessionId)}/changes/merge`, request);
+  }
+
+  discardChanges(sessionId: string): Promise<DiscardResult> {
+    return this._http.json('POST', `/cli/sessions/${enc(sessionId)}/changes/discard`);
+  }
+
+  async endSession(sessionId: string, options: EndSessionOptions): Promise<EndSessionResult> {
+    const query = options.removeWorktree
+      ? qs({ remove_worktree: 'true', ...(options.force ? { force: 'true' } : {}) })
+      : '';
+    const body = await this._http.json<Partial<EndSessionResult> & { session: SessionInfo }>(
+      'DELETE',
+      `/cli/sessions/${enc(sessionId)}${query}`,
+    );
+    return {
+      session_id: sessionId,
+      status: body.status ?? body.session.state,
+      session: body.session,
+      worktree_removed: body.worktree_removed ?? null,
+    };
+  }
+
+  async listWorktrees(): Promise<WorktreeListItem[]> {
+    return listOf<WorktreeListItem>(await this._http.json('GET', '/worktrees'), 'worktrees');
+  }
+
+  inspectRepository(path: string): Promise<RepositoryInfo> {
+    return this._http.json('GET', `/worktrees/inspect${qs({ path })}`);
   }
 
   private _reportUnauthorized(message: string): void {

@@ -191,6 +191,17 @@ export function JumpIcon(props: IconProps) {
   );
 }
 
+export function DiffIcon(props: IconProps) {
+  return (
+    <Svg {...props}>
+      <path d="M5 2.5v6M2 5.5h6" />
+      <path d="M2 12.5h6" />
+      <path d="M11 2.5v11" />
+      <circle cx="11" cy="4" r="1.5" />
+    </Svg>
+  );
+}
+
 /** The AutoDev mark (assets/icon.svg) inline: no image request, nothing for the CSP to allow. */
 export function BrandMark({ size = 20 }: IconProps) {
   return (

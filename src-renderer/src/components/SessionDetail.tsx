@@ -9,7 +9,9 @@ import { submittedLines } from '../model/replay.ts';
 import { formatAge } from '../model/session-filter.ts';
 import { hasEnded } from '../model/session-life.ts';
 import { badgeFor } from '../model/state-badge.ts';
+import { ChangesPanel } from './changes/ChangesPanel.tsx';
 import { RefreshIcon, ReplayIcon, ResumeIcon, TerminalIcon, TrashIcon } from './Icons.tsx';
+import { Modal } from './Modal.tsx';
 import { ProviderIcon } from './ProviderIcon.tsx';
 import { StateBadge } from './StateBadge.tsx';
 import type { SessionActions } from './Workspace.tsx';
@@ -41,6 +43,7 @@ export function SessionDetail({
   const [error, setError] = useState<string | null>(null);
   // Resource figures are sampled by the server; re-read them on request (states arrive as events).
   const [refresh, setRefresh] = useState(0);
+  const [changesOpen, setChangesOpen] = useState(false);
   const ended = hasEnded(session);
 
   // biome-ignore lint/correctness/useExhaustiveDependencies: refresh when the session's state changes
@@ -118,6 +121,18 @@ export function SessionDetail({
         ) : null}
         <dt>Directory</dt>
         <dd className="mono">{session.current_directory}</dd>
+        {session.worktree ? (
+          <>
+            <dt>Worktree</dt>
+            <dd data-field="worktree">
+              <span className="mono">{session.worktree.branch}</span> from{' '}
+              <span className="mono">{session.worktree.base}</span>{' '}
+              <button type="button" className="button button-small" onClick={() => setChangesOpen(true)}>
+                Changes
+              </button>
+            </dd>
+          </>
+        ) : null}
         <dt>Started</dt>
         <dd data-field="started">{session.started_at ? `${formatAge(session.started_at, now)} ago` : '—'}</dd>
         <dt>Last activity</dt>
@@ -219,6 +234,20 @@ export function SessionDetail({
           </button>
         ) : null}
       </div>
+      {changesOpen ? (
+        <Modal
+          title={`Changes — ${session.name}`}
+          className="changes-modal"
+          onClose={() => setChangesOpen(false)}
+        >
+          <ChangesPanel api={api} session={session} readOnly={readOnly} />
+          <div className="dialog-actions">
+            <button type="button" className="button" onClick={() => setChangesOpen(false)}>
+              Close
+            </button>
+          </div>
+        </Modal>
+      ) : null}
     </aside>
   );
 }

@@ -1,7 +1,8 @@
 import type { ComponentType, ReactNode } from 'react';
 import type { AutoDevApi } from '../../../src-shared/api.ts';
 import type { SessionInfo } from '../../../src-shared/session.ts';
-import { InfoIcon } from './Icons.tsx';
+import { ChangesPanel } from './changes/ChangesPanel.tsx';
+import { DiffIcon, InfoIcon } from './Icons.tsx';
 import { SessionDetail } from './SessionDetail.tsx';
 import type { SessionActions } from './Workspace.tsx';
 
@@ -40,6 +41,19 @@ export const SIDE_PANELS: SidePanelDefinition[] = [
         actions={actions}
         onTerminate={() => actions.requestClose(session.session_id)}
       />
+    ),
+  },
+  {
+    id: 'changes',
+    label: 'changes',
+    Icon: DiffIcon,
+    // Sessions isolated in a git worktree: their files, diff, commit / merge / discard.
+    available: ({ session }) => !!session.worktree,
+    render: ({ api, session, readOnly }) => (
+      <div className="side-changes">
+        <h2 className="side-panel-title">Changes</h2>
+        <ChangesPanel api={api} session={session} readOnly={readOnly} />
+      </div>
     ),
   },
 ];

@@ -53,19 +53,22 @@ export class HttpClient {
     let code =
       response.status === 401 ? 'UNAUTHORIZED' : response.status === 403 ? 'FORBIDDEN' : 'HTTP_ERROR';
     let details: { path: string; message: string }[] | undefined;
+    let files: string[] | undefined;
     try {
       const err = (await response.json()) as {
         error?: string;
         error_code?: string;
         details?: typeof details;
+        files?: string[];
       };
       if (err.error) message = err.error;
       if (err.error_code) code = err.error_code;
       details = err.details;
+      if (Array.isArray(err.files)) files = err.files;
     } catch {
       // Not JSON: keep the status line.
     }
     if (response.status === 401) this._onUnauthorized(message);
-    throw new ApiError(message, code, response.status, details);
+    throw new ApiError(message, code, response.status, details, files);
   }
 }
