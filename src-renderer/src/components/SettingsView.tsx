@@ -118,7 +118,9 @@ export function SettingsView(props: SettingsViewProps) {
                         )}
                       </td>
                       <td className="mono cell-path">{p.resolved_path ?? p.binary}</td>
-                      <td>{shortVersion(p.version) ?? '—'}</td>
+                      <td className={p.version ? 'cell-version' : 'cell-version cell-empty'}>
+                        {shortVersion(p.version) ?? '—'}
+                      </td>
                     </tr>
                   ))}
                 </tbody>
