@@ -1,8 +1,10 @@
 #!/usr/bin/env node
 // Rasterises the AutoDev icon (same geometry as icon.svg) to PNGs at 16…1024 px and packs an .ico
 // (PNG entries) and an .icns (PNG entries) — pure Node, no image tools needed, so it runs offline.
-// Usage: node assets/generate-icons.mjs   (writes assets/icons/)
-import { mkdirSync, writeFileSync } from 'node:fs';
+// Also writes the dashboard's web app icons (src-renderer/public/icons/: 192 and 512 px, a maskable
+// 512 px with a full-bleed background, a 180 px apple-touch icon) and copies icon.svg beside them.
+// Usage: node assets/generate-icons.mjs   (writes assets/icons/ and src-renderer/public/)
+import { copyFileSync, mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import zlib from 'node:zlib';
@@ -34,17 +36,18 @@ function sdSegment(x, y, ax, ay, bx, by) {
   return Math.hypot(px - dx * h, py - dy * h);
 }
 
-/** Colour (premultiplied-free RGBA) of one design-space point. */
-function shade(x, y) {
-  if (sdRoundRect(x, y, 64, 64, 960, 960, 200) > 0) return [0, 0, 0, 0];
+/** Colour (premultiplied-free RGBA) of one design-space point. `fullBleed`: no transparent corners
+ *  (maskable icons: the platform cuts its own shape; the glyph sits inside the 80 % safe circle). */
+function shade(x, y, fullBleed = false) {
+  if (!fullBleed && sdRoundRect(x, y, 64, 64, 960, 960, 200) > 0) return [0, 0, 0, 0];
   const chevron = Math.min(sdSegment(x, y, 300, 340, 480, 512), sdSegment(x, y, 480, 512, 300, 684)) - 48;
   if (chevron <= 0) return [...CHEVRON, 255];
   if (sdRoundRect(x, y, 540, 636, 760, 732, 48) <= 0) return [...CURSOR, 255];
-  const t = (y - 64) / 896;
+  const t = Math.min(1, Math.max(0, (y - 64) / 896));
   return [...TOP.map((c, i) => Math.round(c + (BOTTOM[i] - c) * t)), 255];
 }
 
-function render(size) {
+function render(size, fullBleed = false) {
   const ss = size <= 64 ? 8 : 4; // supersampling per axis: smooth edges at small sizes
   const px = Buffer.alloc(size * size * 4);
   for (let py = 0; py < size; py++) {
@@ -58,6 +61,7 @@ function render(size) {
           const [cr, cg, cb, ca] = shade(
             ((pxx + (sx + 0.5) / ss) / size) * 1024,
             ((py + (sy + 0.5) / ss) / size) * 1024,
+            fullBleed,
           );
           r += cr * ca;
           g += cg * ca;
@@ -145,6 +149,13 @@ for (const { size, data } of images) writeFileSync(path.join(out, 'png', `${size
 writeFileSync(path.join(out, 'icon.png'), images.find((i) => i.size === 1024).data);
 writeFileSync(path.join(out, 'icon.ico'), ico(images.filter((i) => i.size <= 256)));
 writeFileSync(path.join(out, 'icon.icns'), icns(images));
+const web = path.join(here, '..', 'src-renderer', 'public');
+mkdirSync(path.join(web, 'icons'), { recursive: true });
+writeFileSync(path.join(web, 'icons', 'icon-192.png'), render(192));
+writeFileSync(path.join(web, 'icons', 'icon-512.png'), images.find((i) => i.size === 512).data);
+writeFileSync(path.join(web, 'icons', 'maskable-512.png'), render(512, true));
+writeFileSync(path.join(web, 'icons', 'apple-touch-icon-180.png'), render(180, true));
+copyFileSync(path.join(here, 'icon.svg'), path.join(web, 'icon.svg'));
 console.log(
   `[icons] wrote ${SIZES.length} PNGs, icon.ico, icon.icns to ${path.relative(process.cwd(), out)}`,
 );

@@ -196,7 +196,7 @@ test('sessions view lists ended sessions, searches output, and replays a transcr
   });
   await screenshot(page, '09-sessions-search');
   await row.getByRole('button', { name: 'Replay' }).click();
-  const replay = page.getByRole('region', { name: 'Transcript of first' });
+  const replay = page.getByRole('region', { name: 'Replay of first' });
   await replay.waitFor();
   await waitFor('replayed output', async () =>
     ((await replay.locator('.xterm-rows').textContent()) ?? '').replace(/\u00a0/g, ' ').includes('hello'),
@@ -247,28 +247,22 @@ test('WebGL only on the visible terminal; hidden tabs give their context back', 
   await page.getByRole('button', { name: 'Terminals' }).click();
 });
 
-test('keyboard: Ctrl+Shift+T opens the new-session dialog, Esc closes it, Alt+N and Ctrl+Tab switch tabs', async () => {
+test('keyboard: Alt+N and Alt+J move between sessions; the chords a browser keeps are not taken', async () => {
   await page.getByRole('button', { name: 'Terminals' }).click();
   await tab(page, 'second').getByRole('tab').click();
   await page.locator('.terminal-pane:not([hidden]) .xterm').click();
+  // Ctrl+Shift+T belongs to the browser (reopen closed tab): the dashboard does not claim it.
   await page.keyboard.press('Control+Shift+T');
-  const dialog = page.getByRole('dialog', { name: 'New session' });
-  await dialog.waitFor();
-  assert.equal(
-    await page.evaluate(() => document.activeElement?.tagName),
-    'SELECT',
-    'provider list has focus',
-  );
-  await page.keyboard.press('Escape');
-  await dialog.waitFor({ state: 'detached' });
-  await page.keyboard.press('Alt+1');
+  await new Promise((r) => setTimeout(r, 300));
+  assert.equal(await page.getByRole('dialog', { name: 'New session' }).count(), 0);
   const selected = async () =>
     (await page.locator('[role="tab"][aria-selected="true"]').getAttribute('aria-label')) ?? '';
+  await page.keyboard.press('Alt+1');
   await waitFor('first tab selected', async () => /^second/.test(await selected()));
-  await page.keyboard.press('Control+Tab');
-  await waitFor('next tab selected', async () => /^bg-agent/.test(await selected()));
-  await page.keyboard.press('Control+Shift+Tab');
-  await waitFor('previous tab selected', async () => /^second/.test(await selected()));
+  await page.keyboard.press('Alt+2');
+  await waitFor('second tab selected', async () => /^bg-agent/.test(await selected()));
+  await page.keyboard.press('Alt+1');
+  await waitFor('back to the first tab', async () => /^second/.test(await selected()));
 });
 
 test('rename a tab with F2', async () => {
@@ -353,9 +347,9 @@ test('search in scrollback and font zoom', async () => {
   await box.getByLabel('Search text').fill('while-away');
   await box.getByLabel('Search text').press('Enter');
   // Not `.xterm-selection div`: with the WebGL renderer the selection is drawn on a canvas.
-  await waitFor(
-    'match selected',
-    async () => (await box.getByRole('status').textContent()) === 'Match selected',
+  // The match count: while-away-9 was printed once and typed once (echoed), so two matches.
+  await waitFor('match count', async () =>
+    /^\d+ of \d+$/.test((await box.getByRole('status').textContent()) ?? ''),
   );
   await box.getByLabel('Search text').fill('no-such-text-anywhere');
   await box.getByLabel('Search text').press('Enter');
@@ -374,9 +368,14 @@ test('search in scrollback and font zoom', async () => {
           .height ?? 0,
     );
   const before = await rowHeight();
-  await page.keyboard.press('Control+Equal');
-  await page.keyboard.press('Control+Equal');
+  // In the dashboard Ctrl+= zooms the page (the browser's), so the terminal font is a setting.
+  const setFont = async (size: number) => {
+    await page.getByRole('button', { name: 'Settings' }).click();
+    await page.getByLabel('Terminal font size').fill(String(size));
+    await page.getByRole('button', { name: 'Terminals' }).click();
+  };
+  await setFont(18);
   await waitFor('bigger font', async () => (await rowHeight()) > before);
-  await page.keyboard.press('Control+0');
+  await setFont(14);
   await waitFor('font reset', async () => (await rowHeight()) === before);
 });

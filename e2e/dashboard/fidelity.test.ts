@@ -76,8 +76,8 @@ test('replay of an ended session shows the colours and line breaks the live term
     await page.getByRole('button', { name: 'Sessions' }).click();
     const row = page.locator(`tr[data-session-id="${session.session_id}"]`);
     await row.getByRole('button', { name: 'Replay' }).click({ timeout: 20_000 });
-    const replay = page.getByRole('region', { name: 'Transcript of colours' });
-    await replay.getByRole('status').filter({ hasText: 'End of transcript.' }).waitFor({ timeout: 20_000 });
+    const replay = page.getByRole('region', { name: 'Replay of colours' });
+    await replay.getByRole('status').filter({ hasText: 'End of recording' }).waitFor({ timeout: 20_000 });
     const rows = replay.locator('.xterm-rows');
     const replayed = await rowsAndColour(rows, 'RED-42');
     const replayedGreen = await rowsAndColour(rows, 'GREEN');

@@ -209,12 +209,13 @@ test('hostile agent output: no script runs, no non-http link opens, only http(s)
       await page.mouse.up();
     }
     // Control: a plain http link does open (in a new, opener-less window), proving clicks reach links.
-    const box = await clickText('http://127.0.0.1:9/xss-ok');
+    let box = await clickText('http://127.0.0.1:9/xss-ok');
     await waitFor('pointer over the http link', async () => {
       const hovered = await page.evaluate(
         () => !!document.querySelector('.terminal-pane:not([hidden]) .xterm-cursor-pointer'),
       );
-      if (!hovered) await page.mouse.move(box.x + 1, box.y, { steps: 2 });
+      // Where the link is now (the grid may have settled to the PTY's size meanwhile).
+      if (!hovered) box = await clickText('http://127.0.0.1:9/xss-ok');
       return hovered;
     });
     await page.mouse.click(box.x, box.y);

@@ -1,5 +1,3 @@
-import { type ParseArgsOptionsConfig, parseArgs } from 'node:util';
-
 export class UsageError extends Error {
   override readonly name = 'UsageError';
 }
@@ -20,13 +18,4 @@ export function parsePort(text: string): number {
   const port = Number(text);
   if (port > 65535) throw new UsageError(`invalid port "${text}"`);
   return port;
-}
-
-/** Strict parse: unknown flags and stray positionals are usage errors with the flag named. */
-export function parseCommandArgs<const O extends ParseArgsOptionsConfig>(argv: string[], options: O) {
-  try {
-    return parseArgs({ args: argv, options, strict: true, allowPositionals: false }).values;
-  } catch (error) {
-    throw new UsageError(error instanceof Error ? error.message : String(error));
-  }
 }

@@ -6,47 +6,24 @@ import { HostUnresponsiveError } from '../core/pty-host/host-launcher.ts';
 import { SigningSecretError } from '../server/auth/signing-secret.ts';
 import { ServerConfigError } from '../server/server.ts';
 import { UsageError } from './args.ts';
-import { DOCTOR_USAGE, doctorCommand } from './doctor.ts';
 import { type CliIo, processIo } from './io.ts';
-import { SERVE_USAGE, serveCommand } from './serve.ts';
-import { SESSIONS_USAGE, sessionsCommand } from './sessions.ts';
-import { TOKEN_USAGE, tokenCommand } from './token.ts';
-
-const USAGE = `Usage: autodev <command> [options]
-
-${SERVE_USAGE}
-
-${TOKEN_USAGE}
-
-${DOCTOR_USAGE}
-
-${SESSIONS_USAGE}
-`;
+import { buildProgram, CommanderError, commanderExitCode } from './program.ts';
 
 /** The `autodev` command. Returns the exit code (2 = usage/config error, 1 = failure). */
 export async function runCli(argv: string[], io: CliIo = processIo): Promise<number> {
-  const [command, ...rest] = argv;
+  const command = argv.find((a) => !a.startsWith('-')) ?? '';
+  const exit = { code: 0 };
+  const program = buildProgram(io, exit);
   try {
-    switch (command) {
-      case 'serve':
-        return await serveCommand(rest, io);
-      case 'token':
-        return await tokenCommand(rest, io);
-      case 'doctor':
-        return await doctorCommand(rest, io);
-      case 'sessions':
-        return await sessionsCommand(rest, io);
-      case undefined:
-      case 'help':
-      case '--help':
-      case '-h':
-        io.stdout(USAGE);
-        return command === undefined ? 2 : 0;
-      default:
-        io.stderr(`autodev: unknown command "${command}"\n\n${USAGE}`);
-        return 2;
+    if (argv.length === 0) {
+      // No command: the help, as a usage error (a script that forgot the command should notice).
+      io.stdout(program.helpInformation());
+      return 2;
     }
+    await program.parseAsync(argv, { from: 'user' });
+    return exit.code;
   } catch (error) {
+    if (error instanceof CommanderError) return commanderExitCode(error);
     if (
       error instanceof UsageError ||
       error instanceof ConfigError ||
@@ -65,7 +42,7 @@ export async function runCli(argv: string[], io: CliIo = processIo): Promise<num
       io.stderr(
         `autodev ${command}: ${error.message}. It runs ${error.welcome.sessions.filter((s) => !s.exited).length} session(s), which this version cannot take over.\n` +
           '  Keep them: run the AutoDev version that started them.\n' +
-          '  Restart the host (ends those sessions): autodev sessions --restart-host\n',
+          '  Restart the host (ends those sessions): npx autodev sessions --restart-host\n',
       );
       return 1;
     }

@@ -1,19 +1,17 @@
 import { loadConfig } from '../core/config.ts';
 import { summarizeProviders } from '../core/core.ts';
 import { loadProviderRegistry } from '../core/providers/index.ts';
-import { parseCommandArgs } from './args.ts';
 import type { CliIo } from './io.ts';
 
-export const DOCTOR_USAGE = `autodev doctor [--config FILE] [--data-dir DIR] [--json]
-  For each provider: binary found (and where), version, required environment variables present.
-  Values of environment variables are never printed, only "set" / "missing".`;
+/** `autodev doctor` options as the command line parsed them (program.ts). */
+export interface DoctorOptions {
+  dataDir?: string;
+  config?: string;
+  json?: boolean;
+}
 
-export async function doctorCommand(argv: string[], io: CliIo): Promise<number> {
-  const values = parseCommandArgs(argv, {
-    config: { type: 'string' },
-    'data-dir': { type: 'string' },
-    json: { type: 'boolean' },
-  });
+export async function doctorCommand(options: DoctorOptions, io: CliIo): Promise<number> {
+  const values = { config: options.config, 'data-dir': options.dataDir, json: options.json };
   const config = loadConfig({ configFile: values.config, dataDir: values['data-dir'], env: io.env });
   const registry = loadProviderRegistry({
     env: io.env,

@@ -2,33 +2,38 @@ import { loadConfig } from '../core/config.ts';
 import { createLogger } from '../core/log/logger.ts';
 import { startHeadless } from '../server/headless.ts';
 import { isLoopback } from '../server/http/guards.ts';
-import { parseCommandArgs, parsePort, UsageError } from './args.ts';
+import { parsePort, UsageError } from './args.ts';
 import type { CliIo } from './io.ts';
-
-export const SERVE_USAGE = `autodev serve [--host 127.0.0.1] [--port 8001] [--data-dir DIR] [--config FILE] [--allow-lan] [--allow-origin ORIGIN]... [--keep-sessions]
-  Starts the core and the headless server (REST + WebSocket + dashboard). Loopback by default.
-  A non-loopback --host needs --allow-lan: traffic is plain HTTP (put a TLS proxy in front), and every
-  request needs a token from \`autodev token\`. SIGTERM/SIGINT: sessions terminated, data flushed —
-  with --keep-sessions (or keep_sessions: true) they keep running in the PTY host and the next
-  \`autodev serve\` takes them over.`;
 
 export interface ServeHandle {
   url: string;
   stop(): Promise<void>;
 }
 
+/** `autodev serve` options as the command line parsed them (program.ts). */
+export interface ServeOptions {
+  host?: string;
+  port?: string;
+  dataDir?: string;
+  config?: string;
+  allowLan?: boolean;
+  allowOrigin?: string[];
+  logLevel?: string;
+  keepSessions?: boolean;
+}
+
 /** Runs until SIGTERM/SIGINT (or `signal` aborts); resolves with the exit code. */
-export async function serveCommand(argv: string[], io: CliIo, signal?: AbortSignal): Promise<number> {
-  const values = parseCommandArgs(argv, {
-    host: { type: 'string' },
-    port: { type: 'string' },
-    'data-dir': { type: 'string' },
-    config: { type: 'string' },
-    'allow-lan': { type: 'boolean' },
-    'allow-origin': { type: 'string', multiple: true },
-    'log-level': { type: 'string' },
-    'keep-sessions': { type: 'boolean' },
-  });
+export async function serveCommand(options: ServeOptions, io: CliIo, signal?: AbortSignal): Promise<number> {
+  const values = {
+    host: options.host,
+    port: options.port,
+    'data-dir': options.dataDir,
+    config: options.config,
+    'allow-lan': options.allowLan,
+    'allow-origin': options.allowOrigin?.length ? options.allowOrigin : undefined,
+    'log-level': options.logLevel,
+    'keep-sessions': options.keepSessions,
+  };
   const config = loadConfig({
     dataDir: values['data-dir'],
     ...(values['keep-sessions'] ? { keepSessions: true } : {}),
@@ -67,7 +72,8 @@ export async function serveCommand(argv: string[], io: CliIo, signal?: AbortSign
   });
   io.stdout(`AutoDev dashboard: ${app.url}\n`);
   io.stdout(
-    `Get an access token with: autodev token --scope control${values['data-dir'] ? ` --data-dir ${config.dataDir}` : ''}\n`,
+    // `autodev` is not on PATH after `npm install`; `npx autodev` is.
+    `Get an access token with: npx autodev token --scope control${values['data-dir'] ? ` --data-dir ${config.dataDir}` : ''}\n`,
   );
 
   await new Promise<void>((resolve) => {

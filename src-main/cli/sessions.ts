@@ -2,20 +2,18 @@ import { loadConfig } from '../core/config.ts';
 import { createLogger } from '../core/log/logger.ts';
 import { HostVersionError } from '../core/pty-host/host-client.ts';
 import { connectExistingHost, processAlive, readManifest } from '../core/pty-host/host-launcher.ts';
-import { parseCommandArgs } from './args.ts';
 import type { CliIo } from './io.ts';
 
-export const SESSIONS_USAGE = `autodev sessions [--data-dir DIR] [--json] [--restart-host]
-  Lists what the PTY host of this data dir runs, with or without an app attached.
-  --restart-host stops the host (ending its sessions) so the next start gets this version's host.`;
-
 /** `autodev sessions`: the PTY host's sessions, read straight from the host. */
-export async function sessionsCommand(argv: string[], io: CliIo): Promise<number> {
-  const values = parseCommandArgs(argv, {
-    'data-dir': { type: 'string' },
-    json: { type: 'boolean' },
-    'restart-host': { type: 'boolean' },
-  });
+/** `autodev sessions` options as the command line parsed them (program.ts). */
+export interface SessionsOptions {
+  dataDir?: string;
+  json?: boolean;
+  restartHost?: boolean;
+}
+
+export async function sessionsCommand(options: SessionsOptions, io: CliIo): Promise<number> {
+  const values = { 'data-dir': options.dataDir, json: options.json, 'restart-host': options.restartHost };
   const config = loadConfig({ dataDir: values['data-dir'], env: io.env });
   const logger = createLogger({ level: 'error', sink: (line) => io.stderr(line) });
   const launch = { dataDir: config.dataDir, logger, clientName: 'autodev sessions' };

@@ -2,27 +2,32 @@ import { loadConfig } from '../core/config.ts';
 import { createTokenStore, openDatabase } from '../core/store/index.ts';
 import { loadSigningSecret, rotateSigningSecret } from '../server/auth/signing-secret.ts';
 import { DEFAULT_TOKEN_TTL_S, issueToken } from '../server/auth/tokens.ts';
-import { parseCommandArgs, parseDuration, UsageError } from './args.ts';
+import { parseDuration, UsageError } from './args.ts';
 import type { CliIo } from './io.ts';
 
-export const TOKEN_USAGE = `autodev token [--scope read|control] [--ttl 1h] [--subject NAME] [--data-dir DIR] [--json]
-autodev token --revoke JTI [--data-dir DIR]
-autodev token --rotate-secret [--data-dir DIR]
-  Prints a JWT the server accepts (Authorization: Bearer <jwt>, or the WebSocket auth message).
-  read: watch and query; control: also create, type, resize, cancel, terminate.
-  --revoke closes open sockets using that token within ~1 s; --rotate-secret invalidates every token.`;
+/** `autodev token` options as the command line parsed them (program.ts). */
+export interface TokenOptions {
+  scope?: string;
+  ttl?: string;
+  subject?: string;
+  dataDir?: string;
+  config?: string;
+  json?: boolean;
+  revoke?: string;
+  rotateSecret?: boolean;
+}
 
-export async function tokenCommand(argv: string[], io: CliIo): Promise<number> {
-  const values = parseCommandArgs(argv, {
-    scope: { type: 'string', default: 'control' },
-    ttl: { type: 'string' },
-    subject: { type: 'string', default: 'local' },
-    'data-dir': { type: 'string' },
-    config: { type: 'string' },
-    json: { type: 'boolean' },
-    revoke: { type: 'string' },
-    'rotate-secret': { type: 'boolean' },
-  });
+export async function tokenCommand(options: TokenOptions, io: CliIo): Promise<number> {
+  const values = {
+    scope: options.scope ?? 'control',
+    ttl: options.ttl,
+    subject: options.subject ?? 'local',
+    'data-dir': options.dataDir,
+    config: options.config,
+    json: options.json,
+    revoke: options.revoke,
+    'rotate-secret': options.rotateSecret,
+  };
   const config = loadConfig({ dataDir: values['data-dir'], configFile: values.config, env: io.env });
   if (values['rotate-secret']) {
     if (io.env['JWT_SECRET']) throw new UsageError('JWT_SECRET is set: rotate it in the environment instead');

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { test } from 'node:test';
@@ -72,6 +72,9 @@ test('autodev serve: prints the URL, serves with a token from `autodev token`, S
   );
   // Structured JSON log lines on stderr.
   await until(() => stderr.includes('server listening'), 10_000, 'log line');
+  // `autodev` is not on PATH after `npm install`: the banner gives the command that works.
+  await until(() => stdout.includes('Get an access token'), 10_000, 'token hint');
+  assert.match(stdout, /Get an access token with: npx autodev token --scope control --data-dir /);
   for (const line of stderr.trim().split('\n')) assert.doesNotThrow(() => JSON.parse(line), line);
   assert.equal(statSync(path.join(dir, 'jwt-secret')).mode & 0o777, 0o600);
 
@@ -150,8 +153,83 @@ test('autodev serve refuses unsafe configurations', (t) => {
   assert.match(badConfig.stderr, /prot/);
   const badFlag = runCli(['serve', '--bogus'], cleanEnv(dir));
   assert.equal(badFlag.status, 2);
+  assert.match(badFlag.stderr, /unknown option '--bogus'/);
+  assert.match(badFlag.stderr, /--help/, 'points at the help');
   const unknown = runCli(['frobnicate'], cleanEnv(dir));
   assert.equal(unknown.status, 2);
+  assert.match(unknown.stderr, /unknown command 'frobnicate'/);
+});
+
+test('--help: the program and every command explain themselves and exit 0', (t) => {
+  const dir = tempDir(t);
+  const env = cleanEnv(dir);
+  const top = runCli(['--help'], env);
+  assert.equal(top.status, 0, top.stderr);
+  for (const command of ['serve', 'token', 'doctor', 'sessions'])
+    assert.match(top.stdout, new RegExp(`^  ${command} `, 'm'));
+  assert.match(top.stdout, /npx autodev token/);
+  const expected: Record<string, RegExp[]> = {
+    serve: [/--port <port>/, /--allow-lan/, /--keep-sessions/, /npx autodev token/],
+    token: [/--scope <scope>/, /"read", "control"/, /--ttl <duration>/, /--revoke <jti>/, /--rotate-secret/],
+    doctor: [/--json/, /never printed/],
+    sessions: [/--restart-host/],
+  };
+  for (const [command, patterns] of Object.entries(expected)) {
+    for (const args of [
+      [command, '--help'],
+      [command, '-h'],
+      ['help', command],
+    ]) {
+      const r = runCli(args, env);
+      assert.equal(r.status, 0, `${args.join(' ')}: ${r.stderr}`);
+      assert.match(r.stdout, new RegExp(`^Usage: autodev ${command} \\[options\\]`, 'm'), args.join(' '));
+      for (const p of patterns) assert.match(r.stdout, p, `${args.join(' ')} mentions ${p}`);
+      assert.equal(r.stderr, '');
+    }
+  }
+  // No command at all: the help, but as a usage error (a script that forgot the command notices).
+  const none = runCli([], env);
+  assert.equal(none.status, 2);
+  assert.match(none.stdout, /^Usage: autodev /m);
+  assert.match(runCli(['--version'], env).stdout, /^\d+\.\d+\.\d+\n$/);
+});
+
+test("npm start where the Electron binary cannot be fetched: only AutoDev's message, no stack, no reinstall advice", (t) => {
+  const electronDir = path.join(root, 'node_modules', 'electron');
+  let installed = false;
+  try {
+    installed = existsSync(
+      path.join(electronDir, 'dist', readFileSync(path.join(electronDir, 'path.txt'), 'utf8')),
+    );
+  } catch {
+    installed = false;
+  }
+  if (installed) {
+    t.skip('the Electron binary is installed here: npm start would launch the app');
+    return;
+  }
+  const cache = tempDir(t);
+  // A mirror that refuses connections: the download fails at once, online or not.
+  const r = spawnSync(process.execPath, [path.join(root, 'scripts', 'start.mjs')], {
+    env: { ...cleanEnv(cache), ELECTRON_MIRROR: 'http://127.0.0.1:9/', electron_config_cache: cache },
+    encoding: 'utf8',
+    timeout: 120_000,
+  });
+  const output = `${r.stdout}\n${r.stderr}`;
+  assert.equal(r.status, 1, output);
+  assert.match(output, /AutoDev's desktop app cannot start: the Electron binary could not be downloaded/);
+  assert.match(output, /npm run serve/);
+  assert.match(output, /npx autodev token --scope control/);
+  for (const noise of [
+    /TypeError/,
+    /fetch failed/,
+    /\n\s+at /,
+    /install-electron/,
+    /delete `node_modules\/electron`/,
+    /Downloading Electron/,
+  ])
+    assert.doesNotMatch(output, noise);
+  assert.doesNotMatch(output, /compiling main process/, 'fails before spending a minute on the build');
 });
 
 test('autodev token: JSON output, scopes, ttl validation, secret rotation', (t) => {

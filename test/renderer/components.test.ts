@@ -69,7 +69,9 @@ test('tab bar: ARIA tabs with selection, labelled close buttons and an attention
   assert.equal((html.match(/role="tab"/g) ?? []).length, 2);
   assert.match(html, /id="tab-a"[^>]*aria-selected="true"[^>]*aria-controls="panel-a"/);
   assert.match(html, /id="tab-b"[^>]*aria-selected="false"/);
-  assert.match(html, /aria-label="shell, needs your attention"/);
+  // The tab says its state in words (the badge is a dot for quiet states) and that it is unseen.
+  assert.match(html, /aria-label="shell, Needs you, needs your attention"/);
+  assert.match(html, /aria-label="api agent, [A-Z][a-z]+"/);
   assert.match(html, /class="tab tab-attention"/);
   assert.match(html, /aria-label="Close api agent"/);
   assert.match(html, /aria-label="New session"/);
@@ -190,13 +192,17 @@ test('settings: the LAN dashboard section appears only when the desktop bridge p
   const plain = render(SettingsView, base);
   assert.doesNotMatch(plain, /LAN dashboard/);
   assert.match(plain, /read-only access/);
-  assert.match(plain, /Ctrl\+Shift\+T/);
+  // The dashboard runs in a browser: it does not advertise the chords the browser keeps.
+  assert.doesNotMatch(plain, /Ctrl\+Shift\+T|Ctrl\+Shift\+W|Ctrl\+Tab/);
+  assert.match(plain, /Alt\+J/);
   const desktop = render(SettingsView, {
     ...base,
+    identity: { ...base.identity, mode: 'desktop' },
     dashboard: {
       getStatus: async () => ({ enabled: false, url: null, token: null }),
       setEnabled: async () => ({}),
     },
   });
   assert.match(desktop, /LAN dashboard/);
+  assert.match(desktop, /Ctrl\+Shift\+T/, 'the desktop app owns its keyboard');
 });

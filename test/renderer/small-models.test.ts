@@ -33,8 +33,14 @@ const { safeExternalUrl } = await loadRenderer<{ safeExternalUrl(s: string): str
   'model/links.ts',
 );
 const { loadPreferences, loadTabLayout, savePreferences, saveTabLayout } = await loadRenderer<{
-  loadPreferences(s: Storage | null, dark?: boolean): { theme: string; fontSize: number; gpu: string };
-  savePreferences(s: Storage | null, p: { theme: string; fontSize: number; gpu: string }): void;
+  loadPreferences(
+    s: Storage | null,
+    dark?: boolean,
+  ): { theme: string; fontSize: number; gpu: string; notify?: boolean; inbox?: boolean };
+  savePreferences(
+    s: Storage | null,
+    p: { theme: string; fontSize: number; gpu: string; notify?: boolean; inbox?: boolean },
+  ): void;
   loadTabLayout(s: Storage | null): { tabs: string[]; active: string | null; attention: string[] } | null;
   saveTabLayout(
     s: Storage | null,
@@ -50,7 +56,7 @@ const { filterSessions, formatAge, splitSnippet } = await loadRenderer<{
   splitSnippet(s: string): { text: string; match: boolean; start: number }[];
 }>('model/session-filter.ts');
 const { shortcutFor, zoomFont } = await loadRenderer<{
-  shortcutFor(c: Chord): unknown;
+  shortcutFor(c: Chord, mode?: 'desktop' | 'dashboard'): unknown;
   zoomFont(size: number, delta: 1 | -1 | 0): number;
 }>('model/shortcuts.ts');
 
@@ -95,6 +101,19 @@ test('shortcuts: new, close, next/previous, Alt+digit, zoom; plain keys go to th
   for (const k of ['c', 'w', 't', 'd', 'l']) assert.equal(shortcutFor(chord(k, { ctrl: true })), null, k);
   assert.equal(shortcutFor(chord('a')), null);
   assert.equal(shortcutFor(chord('0', { alt: true }, 'Digit0')), null);
+  assert.deepEqual(shortcutFor(chord('j', { alt: true }, 'KeyJ')), { type: 'next-needs-you' });
+  // The dashboard leaves the browser its chords: reopen/close tab, switch tab, page zoom.
+  for (const c of [
+    chord('T', { ctrl: true, shift: true }),
+    chord('W', { ctrl: true, shift: true }),
+    chord('Tab', { ctrl: true }),
+    chord('=', { ctrl: true }),
+  ])
+    assert.equal(shortcutFor(c, 'dashboard'), null, c.key);
+  assert.deepEqual(shortcutFor(chord('j', { alt: true }, 'KeyJ'), 'dashboard'), { type: 'next-needs-you' });
+  assert.deepEqual(shortcutFor(chord('F', { ctrl: true, shift: true }), 'dashboard'), { type: 'search' });
+  // Paste and copy are the browser's clipboard events, not app shortcuts.
+  assert.equal(shortcutFor(chord('V', { ctrl: true, shift: true })), null);
   assert.equal(zoomFont(32, 1), 32);
   assert.equal(zoomFont(8, -1), 8);
   assert.equal(zoomFont(20, 0), 14);
@@ -153,11 +172,18 @@ test('transport: window.autodev with the full API means desktop; otherwise the p
 
 test('preferences and tab layout round-trip and reject junk', () => {
   const storage = memoryStorage();
-  assert.deepEqual(loadPreferences(storage, false), { theme: 'light', fontSize: 14, gpu: 'auto' });
-  savePreferences(storage, { theme: 'dark', fontSize: 18, gpu: 'off' });
-  assert.deepEqual(loadPreferences(storage), { theme: 'dark', fontSize: 18, gpu: 'off' });
-  storage.setItem('autodev.preferences', '{"theme":"neon","fontSize":900,"gpu":"maybe"}');
-  assert.deepEqual(loadPreferences(storage, true), { theme: 'dark', fontSize: 14, gpu: 'auto' });
+  const defaults = { fontSize: 14, gpu: 'auto', notify: true, inbox: true };
+  assert.deepEqual(loadPreferences(storage, false), { theme: 'light', ...defaults });
+  savePreferences(storage, { theme: 'dark', fontSize: 18, gpu: 'off', notify: false, inbox: false });
+  assert.deepEqual(loadPreferences(storage), {
+    theme: 'dark',
+    fontSize: 18,
+    gpu: 'off',
+    notify: false,
+    inbox: false,
+  });
+  storage.setItem('autodev.preferences', '{"theme":"neon","fontSize":900,"gpu":"maybe","notify":"x"}');
+  assert.deepEqual(loadPreferences(storage, true), { theme: 'dark', ...defaults });
   storage.setItem('autodev.preferences', 'not json');
   assert.equal(loadPreferences(storage).fontSize, 14);
   assert.equal(loadTabLayout(storage), null, 'first visit: no layout');

@@ -13,9 +13,10 @@ const FIXTURES = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../
 export const ONESHOT_AGENT = path.join(ROOT, 'test', 'fixtures', 'oneshot', 'fake-agent.mjs');
 
 /**
- * A real `autodev serve` on a free loopback port with a throw-away data dir and four fixture
- * providers (a prompt agent, an agent stuck at a login menu, an agent printing hostile output, and a
- * one-shot stream-json agent for tasks).
+ * A real `autodev serve` on a free loopback port with a throw-away data dir and fixture providers: a
+ * prompt agent, an agent stuck at a login menu, an agent printing hostile output, a one-shot
+ * stream-json agent for tasks, an agent that asks terminal queries and logs what it receives, one
+ * that exits with an error, one that redraws its screen, and one whose API key is not set.
  */
 export interface DashboardServer {
   url: string;
@@ -31,9 +32,27 @@ export interface DashboardServer {
   stop(): Promise<void>;
 }
 
-function providersYaml(): string {
+function providersYaml(dataDir: string): string {
   const f = (name: string) => JSON.stringify(path.join(FIXTURES, name));
   return `providers:
+  queryagent:
+    name: Query Agent
+    binary: ${f('query-agent.mjs')}
+    interactive_args: [${JSON.stringify(path.join(dataDir, 'query-agent.log'))}]
+  erroragent:
+    name: Error Agent
+    binary: ${f('error-agent.mjs')}
+  redrawagent:
+    name: Redraw Agent
+    binary: ${f('redraw-agent.mjs')}
+    screen_rules:
+      - { id: redraw.prompt, pattern: '^> ?$', region: { kind: last-lines, count: 1 }, state: waiting_input }
+  keyagent:
+    name: Key Agent
+    binary: ${f('prompt-agent.mjs')}
+    env_keys: [FAKE_AGENT_API_KEY]
+    screen_rules:
+      - { id: key.prompt, pattern: '^> ?$', region: { kind: last-lines, count: 1 }, state: waiting_input }
   fakeagent:
     name: Fake Agent
     binary: ${f('prompt-agent.mjs')}
@@ -117,14 +136,16 @@ async function spawnServe(
 
 export async function startDashboardServer(): Promise<DashboardServer> {
   const dataDir = mkdtempSync(path.join(os.tmpdir(), 'autodev-e2e-dash-'));
-  writeFileSync(path.join(dataDir, 'providers.yaml'), providersYaml());
+  writeFileSync(path.join(dataDir, 'providers.yaml'), providersYaml(dataDir));
   writeFileSync(
     path.join(dataDir, 'config.yaml'),
-    `providers_file: ${JSON.stringify(path.join(dataDir, 'providers.yaml'))}\n`,
+    // More viewers per session than the default 5: the integrity suite watches one with six.
+    `providers_file: ${JSON.stringify(path.join(dataDir, 'providers.yaml'))}\nserver:\n  max_connections_per_session: 20\n`,
   );
   // A quiet, predictable shell (no user rc files) and the generated signing secret of the data dir.
   const env: NodeJS.ProcessEnv = { ...process.env, HOME: dataDir, SHELL: '/bin/bash' };
   delete env.JWT_SECRET;
+  delete env.FAKE_AGENT_API_KEY;
   let running: { child: ChildProcess; url: string };
   try {
     running = await spawnServe(dataDir, env, 0);

@@ -55,7 +55,10 @@ export const SECURITY_HEADERS: Readonly<Record<string, string>> = {
   'X-Frame-Options': 'DENY',
   'Cross-Origin-Opener-Policy': 'same-origin',
   'Cross-Origin-Resource-Policy': 'same-origin',
-  'Permissions-Policy': 'camera=(), microphone=(), geolocation=(), clipboard-read=()',
+  // Clipboard for this origin only: the dashboard's paste (the phone key row reads the clipboard on a
+  // tap, with the browser's own prompt); `clipboard-read=()` made Ctrl+Shift+V fail silently.
+  'Permissions-Policy':
+    'camera=(), microphone=(), geolocation=(), clipboard-read=(self), clipboard-write=(self)',
 };
 
 export function applySecurityHeaders(res: ServerResponse): void {

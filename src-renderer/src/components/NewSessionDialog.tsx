@@ -24,10 +24,19 @@ export function shortVersion(version: string | null): string | null {
   return /\d+\.\d+(?:\.\d+)?(?:[-+][\w.]+)?/.exec(version)?.[0] ?? version.slice(0, 24);
 }
 
-/** Why a provider cannot start, in words (empty when it can). */
+/** Why a provider cannot start, in words (empty when it can). Only a missing binary stops it. */
 export function providerProblem(p: ProviderSummary): string {
   if (!p.installed) return `${p.binary} is not installed or not on PATH`;
-  if (p.env_missing.length > 0) return `missing environment: ${p.env_missing.join(', ')}`;
+  return '';
+}
+
+/**
+ * What is worth knowing about a provider that can start. A missing API key does not stop an agent
+ * CLI: it starts and offers its own sign-in (claude, codex and gemini all do).
+ */
+export function providerNote(p: ProviderSummary): string {
+  if (p.installed && p.env_missing.length > 0)
+    return `no API key set (${p.env_missing.join(', ')}); the CLI's own sign-in will be used`;
   return '';
 }
 
@@ -52,6 +61,7 @@ export function NewSessionDialog(props: NewSessionDialogProps) {
 
   const provider = useMemo(() => providers.find((p) => p.id === providerId), [providers, providerId]);
   const problem = provider ? providerProblem(provider) : '';
+  const note = provider ? providerNote(provider) : '';
   const canCreate = !!provider && provider.installed && !busy;
 
   const submit = async (event?: FormEvent) => {
@@ -106,7 +116,9 @@ export function NewSessionDialog(props: NewSessionDialogProps) {
             : provider
               ? problem
                 ? `Cannot start: ${problem}.`
-                : `Ready: ${provider.resolved_path ?? provider.binary}`
+                : note
+                  ? `Ready: ${provider.resolved_path ?? provider.binary} — ${note}.`
+                  : `Ready: ${provider.resolved_path ?? provider.binary}`
               : 'No providers configured.'}
         </p>
         <label className="field">

@@ -1,5 +1,6 @@
 import type { SessionInfo } from '../../../src-shared/session.ts';
 import type { ConnectionState } from '../api/client-extras.ts';
+import { hasEnded } from '../model/session-life.ts';
 import { badgeFor } from '../model/state-badge.ts';
 
 /**
@@ -19,18 +20,15 @@ export function SessionBanner({
 }) {
   const badge = badgeFor(session);
   const notes: { key: string; tone: string; text: string; role?: 'alert' | 'status' }[] = [];
-  if (badge.kind === 'auth')
+  // An ended session says how it ended in its own bar (with Replay / Resume / Remove).
+  const ended = hasEnded(session);
+  if (!ended && badge.kind === 'auth')
     notes.push({ key: 'auth', tone: 'auth', text: `Sign-in required — ${badge.detail}`, role: 'alert' });
-  else if (badge.kind === 'error')
+  else if (!ended && badge.kind === 'error')
     notes.push({ key: 'error', tone: 'error', text: `Error — ${badge.detail}`, role: 'alert' });
-  else if (badge.kind === 'exited')
-    notes.push({
-      key: 'exit',
-      tone: 'exited',
-      text: `${badge.label}${badge.detail ? ` — ${badge.detail}` : ''}`,
-    });
+
   if (streamError) notes.push({ key: 'stream', tone: 'error', text: streamError, role: 'alert' });
-  else if (connection === 'closed' && badge.kind !== 'exited')
+  else if (connection === 'closed' && !ended)
     notes.push({ key: 'conn', tone: 'warn', text: 'Connection lost — reconnecting…', role: 'status' });
   if (readOnly) notes.push({ key: 'ro', tone: 'readonly', text: 'Read-only: you can watch but not type.' });
   if (notes.length === 0) return null;

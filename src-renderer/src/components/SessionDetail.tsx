@@ -3,46 +3,60 @@ import type { AutoDevApi } from '../../../src-shared/api.ts';
 import type { HistoryEntry } from '../../../src-shared/rest.ts';
 import type { SessionDiagnostics, SessionInfo } from '../../../src-shared/session.ts';
 import { describeError } from '../api/api-error.ts';
+import { canResume } from '../api/session-actions.ts';
+import { useNow } from '../hooks/use-now.ts';
+import { submittedLines } from '../model/replay.ts';
 import { formatAge } from '../model/session-filter.ts';
-import { badgeFor, isEnded } from '../model/state-badge.ts';
+import { hasEnded } from '../model/session-life.ts';
+import { badgeFor } from '../model/state-badge.ts';
 import { ChangesPanel } from './changes/ChangesPanel.tsx';
-import { RefreshIcon } from './Icons.tsx';
+import { RefreshIcon, ReplayIcon, ResumeIcon, TerminalIcon, TrashIcon } from './Icons.tsx';
 import { Modal } from './Modal.tsx';
 import { ProviderIcon } from './ProviderIcon.tsx';
 import { StateBadge } from './StateBadge.tsx';
+import type { SessionActions } from './Workspace.tsx';
 
-/** Everything about one session: state and why, process, resources, limits, commands. */
+/**
+ * Everything about one session: state and why, process, resources, limits, commands. A running
+ * session offers Open and Terminate; an ended one Replay, Resume (when resumable) and Remove — no
+ * resource figures or Terminate for a process that is gone.
+ */
 export function SessionDetail({
   api,
   session,
   readOnly,
-  onOpen,
-  onReplay,
+  actions,
+  showOpen = false,
   onTerminate,
 }: {
   api: AutoDevApi;
   session: SessionInfo;
   readOnly: boolean;
-  onOpen?: () => void;
-  onReplay?: () => void;
+  actions: SessionActions;
+  /** Offer "Open terminal" (the Sessions page; beside a terminal it is already open). */
+  showOpen?: boolean;
   onTerminate?: () => void;
 }) {
+  const now = useNow(1000);
   const [diag, setDiag] = useState<SessionDiagnostics | null>(null);
   const [history, setHistory] = useState<HistoryEntry[] | null>(null);
   const [error, setError] = useState<string | null>(null);
   // Resource figures are sampled by the server; re-read them on request (states arrive as events).
   const [refresh, setRefresh] = useState(0);
   const [changesOpen, setChangesOpen] = useState(false);
-  const ended = isEnded(session);
+  const ended = hasEnded(session);
 
   // biome-ignore lint/correctness/useExhaustiveDependencies: refresh when the session's state changes
   useEffect(() => {
     let cancelled = false;
     setError(null);
-    api
-      .getDiagnostics(session.session_id)
-      .then((d) => !cancelled && setDiag(d))
-      .catch((e) => !cancelled && setError(describeError(e)));
+    // Diagnostics sample a live process tree; an ended session has none (and the server may not know it).
+    if (!ended)
+      api
+        .getDiagnostics(session.session_id)
+        .then((d) => !cancelled && setDiag(d))
+        .catch((e) => !cancelled && setError(`Could not read the process figures: ${describeError(e)}`));
+    else setDiag(null);
     api
       .getHistory(session.session_id, { message_type: 'command', limit: 200 })
       .then((h) => !cancelled && setHistory(h))
@@ -50,14 +64,17 @@ export function SessionDetail({
     return () => {
       cancelled = true;
     };
-  }, [api, session.session_id, session.state, refresh]);
+  }, [api, session.session_id, session.state, ended, refresh]);
 
   const badge = badgeFor(session);
-  const commands =
-    history
-      ?.filter((h): h is Extract<HistoryEntry, { message_type: 'command' }> => h.message_type === 'command')
-      .map((h, n) => ({ id: `${n}`, at: h.at, text: h.command, kind: h.kind })) ??
-    session.command_history.map((text, n) => ({ id: `${n}`, at: '', text, kind: 'command' as const }));
+  // Submitted lines, not the key journal (model/replay.ts decides which entries are lines).
+  const commands = history
+    ? submittedLines(
+        history.filter(
+          (h): h is Extract<HistoryEntry, { message_type: 'command' }> => h.message_type === 'command',
+        ),
+      ).map((h, n) => ({ id: `${n}`, at: h.at, text: h.command }))
+    : session.command_history.map((text, n) => ({ id: `${n}`, at: '', text }));
   const usage = diag?.resource_usage;
   const limits = diag?.limits;
 
@@ -80,7 +97,7 @@ export function SessionDetail({
           <span className="muted">
             ({session.state_reason.source}
             {session.state_reason.rule ? ` · ${session.state_reason.rule}` : ''},{' '}
-            {formatAge(session.state_reason.at)} ago)
+            {formatAge(session.state_reason.at, now)} ago)
           </span>
         </dd>
         {session.auth_prompt ? (
@@ -96,8 +113,12 @@ export function SessionDetail({
           {session.cli_tool}
           {session.full_access ? <strong className="danger-text"> · full access</strong> : null}
         </dd>
-        <dt>PID</dt>
-        <dd data-field="pid">{session.pid ?? '—'}</dd>
+        {!ended ? (
+          <>
+            <dt>PID</dt>
+            <dd data-field="pid">{session.pid ?? '—'}</dd>
+          </>
+        ) : null}
         <dt>Directory</dt>
         <dd className="mono">{session.current_directory}</dd>
         {session.worktree ? (
@@ -106,47 +127,46 @@ export function SessionDetail({
             <dd data-field="worktree">
               <span className="mono">{session.worktree.branch}</span> from{' '}
               <span className="mono">{session.worktree.base}</span>{' '}
-              <button type="button" className="button" onClick={() => setChangesOpen(true)}>
+              <button type="button" className="button button-small" onClick={() => setChangesOpen(true)}>
                 Changes
               </button>
             </dd>
           </>
         ) : null}
         <dt>Started</dt>
-        <dd>{session.started_at ? `${formatAge(session.started_at)} ago` : '—'}</dd>
+        <dd data-field="started">{session.started_at ? `${formatAge(session.started_at, now)} ago` : '—'}</dd>
         <dt>Last activity</dt>
-        <dd>{formatAge(session.last_activity)} ago</dd>
+        <dd data-field="last-activity">{formatAge(session.last_activity, now)} ago</dd>
         {ended ? (
           <>
             <dt>Exit</dt>
-            <dd>
-              {session.exit_code !== null ? `code ${session.exit_code}` : ''}
+            <dd data-field="exit">
+              {session.exit_code !== null ? `code ${session.exit_code}` : 'unknown'}
               {session.exit_signal ? ` signal ${session.exit_signal}` : ''}
-              {session.ended_at ? ` · ${formatAge(session.ended_at)} ago` : ''}
+              {session.ended_at ? ` · ${formatAge(session.ended_at, now)} ago` : ''}
             </dd>
           </>
-        ) : null}
-        <dt>Resources</dt>
-        <dd>
-          {usage
-            ? `${usage.memory_mb.toFixed(0)} MB · ${usage.cpu_percent.toFixed(0)}% CPU · ${usage.num_processes} proc · ${usage.num_fds} fds`
-            : ended
-              ? '—'
-              : 'not sampled yet'}{' '}
-          {!ended ? (
-            <button
-              type="button"
-              className="icon-button"
-              aria-label="Refresh resource usage"
-              title="Refresh"
-              onClick={() => setRefresh((n) => n + 1)}
-            >
-              <RefreshIcon />
-            </button>
-          ) : null}
-        </dd>
-        <dt>Limits</dt>
-        <dd>{limits ? formatLimits(limits) : '—'}</dd>
+        ) : (
+          <>
+            <dt>Resources</dt>
+            <dd data-field="resources">
+              {usage
+                ? `${usage.memory_mb.toFixed(0)} MB · ${usage.cpu_percent.toFixed(0)}% CPU · ${usage.num_processes} proc · ${usage.num_fds} fds`
+                : 'not sampled yet'}{' '}
+              <button
+                type="button"
+                className="icon-button"
+                aria-label="Refresh resource usage"
+                title="Refresh"
+                onClick={() => setRefresh((n) => n + 1)}
+              >
+                <RefreshIcon />
+              </button>
+            </dd>
+            <dt>Limits</dt>
+            <dd>{limits ? formatLimits(limits) : '—'}</dd>
+          </>
+        )}
         {diag && diag.recent_errors.length > 0 ? (
           <>
             <dt>Recent errors</dt>
@@ -179,15 +199,33 @@ export function SessionDetail({
           ))}
         </ol>
       )}
-      <div className="dialog-actions">
-        {!ended && onOpen ? (
-          <button type="button" className="button button-primary" onClick={onOpen}>
-            Open terminal
+      <div className="detail-actions">
+        {!ended && showOpen ? (
+          <button
+            type="button"
+            className="button button-primary"
+            onClick={() => actions.open(session.session_id)}
+          >
+            <TerminalIcon size={14} /> Open terminal
           </button>
         ) : null}
-        {ended && onReplay ? (
-          <button type="button" className="button button-primary" onClick={onReplay}>
-            Replay transcript
+        {ended ? (
+          <button
+            type="button"
+            className="button button-primary"
+            onClick={() => actions.replay(session.session_id)}
+          >
+            <ReplayIcon size={14} /> Replay
+          </button>
+        ) : null}
+        {ended && !readOnly && actions.resume && canResume(api, session) ? (
+          <button type="button" className="button" onClick={() => actions.resume?.(session.session_id)}>
+            <ResumeIcon size={14} /> Resume
+          </button>
+        ) : null}
+        {ended ? (
+          <button type="button" className="button" onClick={() => actions.remove(session.session_id)}>
+            <TrashIcon size={14} /> Remove
           </button>
         ) : null}
         {!ended && !readOnly && onTerminate ? (

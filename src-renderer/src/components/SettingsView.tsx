@@ -7,7 +7,8 @@ import { describeError } from '../api/api-error.ts';
 import type { DashboardControl, DashboardStatus } from '../api/client-extras.ts';
 import type { Preferences } from '../model/preferences.ts';
 import { FONT_SIZE, SHORTCUT_HELP } from '../model/shortcuts.ts';
-import { providerProblem } from './NewSessionDialog.tsx';
+import type { InboxNotifications } from './Inbox.tsx';
+import { providerNote, providerProblem, shortVersion } from './NewSessionDialog.tsx';
 import { ProviderIcon } from './ProviderIcon.tsx';
 import { formatLimits } from './SessionDetail.tsx';
 
@@ -22,113 +23,195 @@ export interface SettingsViewProps {
   identity: { user_id: string; scope: TokenScope; mode: 'desktop' | 'dashboard' } | null;
   dashboard?: DashboardControl;
   onSignOut?: () => void;
+  /** Dashboard: browser notification permission and its request (a user gesture). */
+  notifications?: InboxNotifications | null;
 }
 
 export function SettingsView(props: SettingsViewProps) {
   const { prefs } = props;
+  const mode = props.identity?.mode ?? 'desktop';
   return (
-    <section className="settings" aria-label="Settings">
-      <h2>Appearance</h2>
-      <fieldset className="radio-row">
-        <legend>Theme</legend>
-        {(['dark', 'light'] as const).map((theme) => (
-          <label key={theme}>
-            <input
-              type="radio"
-              name="theme"
-              value={theme}
-              checked={prefs.theme === theme}
-              onChange={() => props.onPrefs({ ...prefs, theme })}
-            />{' '}
-            {theme === 'dark' ? 'Dark' : 'Light'}
-          </label>
-        ))}
-      </fieldset>
-      <label className="field-inline">
-        <span>Terminal font size</span>
-        <input
-          type="number"
-          min={FONT_SIZE.min}
-          max={FONT_SIZE.max}
-          value={prefs.fontSize}
-          onChange={(e) => {
-            const size = Number(e.target.value);
-            if (size >= FONT_SIZE.min && size <= FONT_SIZE.max) props.onPrefs({ ...prefs, fontSize: size });
-          }}
-        />
-      </label>
-
-      <label className="field-check">
-        <input
-          type="checkbox"
-          checked={prefs.gpu === 'auto'}
-          onChange={(e) => props.onPrefs({ ...prefs, gpu: e.target.checked ? 'auto' : 'off' })}
-        />{' '}
-        GPU-accelerated terminal (WebGL, visible terminal only; falls back automatically)
-      </label>
-
-      {props.dashboard ? <DashboardSettings dashboard={props.dashboard} /> : null}
-
-      <h2>Providers</h2>
-      {props.providers === null ? (
-        <p className="muted">
-          {props.providersError ? `Could not load providers: ${props.providersError}` : 'Loading…'}
-        </p>
-      ) : (
-        <table className="providers-table">
-          <thead>
-            <tr>
-              <th scope="col">Provider</th>
-              <th scope="col">Status</th>
-              <th scope="col">Binary</th>
-              <th scope="col">Version</th>
-            </tr>
-          </thead>
-          <tbody>
-            {props.providers.map((p) => (
-              <tr key={p.id} data-provider={p.id}>
-                <td>
-                  <ProviderIcon provider={p.id} size={14} /> {p.name}
-                </td>
-                <td>{providerProblem(p) || 'ready'}</td>
-                <td className="mono">{p.resolved_path ?? p.binary}</td>
-                <td>{p.version ?? '—'}</td>
-              </tr>
+    <div className="settings-scroll">
+      <section className="settings" aria-label="Settings">
+        <div className="settings-card">
+          <h2>Appearance</h2>
+          <fieldset className="radio-row">
+            <legend>Theme</legend>
+            {(['dark', 'light'] as const).map((theme) => (
+              <label key={theme}>
+                <input
+                  type="radio"
+                  name="theme"
+                  value={theme}
+                  checked={prefs.theme === theme}
+                  onChange={() => props.onPrefs({ ...prefs, theme })}
+                />{' '}
+                {theme === 'dark' ? 'Dark' : 'Light'}
+              </label>
             ))}
-          </tbody>
-        </table>
-      )}
+          </fieldset>
+          <label className="field-inline">
+            <span>Terminal font size</span>
+            <input
+              type="number"
+              min={FONT_SIZE.min}
+              max={FONT_SIZE.max}
+              value={prefs.fontSize}
+              onChange={(e) => {
+                const size = Number(e.target.value);
+                if (size >= FONT_SIZE.min && size <= FONT_SIZE.max)
+                  props.onPrefs({ ...prefs, fontSize: size });
+              }}
+            />
+          </label>
+          <label className="field-check">
+            <input
+              type="checkbox"
+              checked={prefs.gpu === 'auto'}
+              onChange={(e) => props.onPrefs({ ...prefs, gpu: e.target.checked ? 'auto' : 'off' })}
+            />{' '}
+            GPU-accelerated terminal (WebGL, visible terminal only; falls back automatically)
+          </label>
+        </div>
 
-      <h2>Limits</h2>
-      <LimitsPanel api={props.api} sessionId={props.limitsSessionId} />
+        {props.notifications ? (
+          <NotificationSettings prefs={prefs} onPrefs={props.onPrefs} notifications={props.notifications} />
+        ) : null}
 
-      <h2>Keyboard shortcuts</h2>
-      <dl className="shortcuts">
-        {SHORTCUT_HELP.map(([keys, what]) => (
-          <div key={keys}>
-            <dt>
-              <kbd>{keys}</kbd>
-            </dt>
-            <dd>{what}</dd>
+        {props.dashboard ? (
+          <div className="settings-card">
+            <DashboardSettings dashboard={props.dashboard} />
           </div>
-        ))}
-      </dl>
+        ) : null}
 
-      {props.identity ? (
+        <div className="settings-card settings-wide">
+          <h2>Providers</h2>
+          {props.providers === null ? (
+            <p className="muted">
+              {props.providersError ? `Could not load providers: ${props.providersError}` : 'Loading…'}
+            </p>
+          ) : (
+            <div className="table-scroll">
+              <table className="providers-table">
+                <thead>
+                  <tr>
+                    <th scope="col">Provider</th>
+                    <th scope="col">Status</th>
+                    <th scope="col">Binary</th>
+                    <th scope="col">Version</th>
+                  </tr>
+                </thead>
+                <tbody>
+                  {props.providers.map((p) => (
+                    <tr key={p.id} data-provider={p.id}>
+                      <td>
+                        <ProviderIcon provider={p.id} size={14} /> {p.name}
+                      </td>
+                      <td data-field="readiness">
+                        {providerProblem(p) ? (
+                          <span className="danger-text">{providerProblem(p)}</span>
+                        ) : (
+                          <>
+                            ready
+                            {providerNote(p) ? <span className="muted"> — {providerNote(p)}</span> : null}
+                          </>
+                        )}
+                      </td>
+                      <td className="mono cell-path">{p.resolved_path ?? p.binary}</td>
+                      <td className={p.version ? 'cell-version' : 'cell-version cell-empty'}>
+                        {shortVersion(p.version) ?? '—'}
+                      </td>
+                    </tr>
+                  ))}
+                </tbody>
+              </table>
+            </div>
+          )}
+        </div>
+
+        <div className="settings-card">
+          <h2>Limits</h2>
+          <LimitsPanel api={props.api} sessionId={props.limitsSessionId} />
+        </div>
+
+        <div className="settings-card">
+          <h2>Keyboard shortcuts</h2>
+          <dl className="shortcuts" data-mode={mode}>
+            {SHORTCUT_HELP[mode].map(([keys, what]) => (
+              <div key={keys}>
+                <dt>
+                  <kbd>{keys}</kbd>
+                </dt>
+                <dd>{what}</dd>
+              </div>
+            ))}
+          </dl>
+        </div>
+
+        {props.identity ? (
+          <div className="settings-card">
+            <h2>Account</h2>
+            <p>
+              Signed in as <strong>{props.identity.user_id}</strong> with{' '}
+              {props.identity.scope === 'control' ? 'full control' : 'read-only access'}.
+            </p>
+            {props.onSignOut ? (
+              <button type="button" className="button" onClick={props.onSignOut}>
+                Sign out
+              </button>
+            ) : null}
+          </div>
+        ) : null}
+      </section>
+    </div>
+  );
+}
+
+/** Dashboard: browser notifications when an agent needs you while the page is in the background. */
+function NotificationSettings({
+  prefs,
+  onPrefs,
+  notifications,
+}: {
+  prefs: Preferences;
+  onPrefs(prefs: Preferences): void;
+  notifications: InboxNotifications;
+}) {
+  const { permission } = notifications;
+  return (
+    <div className="settings-card">
+      <h2>Notifications</h2>
+      {permission === 'unsupported' ? (
+        <p className="muted">This browser does not offer notifications to pages served over plain HTTP.</p>
+      ) : permission === 'denied' ? (
+        <p className="hint hint-warn">
+          Notifications are blocked for this site. Allow them in the browser's site settings to be told when
+          an agent needs you.
+        </p>
+      ) : permission === 'default' ? (
         <>
-          <h2>Account</h2>
-          <p>
-            Signed in as <strong>{props.identity.user_id}</strong> with{' '}
-            {props.identity.scope === 'control' ? 'full control' : 'read-only access'}.
+          <p className="muted">
+            Get a notification when an agent needs you while this page is in the background.
           </p>
-          {props.onSignOut ? (
-            <button type="button" className="button" onClick={props.onSignOut}>
-              Sign out
-            </button>
-          ) : null}
+          <button
+            type="button"
+            className="button button-primary"
+            onClick={() => void notifications.request()}
+          >
+            Turn on notifications
+          </button>
         </>
-      ) : null}
-    </section>
+      ) : (
+        <label className="field-check">
+          <input
+            type="checkbox"
+            checked={prefs.notify}
+            onChange={(e) => onPrefs({ ...prefs, notify: e.target.checked })}
+          />{' '}
+          Notify me when an agent needs me while this page is in the background
+        </label>
+      )}
+    </div>
   );
 }
 

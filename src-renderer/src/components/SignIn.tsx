@@ -1,5 +1,6 @@
 import { type FormEvent, useState } from 'react';
 import { normalizeToken } from '../api/token-store.ts';
+import { BrandMark } from './Icons.tsx';
 
 /**
  * Dashboard sign-in: paste a token printed by `autodev token` (or shown in the desktop app's settings).
@@ -20,7 +21,7 @@ export function SignIn({
     event.preventDefault();
     const token = normalizeToken(value);
     if (!token) {
-      setError('That is not an AutoDev token: paste the whole token printed by `autodev token`.');
+      setError('That is not an AutoDev token: paste the whole token printed by `npx autodev token`.');
       return;
     }
     setBusy(true);
@@ -36,10 +37,13 @@ export function SignIn({
   return (
     <main className="signin">
       <form className="signin-card" onSubmit={submit} aria-labelledby="signin-title">
-        <h1 id="signin-title">AutoDev dashboard</h1>
+        <h1 id="signin-title">
+          <BrandMark size={30} />
+          AutoDev dashboard
+        </h1>
         <p className="muted">
           Sign in with an access token. Create one on the machine running AutoDev with{' '}
-          <code>autodev token</code>, or copy it from the desktop app's settings.
+          <code>npx autodev token</code>, or copy it from the desktop app's settings.
         </p>
         <label className="field">
           <span>Access token</span>

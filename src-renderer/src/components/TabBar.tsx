@@ -1,5 +1,7 @@
-import { type KeyboardEvent, useEffect, useRef, useState } from 'react';
+import { type KeyboardEvent, type ReactNode, useEffect, useRef, useState } from 'react';
 import type { SessionInfo } from '../../../src-shared/session.ts';
+import { badgeFor } from '../model/state-badge.ts';
+import { CloseIcon, PlusIcon } from './Icons.tsx';
 import { ProviderIcon } from './ProviderIcon.tsx';
 import { StateBadge } from './StateBadge.tsx';
 
@@ -13,6 +15,9 @@ export interface TabBarProps {
   onClose(sessionId: string): void;
   onRename(sessionId: string, name: string): void;
   onNew?: () => void;
+  /** Before the tabs (the inbox toggle) and after them (search, side panels). */
+  leading?: ReactNode;
+  trailing?: ReactNode;
 }
 
 export function tabDomId(sessionId: string): string {
@@ -54,6 +59,7 @@ export function TabBar(props: TabBarProps) {
 
   return (
     <div className="tabbar">
+      {props.leading}
       <div className="tabs" role="tablist" aria-label="Sessions">
         {tabs.map((id) => {
           const session = sessions[id];
@@ -75,7 +81,7 @@ export function TabBar(props: TabBarProps) {
                 id={tabDomId(id)}
                 aria-selected={selected}
                 aria-controls={panelDomId(id)}
-                aria-label={`${session.name}${marked ? ', needs your attention' : ''}`}
+                aria-label={`${session.name}, ${badgeFor(session).label}${marked ? ', needs your attention' : ''}`}
                 tabIndex={selected ? 0 : -1}
                 className="tab-main"
                 onClick={() => props.onActivate(id)}
@@ -100,11 +106,11 @@ export function TabBar(props: TabBarProps) {
                 type="button"
                 className="icon-button tab-close"
                 aria-label={`Close ${session.name}`}
-                title="Close (Ctrl+Shift+W)"
+                title="Close tab"
                 tabIndex={selected ? 0 : -1}
                 onClick={() => props.onClose(id)}
               >
-                ×
+                <CloseIcon size={14} />
               </button>
             </div>
           );
@@ -115,12 +121,14 @@ export function TabBar(props: TabBarProps) {
           type="button"
           className="icon-button tab-new"
           aria-label="New session"
-          title="New session (Ctrl+Shift+T)"
+          title="New session"
           onClick={props.onNew}
         >
-          +
+          <PlusIcon />
         </button>
       ) : null}
+      <span className="spacer" />
+      {props.trailing}
     </div>
   );
 }

@@ -1,32 +1,27 @@
-import { useCallback, useEffect, useReducer, useRef, useState } from 'react';
+import { useCallback, useEffect, useMemo, useRef, useState } from 'react';
 import type { AutoDevApi } from '../../../src-shared/api.ts';
-import type { ProviderSummary } from '../../../src-shared/rest.ts';
 import type { CreateSessionRequest, SessionInfo } from '../../../src-shared/session.ts';
 import type { TokenScope } from '../../../src-shared/ws-protocol.ts';
 import { describeError } from '../api/api-error.ts';
 import type { ClientExtras, ConnectionState } from '../api/client-extras.ts';
+import { resumeApi } from '../api/session-actions.ts';
+import { useAttentionNotifications } from '../hooks/use-attention-notifications.ts';
+import { usePreferences } from '../hooks/use-preferences.ts';
+import { useShortcuts } from '../hooks/use-shortcuts.ts';
+import { useProviders, useWorkspace } from '../hooks/use-workspace.ts';
+import { buildInbox, nextNeedingYou } from '../model/inbox.ts';
 import { safeExternalUrl } from '../model/links.ts';
-import {
-  loadPreferences,
-  loadTabLayout,
-  type Preferences,
-  savePreferences,
-  saveTabLayout,
-} from '../model/preferences.ts';
-import { type ShortcutAction, shortcutFor, zoomFont } from '../model/shortcuts.ts';
-import { isLive } from '../model/state-badge.ts';
-import { initialWorkspace, type View, workspaceReducer } from '../model/tabs.ts';
+import { hasEnded } from '../model/session-life.ts';
+import { zoomFont } from '../model/shortcuts.ts';
+import type { View } from '../model/tabs.ts';
 import type { TerminalController } from '../terminal/terminal-controller.ts';
-import { InfoIcon, SearchIcon } from './Icons.tsx';
 import { ConfirmDialog } from './Modal.tsx';
 import { NewSessionDialog } from './NewSessionDialog.tsx';
-import { ReplayView } from './ReplayView.tsx';
-import { SessionDetail } from './SessionDetail.tsx';
-import { SessionsView } from './SessionsView.tsx';
+import { SessionsPage } from './SessionsPage.tsx';
 import { SettingsView } from './SettingsView.tsx';
-import { TabBar } from './TabBar.tsx';
 import { TasksView } from './TasksView.tsx';
-import { TerminalPane } from './TerminalPane.tsx';
+import { TerminalsView } from './TerminalsView.tsx';
+import { TopBar } from './TopBar.tsx';
 
 type Identity = { user_id: string; scope: TokenScope; mode: 'desktop' | 'dashboard' };
 
@@ -36,97 +31,187 @@ export interface WorkspaceProps {
   identity: Identity;
 }
 
-const storage = (kind: 'local' | 'session'): Storage | null => {
-  try {
-    return kind === 'local' ? window.localStorage : window.sessionStorage;
-  } catch {
-    return null;
-  }
-};
+/** What a session action needs from the workspace (tabs, notices, dialogs). */
+export interface SessionActions {
+  /** A person chose this session (tab click, inbox, Alt+J, notification): show it and let it take the size. */
+  open(sessionId: string): void;
+  replay(sessionId: string): void;
+  resume?: (sessionId: string) => void;
+  remove(sessionId: string): void;
+  requestClose(sessionId: string): void;
+  rename(sessionId: string, name: string): void;
+}
 
-/** The app once connected: nav, tabs with live terminals, sessions list, settings, dialogs. */
+/** The app once connected: top bar, needs-you inbox, tabs with live terminals, the other views, dialogs. */
 export function Workspace({ api, extras, identity }: WorkspaceProps) {
-  const [state, dispatch] = useReducer(workspaceReducer, undefined, initialWorkspace);
-  const [prefs, setPrefsState] = useState<Preferences>(() =>
-    loadPreferences(storage('local'), window.matchMedia?.('(prefers-color-scheme: dark)').matches ?? true),
-  );
-  const [providers, setProviders] = useState<ProviderSummary[] | null>(null);
-  const [providersError, setProvidersError] = useState<string | null>(null);
+  const { state, dispatch, loadError, removed, remove } = useWorkspace(api, extras);
+  const { providers, error: providersError } = useProviders(api);
+  const [prefs, setPrefs] = usePreferences();
   const [connection, setConnection] = useState<ConnectionState>('open');
   const [showNew, setShowNew] = useState(false);
   const [confirmClose, setConfirmClose] = useState<SessionInfo | null>(null);
   const [searchOpen, setSearchOpen] = useState(false);
-  const [detailOpen, setDetailOpen] = useState(false);
-  const [selected, setSelected] = useState<string | null>(null);
   const [replay, setReplay] = useState<string | null>(null);
   const [notice, setNotice] = useState<string | null>(null);
-  const [loaded, setLoaded] = useState(false);
   const registry = useRef(new Map<string, TerminalController>()).current;
   const readOnly = identity.scope !== 'control';
-
-  const setPrefs = useCallback((next: Preferences) => {
-    setPrefsState(next);
-    savePreferences(storage('local'), next);
-  }, []);
-
-  useEffect(() => {
-    document.documentElement.dataset.theme = prefs.theme;
-  }, [prefs.theme]);
-
-  // Live session list: subscribe first, then load, so nothing between the two is lost.
-  useEffect(() => {
-    const off = api.onEvent((event) => dispatch({ type: 'event', event }));
-    let cancelled = false;
-    const layout = loadTabLayout(storage('session'));
-    api
-      .listSessions({ limit: 500 })
-      .then((page) => {
-        if (cancelled) return;
-        dispatch({
-          type: 'loaded',
-          sessions: page.items,
-          restore: layout,
-        });
-        setLoaded(true);
-      })
-      .catch((e) => !cancelled && setNotice(`Could not load sessions: ${describeError(e)}`));
-    api
-      .listProviders()
-      .then((p) => !cancelled && setProviders(p))
-      .catch((e) => !cancelled && setProvidersError(describeError(e)));
-    return () => {
-      cancelled = true;
-      off();
-    };
-  }, [api]);
+  // A person activated this session: its pane claims the PTY size once it is visible.
+  const [claim, setClaim] = useState<{ sessionId: string; tick: number } | null>(null);
+  const requestClaim = useCallback(
+    (sessionId: string) => setClaim((c) => ({ sessionId, tick: (c?.tick ?? 0) + 1 })),
+    [],
+  );
 
   useEffect(() => extras.onConnectionChange?.(setConnection), [extras]);
-
-  // Desktop: tell the main process which session is on screen (no notification for it).
-  const viewed = state.windowVisible && state.view === 'terminals' ? state.active : null;
-  useEffect(() => extras.setViewedSession?.(viewed), [extras, viewed]);
-
   useEffect(() => {
-    if (loaded)
-      saveTabLayout(storage('session'), {
-        tabs: [...state.tabs],
-        active: state.active,
-        attention: [...state.attention],
-      });
-  }, [loaded, state.tabs, state.active, state.attention]);
+    if (loadError) setNotice(`Could not load sessions: ${loadError}`);
+  }, [loadError]);
 
-  useEffect(() => {
-    const onVisibility = () =>
-      dispatch({ type: 'window-visible', visible: document.visibilityState === 'visible' });
-    document.addEventListener('visibilitychange', onVisibility);
-    return () => document.removeEventListener('visibilitychange', onVisibility);
-  }, []);
+  const sessionList = useMemo(() => Object.values(state.sessions), [state.sessions]);
+  const inbox = useMemo(
+    () => buildInbox(sessionList, state.unseen, { hidden: removed }),
+    [sessionList, state.unseen, removed],
+  );
 
-  // The window title counts sessions that need the user, so a background browser tab shows it too.
-  useEffect(() => {
-    const n = state.attention.size;
-    document.title = n > 0 ? `(${n}) AutoDev` : 'AutoDev';
-  }, [state.attention]);
+  /** Bring a session to the front; a person asked for it, so it also takes the PTY size. */
+  const open = useCallback(
+    (sessionId: string) => {
+      setReplay(null);
+      if (state.sessions[sessionId]) {
+        dispatch({ type: 'open', sessionId });
+        requestClaim(sessionId);
+        return;
+      }
+      void api
+        .getSession(sessionId)
+        .then((s) => {
+          dispatch({ type: 'upsert', session: s, open: true, activate: true });
+          dispatch({ type: 'view', view: 'terminals' });
+          requestClaim(sessionId);
+        })
+        .catch(() => setNotice('That session is no longer known to the server.'));
+    },
+    [api, dispatch, requestClaim, state.sessions],
+  );
+
+  const showReplay = useCallback(
+    (sessionId: string) => {
+      const show = () => {
+        setReplay(sessionId);
+        dispatch({ type: 'view', view: 'sessions' });
+      };
+      if (state.sessions[sessionId]) show();
+      else
+        void api
+          .getSession(sessionId)
+          .then((s) => dispatch({ type: 'upsert', session: s }))
+          .then(show)
+          .catch(() => setNotice('That session is no longer known to the server.'));
+    },
+    [api, dispatch, state.sessions],
+  );
+
+  const resumer = resumeApi(api);
+  const resume = resumer
+    ? (sessionId: string) =>
+        void resumer
+          .resumeSession(sessionId)
+          .then((session) => {
+            dispatch({ type: 'upsert', session, open: true, activate: true });
+            dispatch({ type: 'view', view: 'terminals' });
+          })
+          .catch((e) => setNotice(`Could not resume: ${describeError(e)}`))
+    : undefined;
+
+  const requestClose = useCallback(
+    (sessionId: string) => {
+      const session = state.sessions[sessionId];
+      // Only a running agent is stopped by closing its tab; an ended one just closes.
+      if (session && !hasEnded(session) && !readOnly) setConfirmClose(session);
+      else dispatch({ type: 'close', sessionId });
+    },
+    [state.sessions, readOnly, dispatch],
+  );
+
+  const terminate = async (sessionId: string, closeTab: boolean) => {
+    try {
+      await api.terminateSession(sessionId);
+      if (closeTab) dispatch({ type: 'close', sessionId });
+    } catch (e) {
+      setNotice(`Could not stop the session: ${describeError(e)}`);
+    }
+  };
+
+  const rename = async (sessionId: string, name: string) => {
+    try {
+      dispatch({ type: 'upsert', session: await api.renameSession(sessionId, name) });
+    } catch (e) {
+      setNotice(`Could not rename: ${describeError(e)}`);
+    }
+  };
+
+  const actions: SessionActions = {
+    open,
+    replay: showReplay,
+    ...(resume ? { resume } : {}),
+    remove,
+    requestClose,
+    rename: (id, name) => void rename(id, name),
+  };
+
+  const jumpToNeedsYou = () => {
+    const next = nextNeedingYou(inbox['needs-you'], state.view === 'terminals' ? state.active : null);
+    if (next) open(next);
+  };
+
+  const notifications = useAttentionNotifications({
+    // The desktop app notifies from the main process (native notifications).
+    enabled: identity.mode === 'dashboard' && prefs.notify,
+    sessions: state.sessions,
+    onOpen: open,
+  });
+
+  useShortcuts({
+    mode: identity.mode,
+    extras,
+    onAction: (action) => {
+      switch (action.type) {
+        case 'new-session':
+          if (!readOnly) setShowNew(true);
+          return;
+        case 'close-tab':
+          if (state.active) requestClose(state.active);
+          return;
+        case 'next-tab':
+        case 'previous-tab': {
+          const n = state.tabs.length;
+          if (n === 0) return;
+          const current = state.active ? state.tabs.indexOf(state.active) : -1;
+          const delta = action.type === 'next-tab' ? 1 : -1;
+          const id = state.tabs[current < 0 ? 0 : (current + delta + n) % n];
+          if (id) open(id);
+          return;
+        }
+        case 'tab-index': {
+          const index = action.index >= 8 ? state.tabs.length - 1 : action.index;
+          const id = state.tabs[index];
+          if (id) open(id);
+          return;
+        }
+        case 'next-needs-you':
+          jumpToNeedsYou();
+          return;
+        case 'zoom':
+          setPrefs({ ...prefs, fontSize: zoomFont(prefs.fontSize, action.delta) });
+          return;
+        case 'search':
+          if (state.view === 'terminals' && state.active) setSearchOpen(true);
+          return;
+      }
+    },
+    onFocusSession: open,
+    onOpenSettings: () => dispatch({ type: 'view', view: 'settings' }),
+  });
 
   const openLink = useCallback(
     (uri: string) => {
@@ -141,182 +226,36 @@ export function Workspace({ api, extras, identity }: WorkspaceProps) {
     [extras],
   );
 
-  const activeSession = state.active ? state.sessions[state.active] : undefined;
-
-  const requestClose = useCallback(
-    (sessionId: string) => {
-      const session = state.sessions[sessionId];
-      if (session && isLive(session) && !readOnly) setConfirmClose(session);
-      else dispatch({ type: 'close', sessionId });
-    },
-    [state.sessions, readOnly],
-  );
-
-  const terminate = useCallback(
-    async (sessionId: string, closeTab: boolean) => {
-      try {
-        await api.terminateSession(sessionId);
-        if (closeTab) dispatch({ type: 'close', sessionId });
-      } catch (e) {
-        setNotice(`Could not terminate: ${describeError(e)}`);
-      }
-    },
-    [api],
-  );
-
-  const onShortcut = useCallback(
-    (action: ShortcutAction) => {
-      switch (action.type) {
-        case 'new-session':
-          if (!readOnly) setShowNew(true);
-          return;
-        case 'close-tab':
-          if (state.active) requestClose(state.active);
-          return;
-        case 'next-tab':
-          return dispatch({ type: 'cycle', delta: 1 });
-        case 'previous-tab':
-          return dispatch({ type: 'cycle', delta: -1 });
-        case 'tab-index':
-          return dispatch({ type: 'activate-index', index: action.index });
-        case 'zoom':
-          return setPrefs({ ...prefs, fontSize: zoomFont(prefs.fontSize, action.delta) });
-        case 'search':
-          if (state.view === 'terminals' && state.active) setSearchOpen(true);
-          return;
-        case 'copy': {
-          const text = state.active ? registry.get(state.active)?.getSelection() : '';
-          if (text) void navigator.clipboard?.writeText(text);
-          return;
-        }
-        case 'paste': {
-          const controller = state.active ? registry.get(state.active) : undefined;
-          if (controller && !readOnly)
-            void navigator.clipboard
-              ?.readText()
-              .then((text) => controller.paste(text))
-              .catch(() => {});
-          return;
-        }
-      }
-    },
-    [readOnly, state.active, state.view, prefs, requestClose, setPrefs, registry],
-  );
-
-  // Desktop menu items and notification clicks arrive as events.
-  const onShortcutRef = useRef(onShortcut);
-  onShortcutRef.current = onShortcut;
-  useEffect(
-    () =>
-      extras.onDesktopEvent?.((event) => {
-        if (event.kind === 'focus_session') dispatch({ type: 'open', sessionId: event.session_id });
-        if (event.kind !== 'menu') return;
-        const map = {
-          new_session: { type: 'new-session' },
-          close_tab: { type: 'close-tab' },
-          next_tab: { type: 'next-tab' },
-          previous_tab: { type: 'previous-tab' },
-          find: { type: 'search' },
-          open_settings: null,
-        } as const satisfies Record<string, ShortcutAction | null>;
-        const action = map[event.action];
-        if (action) onShortcutRef.current(action);
-        else dispatch({ type: 'view', view: 'settings' });
-      }),
-    [extras],
-  );
-
-  useEffect(() => {
-    const onKey = (event: KeyboardEvent) => {
-      // Leave dialogs and text fields their own keys, except the tab-level chords.
-      const action = shortcutFor(event);
-      if (!action) return;
-      const inModal = (event.target as HTMLElement | null)?.closest?.('[role="dialog"]');
-      if (inModal) return;
-      event.preventDefault();
-      event.stopPropagation();
-      onShortcut(action);
-    };
-    window.addEventListener('keydown', onKey, true);
-    return () => window.removeEventListener('keydown', onKey, true);
-  }, [onShortcut]);
-
   const createSession = async (request: CreateSessionRequest) => {
-    const session = await api.createSession(request);
+    // Start the PTY at the size this window's terminals fit, so the agent's first screen is drawn
+    // for it (not at the default size and then redrawn).
+    const fitted = state.active ? registry.get(state.active)?.fittedSize : null;
+    const sized =
+      fitted && request.cols === undefined ? { ...request, cols: fitted.cols, rows: fitted.rows } : request;
+    const session = await api.createSession(sized);
     dispatch({ type: 'upsert', session, open: true, activate: true });
     dispatch({ type: 'view', view: 'terminals' });
+    requestClaim(session.session_id);
     setShowNew(false);
   };
 
-  const rename = async (sessionId: string, name: string) => {
-    try {
-      dispatch({ type: 'upsert', session: await api.renameSession(sessionId, name) });
-    } catch (e) {
-      setNotice(`Could not rename: ${describeError(e)}`);
-    }
+  const setView = (view: View) => {
+    if (view !== 'sessions') setReplay(null);
+    dispatch({ type: 'view', view });
   };
-
-  const setView = (view: View) => dispatch({ type: 'view', view });
-  const replaySession = replay ? state.sessions[replay] : undefined;
-  const selectedSession = selected ? state.sessions[selected] : undefined;
+  const activeSession = state.active ? state.sessions[state.active] : undefined;
 
   return (
     <div className="app" data-mode={identity.mode} data-scope={identity.scope}>
-      <header className="topbar">
-        <span className="brand" aria-hidden="true">
-          AutoDev
-        </span>
-        <nav aria-label="Main">
-          {(
-            [
-              ['terminals', 'Terminals'],
-              ['sessions', 'Sessions'],
-              ['tasks', 'Tasks'],
-              ['settings', 'Settings'],
-            ] as const
-          ).map(([view, label]) => (
-            <button
-              key={view}
-              type="button"
-              className={`nav-button${state.view === view ? ' nav-current' : ''}`}
-              aria-current={state.view === view ? 'page' : undefined}
-              onClick={() => setView(view)}
-            >
-              {label}
-            </button>
-          ))}
-        </nav>
-        <span className="spacer" />
-        {readOnly ? (
-          <span className="readonly-banner" role="note">
-            Read-only access
-          </span>
-        ) : null}
-        {identity.mode === 'dashboard' ? (
-          <span className={`connection connection-${connection}`} role="status" data-connection={connection}>
-            {connection === 'open'
-              ? 'Connected'
-              : connection === 'connecting'
-                ? 'Connecting…'
-                : 'Reconnecting…'}
-          </span>
-        ) : null}
-        {!readOnly ? (
-          <button type="button" className="button button-primary" onClick={() => setShowNew(true)}>
-            New session
-          </button>
-        ) : null}
-        {extras.signOut ? (
-          <button type="button" className="button" onClick={extras.signOut}>
-            Sign out
-          </button>
-        ) : null}
-      </header>
-      {readOnly ? (
-        <p className="readonly-strip" role="note">
-          Read-only: this token can watch sessions but cannot type, create, rename or terminate them.
-        </p>
-      ) : null}
+      <TopBar
+        view={state.view}
+        onView={setView}
+        needsYou={inbox['needs-you'].length}
+        readOnly={readOnly}
+        connection={identity.mode === 'dashboard' ? connection : null}
+        onNew={readOnly ? null : () => setShowNew(true)}
+        onSignOut={extras.signOut ?? null}
+      />
       {notice ? (
         <div className="notice" role="alert">
           <span>{notice}</span>
@@ -327,141 +266,43 @@ export function Workspace({ api, extras, identity }: WorkspaceProps) {
       ) : null}
 
       <main className="main">
-        <div className="terminals-view" hidden={state.view !== 'terminals'}>
-          <TabBar
-            tabs={state.tabs}
-            sessions={state.sessions}
-            active={state.active}
-            attention={state.attention}
-            canRename={!readOnly}
-            onActivate={(id) => dispatch({ type: 'activate', sessionId: id })}
-            onClose={requestClose}
-            onRename={rename}
-            {...(readOnly ? {} : { onNew: () => setShowNew(true) })}
-          />
-          <div className="terminal-area">
-            <div className="terminal-stack">
-              {state.tabs.map((id) => {
-                const session = state.sessions[id];
-                if (!session) return null;
-                return (
-                  <TerminalPane
-                    key={id}
-                    api={api}
-                    session={session}
-                    visible={state.view === 'terminals' && state.active === id}
-                    readOnly={readOnly}
-                    fontSize={prefs.fontSize}
-                    theme={prefs.theme}
-                    webgl={prefs.gpu === 'auto'}
-                    searchOpen={searchOpen}
-                    registry={registry}
-                    openLink={openLink}
-                    onStatus={(s) => dispatch({ type: 'upsert', session: s })}
-                    onSearchClose={() => setSearchOpen(false)}
-                  />
-                );
-              })}
-              {state.tabs.length === 0 ? (
-                <div className="empty">
-                  <p>No open sessions.</p>
-                  {!readOnly ? (
-                    <button type="button" className="button button-primary" onClick={() => setShowNew(true)}>
-                      Start a session (Ctrl+Shift+T)
-                    </button>
-                  ) : (
-                    <p className="muted">Sessions started elsewhere appear here.</p>
-                  )}
-                </div>
-              ) : null}
-            </div>
-            {activeSession ? (
-              <div className="terminal-side">
-                <button
-                  type="button"
-                  className="icon-button"
-                  aria-label={detailOpen ? 'Hide session details' : 'Show session details'}
-                  aria-expanded={detailOpen}
-                  title="Session details"
-                  onClick={() => setDetailOpen((v) => !v)}
-                >
-                  <InfoIcon />
-                </button>
-                <button
-                  type="button"
-                  className="icon-button"
-                  aria-label="Search in scrollback"
-                  title="Search (Ctrl+Shift+F)"
-                  onClick={() => setSearchOpen(true)}
-                >
-                  <SearchIcon />
-                </button>
-                {detailOpen ? (
-                  <SessionDetail
-                    api={api}
-                    session={activeSession}
-                    readOnly={readOnly}
-                    onTerminate={() => requestClose(activeSession.session_id)}
-                  />
-                ) : null}
-              </div>
-            ) : null}
-          </div>
-        </div>
+        <TerminalsView
+          hidden={state.view !== 'terminals'}
+          api={api}
+          state={state}
+          inbox={inbox}
+          prefs={prefs}
+          onPrefs={setPrefs}
+          readOnly={readOnly}
+          registry={registry}
+          actions={actions}
+          searchOpen={searchOpen}
+          onSearch={setSearchOpen}
+          openLink={openLink}
+          onStatus={(s) => dispatch({ type: 'upsert', session: s })}
+          claim={claim}
+          onActivate={(id) => {
+            dispatch({ type: 'activate', sessionId: id });
+            requestClaim(id);
+          }}
+          onNew={readOnly ? null : () => setShowNew(true)}
+          onJump={jumpToNeedsYou}
+          notifications={identity.mode === 'dashboard' ? notifications : null}
+        />
 
         {state.view === 'sessions' ? (
-          <div className="sessions-layout">
-            {replaySession ? (
-              <ReplayView
-                api={api}
-                session={replaySession}
-                theme={prefs.theme}
-                fontSize={prefs.fontSize}
-                onClose={() => setReplay(null)}
-              />
-            ) : (
-              <SessionsView
-                api={api}
-                live={state.sessions}
-                selected={selected}
-                onSelect={(id) => {
-                  setSelected(id);
-                  if (!state.sessions[id])
-                    void api
-                      .getSession(id)
-                      .then((s) => dispatch({ type: 'upsert', session: s }))
-                      .catch(() => {});
-                }}
-                onOpen={(id) => {
-                  if (state.sessions[id]) dispatch({ type: 'open', sessionId: id });
-                  else
-                    void api
-                      .getSession(id)
-                      .then((s) => dispatch({ type: 'upsert', session: s, open: true, activate: true }))
-                      .then(() => dispatch({ type: 'view', view: 'terminals' }));
-                }}
-                onReplay={(id) => {
-                  const show = () => setReplay(id);
-                  if (state.sessions[id]) show();
-                  else
-                    void api
-                      .getSession(id)
-                      .then((s) => dispatch({ type: 'upsert', session: s }))
-                      .then(show);
-                }}
-              />
-            )}
-            {selectedSession && !replaySession ? (
-              <SessionDetail
-                api={api}
-                session={selectedSession}
-                readOnly={readOnly}
-                onOpen={() => dispatch({ type: 'open', sessionId: selectedSession.session_id })}
-                onReplay={() => setReplay(selectedSession.session_id)}
-                onTerminate={() => setConfirmClose(selectedSession)}
-              />
-            ) : null}
-          </div>
+          <SessionsPage
+            api={api}
+            sessions={state.sessions}
+            removed={removed}
+            readOnly={readOnly}
+            prefs={prefs}
+            replay={replay}
+            onCloseReplay={() => setReplay(null)}
+            actions={actions}
+            onTerminate={(s) => setConfirmClose(s)}
+            onKnown={(s) => dispatch({ type: 'upsert', session: s })}
+          />
         ) : null}
 
         {state.view === 'tasks' ? (
@@ -483,6 +324,7 @@ export function Workspace({ api, extras, identity }: WorkspaceProps) {
             providersError={providersError}
             limitsSessionId={state.active}
             identity={identity}
+            notifications={identity.mode === 'dashboard' ? notifications : null}
             {...(extras.dashboard ? { dashboard: extras.dashboard } : {})}
             {...(extras.signOut ? { onSignOut: extras.signOut } : {})}
           />
@@ -504,7 +346,7 @@ export function Workspace({ api, extras, identity }: WorkspaceProps) {
       {confirmClose ? (
         <ConfirmDialog
           title={`Stop ${confirmClose.name}?`}
-          message={`${confirmClose.name} is still running. Closing its tab terminates the agent and everything it started.`}
+          message={`${confirmClose.name} is still running. Stopping it ends the agent and everything it started.`}
           actions={[
             {
               label: 'Terminate',
@@ -515,13 +357,17 @@ export function Workspace({ api, extras, identity }: WorkspaceProps) {
                 void terminate(id, state.tabs.includes(id));
               },
             },
-            {
-              label: 'Hide tab, keep running',
-              onClick: () => {
-                dispatch({ type: 'close', sessionId: confirmClose.session_id });
-                setConfirmClose(null);
-              },
-            },
+            ...(state.tabs.includes(confirmClose.session_id)
+              ? [
+                  {
+                    label: 'Hide tab, keep running',
+                    onClick: () => {
+                      dispatch({ type: 'close', sessionId: confirmClose.session_id });
+                      setConfirmClose(null);
+                    },
+                  },
+                ]
+              : []),
           ]}
           onCancel={() => setConfirmClose(null)}
         />

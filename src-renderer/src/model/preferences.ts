@@ -8,6 +8,10 @@ export interface Preferences {
   fontSize: number;
   /** WebGL renderer for the visible terminal ('auto'), or always the DOM renderer ('off'). */
   gpu: 'auto' | 'off';
+  /** Browser notifications when an agent needs you while the page is hidden (needs the browser's permission too). */
+  notify: boolean;
+  /** The needs-you sidebar is shown beside the terminals (wide screens). */
+  inbox: boolean;
 }
 
 const KEY = 'autodev.preferences';
@@ -19,6 +23,8 @@ export function loadPreferences(storage: StorageLike | null, prefersDark = true)
     theme: prefersDark ? 'dark' : 'light',
     fontSize: FONT_SIZE.default,
     gpu: 'auto',
+    notify: true,
+    inbox: true,
   };
   try {
     const raw = storage?.getItem(KEY);
@@ -33,6 +39,8 @@ export function loadPreferences(storage: StorageLike | null, prefersDark = true)
           ? value.fontSize
           : fallback.fontSize,
       gpu: value.gpu === 'off' ? 'off' : 'auto',
+      notify: value.notify !== false,
+      inbox: value.inbox !== false,
     };
   } catch {
     return fallback;
@@ -54,6 +62,27 @@ export interface TabLayout {
   tabs: string[];
   active: string | null;
   attention: string[];
+}
+
+/** Sessions removed from the inbox and tabs in this browser ("Remove" on an ended session). */
+const REMOVED_KEY = 'autodev.removed';
+const MAX_REMOVED = 2000;
+
+export function loadRemoved(storage: { getItem(key: string): string | null } | null): Set<string> {
+  try {
+    const value = JSON.parse(storage?.getItem(REMOVED_KEY) ?? '[]') as unknown;
+    return new Set(Array.isArray(value) ? value.filter((v): v is string => typeof v === 'string') : []);
+  } catch {
+    return new Set();
+  }
+}
+
+export function saveRemoved(storage: { setItem(key: string, value: string): void } | null, ids: Set<string>) {
+  try {
+    storage?.setItem(REMOVED_KEY, JSON.stringify([...ids].slice(-MAX_REMOVED)));
+  } catch {
+    // Storage disabled: removal lasts for this page only.
+  }
 }
 
 /** The saved layout, or null when there is none (first visit in this browser tab). */

@@ -1,5 +1,5 @@
 import type { SessionInfo, SessionState } from '../../../src-shared/session.ts';
-import { isEnded } from './state-badge.ts';
+import { hasEnded } from './session-life.ts';
 
 export type StateFilter = 'all' | 'active' | 'ended' | SessionState;
 
@@ -16,8 +16,8 @@ export function filterSessions(sessions: readonly SessionInfo[], filter: Session
   const text = filter.text.trim().toLowerCase();
   return sessions
     .filter((s) => {
-      if (filter.state === 'active' && isEnded(s)) return false;
-      if (filter.state === 'ended' && !isEnded(s)) return false;
+      if (filter.state === 'active' && hasEnded(s)) return false;
+      if (filter.state === 'ended' && !hasEnded(s)) return false;
       if (
         filter.state !== 'all' &&
         filter.state !== 'active' &&

@@ -1,6 +1,8 @@
 import type { SessionInfo } from '../../../src-shared/session.ts';
 import type { LiveEvent } from '../../../src-shared/ws-protocol.ts';
-import { badgeFor, isEnded } from './state-badge.ts';
+import { isWorking } from './inbox.ts';
+import { hasEnded } from './session-life.ts';
+import { badgeFor } from './state-badge.ts';
 
 /**
  * The workspace model: known sessions, open tabs (ordered), the active tab and which tabs need the
@@ -14,6 +16,8 @@ export interface WorkspaceState {
   active: string | null;
   /** Tabs that started needing the user while not in view; cleared when seen. */
   attention: ReadonlySet<string>;
+  /** Sessions that stopped working (finished, or ended) while not in view; cleared when seen. */
+  unseen: ReadonlySet<string>;
   view: View;
   /** Whether the window itself is visible/focused (a hidden window means nothing is "in view"). */
   windowVisible: boolean;
@@ -42,6 +46,7 @@ export function initialWorkspace(): WorkspaceState {
     tabs: [],
     active: null,
     attention: new Set(),
+    unseen: new Set(),
     view: 'terminals',
     windowVisible: true,
   };
@@ -60,7 +65,7 @@ export function workspaceReducer(state: WorkspaceState, action: WorkspaceAction)
       const restore = action.restore ?? null;
       const restored = (restore?.tabs ?? []).filter((id) => sessions[id]);
       const live = action.sessions
-        .filter((s) => !isEnded(s) && !restored.includes(s.session_id))
+        .filter((s) => !hasEnded(s) && !restored.includes(s.session_id))
         .sort(byCreated)
         .map((s) => s.session_id);
       const tabs = [...restored, ...live];
@@ -72,7 +77,7 @@ export function workspaceReducer(state: WorkspaceState, action: WorkspaceAction)
         if (id === active || !needsYou(sessions[id])) continue;
         if (!restore || restore.attention.includes(id) || !restore.tabs.includes(id)) attention.add(id);
       }
-      return { ...state, sessions, tabs, active, attention };
+      return { ...state, sessions, tabs, active, attention, unseen: new Set() };
     }
     case 'event':
       return applyEvent(state, action.event);
@@ -93,10 +98,11 @@ export function workspaceReducer(state: WorkspaceState, action: WorkspaceAction)
       if (index < 0) return state;
       const tabs = state.tabs.filter((id) => id !== action.sessionId);
       const attention = without(state.attention, action.sessionId);
+      const unseen = without(state.unseen, action.sessionId);
       let active = state.active;
       // Like browsers: closing the active tab selects its right neighbour, else the left one.
       if (active === action.sessionId) active = tabs[index] ?? tabs[index - 1] ?? null;
-      return clearSeen({ ...state, tabs, active, attention });
+      return clearSeen({ ...state, tabs, active, attention, unseen });
     }
     case 'activate':
       return activate(state, action.sessionId);
@@ -135,7 +141,7 @@ function applyEvent(state: WorkspaceState, event: LiveEvent): WorkspaceState {
       const sessions = { ...state.sessions };
       delete sessions[event.session_id];
       const closed = workspaceReducer({ ...state, sessions }, { type: 'close', sessionId: event.session_id });
-      return { ...closed, sessions };
+      return { ...closed, sessions, unseen: without(closed.unseen, event.session_id) };
     }
     default:
       return state;
@@ -154,11 +160,16 @@ function upsertSession(state: WorkspaceState, session: SessionInfo): WorkspaceSt
   } else if (!needsYou(session) && attention.has(id)) {
     attention = without(attention, id);
   }
-  return { ...state, sessions, attention };
+  // Finished out of sight: it stopped working (or its process ended) while another view was in front.
+  let unseen = state.unseen;
+  const stopped = isWorking(previous) && !isWorking(session) && !needsYou(session);
+  if (stopped && !isInView(state, id)) unseen = new Set(unseen).add(id);
+  else if (unseen.has(id) && (needsYou(session) || isWorking(session))) unseen = without(unseen, id);
+  return { ...state, sessions, attention, unseen };
 }
 
 function isOlder(candidate: SessionInfo, current: SessionInfo): boolean {
-  if (isEnded(current) && !isEnded(candidate)) return true;
+  if (hasEnded(current) && !hasEnded(candidate)) return true;
   return candidate.last_seq < current.last_seq && candidate.state_reason.at < current.state_reason.at;
 }
 
@@ -169,9 +180,9 @@ function activate(state: WorkspaceState, sessionId: string): WorkspaceState {
 
 /** Whatever is in view now has been seen. */
 function clearSeen(state: WorkspaceState): WorkspaceState {
-  if (state.active && state.attention.has(state.active) && isInView(state, state.active))
-    return { ...state, attention: without(state.attention, state.active) };
-  return state;
+  const id = state.active;
+  if (!id || !isInView(state, id) || (!state.attention.has(id) && !state.unseen.has(id))) return state;
+  return { ...state, attention: without(state.attention, id), unseen: without(state.unseen, id) };
 }
 
 export function needsYou(session: SessionInfo | undefined): boolean {
