@@ -161,3 +161,24 @@ test('an error banner holds until the user types; a new banner is an error again
     detector.dispose();
   }
 });
+
+test('gemini: a server error banner (the recorded 401 screen with a 500 body, same layout) is an error, not a sign-in', async () => {
+  // gemini retries 5xx for minutes before it shows one (see the bench's errors-with-retries), so the
+  // layout comes from the recorded 401 banner with the body of a 500 of the same length.
+  const screen500 = real('gemini-error-401')
+    .replace('"code":401', '"code":500')
+    .replace('UNAUTHENTICATED', 'INTERNAL_ERROR_')
+    .replace('API key not valid', 'Internal problem.');
+  const { detector, clock, write } = clockedDetector(provider('gemini'), 100, 30);
+  try {
+    await write(screen500);
+    clock.t += 10_000;
+    const d = detector.evaluate();
+    assert.equal(d.state, 'error', detector.screenText());
+    assert.equal(d.reason.rule, 'gemini.error-banner');
+    assert.equal(d.authentication_required, false);
+    assert.match(d.reason.detail, /^\[API Error: \{"error":\{"code":500/);
+  } finally {
+    detector.dispose();
+  }
+});
