@@ -158,6 +158,7 @@ export function createAutoDevBridge(
     createSession: (request) => call('autodev:sessions:create', { request }),
     renameSession: (session_id, name) => call('autodev:sessions:rename', { session_id, name }),
     terminateSession: (session_id) => call('autodev:sessions:terminate', { session_id }),
+    resumeSession: (session_id) => call('autodev:sessions:resume', { session_id }),
     getDiagnostics: (session_id) => call('autodev:sessions:diagnostics', { session_id }),
     getHistory: (session_id, query) =>
       call('autodev:sessions:history', query === undefined ? { session_id } : { session_id, query }),

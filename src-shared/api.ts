@@ -38,6 +38,8 @@ export interface AutoDevApi {
   createSession(request: CreateSessionRequest): Promise<SessionInfo>;
   renameSession(sessionId: string, name: string): Promise<SessionInfo>;
   terminateSession(sessionId: string): Promise<void>;
+  /** A new session continuing an ended session's agent conversation (when it is `resumable`). */
+  resumeSession(sessionId: string): Promise<SessionInfo>;
   getDiagnostics(sessionId: string): Promise<SessionDiagnostics>;
   getHistory(sessionId: string, query?: HistoryQuery): Promise<HistoryEntry[]>;
   search(query: SearchQuery): Promise<SearchHit[]>;

@@ -54,6 +54,7 @@ export const IPC_COMMANDS = {
   'autodev:sessions:create': z.strictObject({ request: CreateSessionRequestSchema }),
   'autodev:sessions:rename': z.strictObject({ session_id: IdSchema, name: z.string().min(1).max(200) }),
   'autodev:sessions:terminate': SessionRef,
+  'autodev:sessions:resume': SessionRef,
   'autodev:sessions:diagnostics': SessionRef,
   'autodev:sessions:history': z.strictObject({ session_id: IdSchema, query: HistoryQuerySchema.optional() }),
   'autodev:sessions:export': z.strictObject({ session_id: IdSchema, format: z.enum(['json', 'text']) }),
@@ -248,6 +249,7 @@ export const AUTODEV_API_KEYS = [
   'mergeChanges',
   'discardChanges',
   'endSession',
+  'resumeSession',
   'listWorktrees',
   'inspectRepository',
 ] as const satisfies readonly (keyof AutoDevApi)[];

@@ -115,6 +115,11 @@ export const PROVIDER_KINDS = ['agent', 'shell'] as const;
 export type ProviderKind = (typeof PROVIDER_KINDS)[number];
 
 /** What a caller may ask for when creating a session (REST body, IPC payload, core options). */
+/** An agent's conversation id as it may reach an argv: never something that reads as a flag. */
+export const ConversationIdSchema = z
+  .string()
+  .regex(/^[A-Za-z0-9][A-Za-z0-9_.:-]{0,127}$/, 'must be an agent conversation id');
+
 export const CreateSessionRequestSchema = z.object({
   cli_tool: z
     .string()
@@ -134,6 +139,14 @@ export const CreateSessionRequestSchema = z.object({
   initial_prompt: z.string().max(100_000).optional(),
   /** Run the session in a new git worktree and branch of `working_directory`'s repository (issue 14). */
   worktree: WorktreeRequestSchema.optional(),
+  /** Continue an agent conversation (`POST /cli/sessions/{id}/resume` fills it): the provider's
+   *  resume arguments get this conversation id; the new session records which one it continues. */
+  resume: z
+    .object({
+      conversation_id: ConversationIdSchema,
+      from_session_id: IdSchema,
+    })
+    .optional(),
 });
 export type CreateSessionRequest = z.input<typeof CreateSessionRequestSchema>;
 export type CreateSessionOptions = z.output<typeof CreateSessionRequestSchema>;
@@ -170,6 +183,10 @@ export const SessionInfoSchema = z.object({
    *  Gemini's session id), reported by its signals; what resuming the conversation later needs. Null
    *  until the agent reports one (absent in records of older versions). */
   conversation_id: z.string().nullable().optional(),
+  /** The session whose conversation this one continues (a resume), if any. */
+  resumed_from: z.string().nullable().optional(),
+  /** Ended, with a conversation id its agent can resume: `POST /cli/sessions/{id}/resume` works. */
+  resumable: z.boolean().optional(),
   command_history: z.array(z.string()),
   metadata: MetadataSchema,
   /** The git worktree the session runs in, or null when it runs in a plain directory. */

@@ -1,5 +1,6 @@
 import type { Registry } from 'prom-client';
 import type { ProviderSummary } from '../../src-shared/rest.ts';
+import type { SessionInfo } from '../../src-shared/session.ts';
 import type { LiveEvent } from '../../src-shared/ws-protocol.ts';
 import type { AutoDevConfig } from './config.ts';
 import { createLogger, type Logger } from './log/logger.ts';
@@ -11,7 +12,9 @@ import type { ReadStore } from './read-store.ts';
 import { type RecoveryReport, runRecovery } from './recovery/index.ts';
 import { createRedisBus, historySource, publishCommitted, type RedisBus } from './redis/index.ts';
 import { createRedactor, type Redactor } from './security/redact.ts';
+import { SessionNotFoundError } from './sessions/errors.ts';
 import { createSessionManager } from './sessions/index.ts';
+import { resumeSession, withResumable } from './sessions/resume.ts';
 import type { SessionManager } from './sessions/types.ts';
 import { createSignalService, type SignalService } from './signals/index.ts';
 import {
@@ -68,6 +71,8 @@ export interface Core {
   readonly worktrees: WorktreeService;
   listProviders(): Promise<ProviderSummary[]>;
   hasProvider(id: string): boolean;
+  /** A new session continuing an ended one's agent conversation (sessions/resume.ts). */
+  resumeSession(sessionId: string, userId?: string): Promise<SessionInfo>;
   /** Recovery report entry for a session of a previous run, if any. */
   recoveryReport(sessionId: string): unknown | null;
   redisStatus(): { configured: boolean; connected: boolean };
@@ -332,8 +337,14 @@ export async function createCore(config: AutoDevConfig, options: CreateCoreOptio
               issued_at: new Date(t.iat * 1000).toISOString(),
               expires_at: new Date(t.exp * 1000).toISOString(),
             }),
-          listSessions: (query) => history!.listSessions(query),
-          getSession: (id) => history!.getSession(id),
+          listSessions: (query) => {
+            const page = history!.listSessions(query);
+            return { ...page, items: page.items.map((s) => withResumable(s, providers)) };
+          },
+          getSession: (id) => {
+            const s = history!.getSession(id);
+            return s && withResumable(s, providers);
+          },
           history: (id, query) => history!.entries(id, query).items,
           search: (query) => history!.search(query),
           exportSession: (id, format) =>
@@ -383,6 +394,11 @@ export async function createCore(config: AutoDevConfig, options: CreateCoreOptio
         : null,
     redisStatus: () => ({ configured: redis !== null, connected: redis?.status.connected ?? false }),
     ptyHostStatus: () => host?.status ?? null,
+    async resumeSession(sessionId, userId) {
+      const session = sessions.get(sessionId) ?? store?.getSession(sessionId);
+      if (!session) throw new SessionNotFoundError(sessionId);
+      return resumeSession({ sessions, providers }, session, userId);
+    },
     close(closeOptions: CloseOptions = {}) {
       const keep = host !== null && (closeOptions.keepSessions ?? config.keepSessions ?? false);
       closing ??= (async () => {

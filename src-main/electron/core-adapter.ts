@@ -53,6 +53,7 @@ export async function openDesktopCore(options: {
       tasks: core.tasks ? desktopTasks(core.tasks) : null,
       ...(core.onLiveEvent ? { onLiveEvent: core.onLiveEvent } : {}),
       worktrees: core.worktrees,
+      resumeSession: (sessionId) => core.resumeSession(sessionId),
       close: (closeOptions) => core.close(closeOptions),
     },
     lanBackend,

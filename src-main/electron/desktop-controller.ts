@@ -258,6 +258,10 @@ export class DesktopController {
         this._session(session_id);
         await sessions.terminate(session_id, 'user');
       },
+      'autodev:sessions:resume': async ({ session_id }) => {
+        if (!core.resumeSession) throw new IpcError('CONFLICT', 'this build cannot resume sessions');
+        return core.resumeSession(session_id);
+      },
       'autodev:sessions:diagnostics': ({ session_id }) => {
         this._session(session_id);
         return sessions.diagnostics(session_id);

@@ -29,6 +29,8 @@ export interface DesktopCore {
   readonly onLiveEvent?: Event<LiveEvent>;
   /** Sessions in their own worktree (issue 14); absent in fakes that do not need it. */
   readonly worktrees?: DesktopWorktrees | null;
+  /** A new session continuing an ended one's agent conversation; absent: the desktop cannot resume. */
+  resumeSession?(sessionId: string): Promise<SessionInfo>;
   /** After `sessions.shutdown()`: flush SQLite, close Redis. `keepSessions`: leave the agents running
    *  in the PTY host for the next launch. */
   close(options?: { keepSessions?: boolean }): Promise<void>;

@@ -43,6 +43,8 @@ export interface ServerCore {
   readonly tasks?: TaskService | null;
   /** Sessions in their own worktree (issue 14); when present the server mounts its routes. */
   readonly worktrees?: WorktreeService | null;
+  /** A new session continuing an ended one's agent conversation (throws CONFLICT saying why not). */
+  resumeSession?(sessionId: string, userId?: string): Promise<SessionInfo>;
   /** Recovery report entry for a session of a previous run, if any. */
   recoveryReport(sessionId: string): unknown | null;
   redisStatus(): { configured: boolean; connected: boolean };

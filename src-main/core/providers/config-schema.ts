@@ -98,6 +98,12 @@ export const ProviderEntrySchema = z.strictObject({
   binary: z.string().min(1).max(4096).optional(),
   interactive_args: z.array(ArgSchema).optional(),
   full_access_args: z.array(ArgSchema).optional(),
+  resume_args: z
+    .array(ArgSchema)
+    .refine((a) => a.some((x) => x.includes('{conversation_id}')), {
+      message: 'must contain {conversation_id}',
+    })
+    .optional(),
   one_shot: OneShotSchema.nullable().optional(),
   /** Replaces the provider's API fallback (null: none). */
   api_fallback: ApiFallbackSchema.nullable().optional(),

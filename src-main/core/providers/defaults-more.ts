@@ -70,6 +70,7 @@ export function moreAgents({ common }: MoreAgentsInput): ProviderDefinition[] {
     name: 'GitHub Copilot CLI',
     binary: 'copilot',
     interactive_args: [],
+    resume_args: ['--resume', '{conversation_id}'],
     full_access_args: ['--allow-all-tools'],
     one_shot: {
       args: ['--silent'],

@@ -77,6 +77,8 @@ const claude: ProviderDefinition = {
   name: 'Claude Code',
   binary: 'claude',
   interactive_args: [],
+  // Continues the conversation recorded as the session's conversation_id (checked on the pinned CLI's --help).
+  resume_args: ['--resume', '{conversation_id}'],
   full_access_args: ['--dangerously-skip-permissions'],
   one_shot: {
     args: ['-p', '--output-format', 'stream-json', '--verbose'],
@@ -181,6 +183,8 @@ const codex: ProviderDefinition = {
   name: 'Codex',
   binary: 'codex',
   interactive_args: [],
+  // Continues the conversation recorded as the session's conversation_id (checked on the pinned CLI's --help).
+  resume_args: ['resume', '{conversation_id}'],
   full_access_args: ['--dangerously-bypass-approvals-and-sandbox'],
   one_shot: {
     args: ['exec', '--json'],
@@ -263,6 +267,8 @@ const gemini: ProviderDefinition = {
   name: 'Gemini CLI',
   binary: 'gemini',
   interactive_args: [],
+  // Continues the conversation recorded as the session's conversation_id (checked on the pinned CLI's --help).
+  resume_args: ['--resume', '{conversation_id}'],
   full_access_args: ['--yolo'],
   one_shot: {
     args: ['-o', 'stream-json'],

@@ -11,6 +11,10 @@ export interface ProviderDefinition {
   /** Executable name or absolute path; resolved against the login-shell PATH. */
   binary: string;
   interactive_args: string[];
+  /** Continue a conversation: `{conversation_id}` is replaced by its id (claude `--resume
+   *  {conversation_id}`, codex `resume {conversation_id}`). Placed before the other arguments (codex's
+   *  is a subcommand). Absent: the agent cannot resume. */
+  resume_args?: string[];
   /** Appended for full-access sessions (e.g. claude `--dangerously-skip-permissions`). */
   full_access_args: string[];
   one_shot: OneShotSpec | null;

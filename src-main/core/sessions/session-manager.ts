@@ -36,6 +36,7 @@ import {
 import { OutputPipeline } from './output-pipeline.ts';
 import { bootId, killRecordedTree, type TreeRoot } from './process-tree.ts';
 import { TreeSampler } from './resource-sampler.ts';
+import { resumeArgs } from './resume.ts';
 import type { SessionContainment } from './session-containment.ts';
 import { checkLimits } from './session-limits.ts';
 import { newRecord, nowIso, type SessionRecord, snapshotInfo, stateReason } from './session-record.ts';
@@ -269,7 +270,9 @@ class PtySessionManager implements SessionManager {
       rows: options.rows,
       last_seq: 0,
       title: null,
-      conversation_id: null,
+      // A resumed conversation keeps its id until the agent reports another.
+      conversation_id: options.resume?.conversation_id ?? null,
+      resumed_from: options.resume?.from_session_id ?? null,
       command_history: [],
       metadata: options.metadata,
       worktree: prepared.worktree ? { ...prepared.worktree } : null,
@@ -466,6 +469,7 @@ class PtySessionManager implements SessionManager {
     });
     if (wired) Object.assign(env, wired.env);
     const args = [
+      ...(options.resume ? resumeArgs(rec.provider, options.resume.conversation_id) : []),
       ...rec.provider.interactive_args,
       ...(options.full_access ? rec.provider.full_access_args : []),
       ...(wired?.args ?? []),

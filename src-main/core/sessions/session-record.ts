@@ -5,6 +5,7 @@ import type { HostExit } from '../pty-host/types.ts';
 import { CommandLineAssembler } from './command-lines.ts';
 import type { OutputPipeline } from './output-pipeline.ts';
 import type { ProcStat } from './process-tree.ts';
+import { isResumable } from './resume.ts';
 import type { SpawnRecord } from './types.ts';
 import { createViewSizes, type ViewSizes } from './view-sizes.ts';
 
@@ -110,5 +111,6 @@ export function snapshotInfo(rec: SessionRecord): SessionInfo {
     state_reason: { ...rec.info.state_reason },
     command_history: [...rec.info.command_history],
     metadata: { ...rec.info.metadata },
+    resumable: isResumable(rec.info, rec.provider),
   };
 }

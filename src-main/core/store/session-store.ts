@@ -30,6 +30,7 @@ export interface SessionRow {
   title: string | null;
   /** Added by schema 006 (NULL until the agent reports it). */
   conversation_id: string | null;
+  resumed_from: string | null;
   metadata: string;
   /** SessionInfo.worktree as JSON (schema 005), null for a plain directory. */
   worktree: string | null;
@@ -87,6 +88,7 @@ export function rowToSessionInfo(row: SessionRow, commandHistory: string[] = [])
     last_seq: row.last_seq,
     title: row.title,
     conversation_id: row.conversation_id ?? null,
+    resumed_from: row.resumed_from ?? null,
     command_history: commandHistory,
     metadata: JSON.parse(row.metadata) as Record<string, unknown>,
     worktree: row.worktree ? (JSON.parse(row.worktree) as SessionInfo['worktree']) : null,
@@ -129,11 +131,11 @@ export class SessionStore {
       INSERT INTO cli_sessions (session_id, name, cli_tool, mode, full_access, user_id, state,
         state_reason, authentication_required, auth_prompt, pid, created_at, started_at, ended_at,
         last_activity, current_directory, exit_code, exit_signal, cols, rows, last_seq, title, metadata,
-        worktree, owner_instance, conversation_id)
+        worktree, owner_instance, conversation_id, resumed_from)
       VALUES (@session_id, @name, @cli_tool, @mode, @full_access, @user_id, @state, @state_reason,
         @authentication_required, @auth_prompt, @pid, @created_at, @started_at, @ended_at,
         @last_activity, @current_directory, @exit_code, @exit_signal, @cols, @rows, @last_seq, @title,
-        @metadata, @worktree, @owner_instance, @conversation_id)
+        @metadata, @worktree, @owner_instance, @conversation_id, @resumed_from)
       ON CONFLICT(session_id) DO UPDATE SET
         name = excluded.name, state = excluded.state, state_reason = excluded.state_reason,
         authentication_required = excluded.authentication_required, auth_prompt = excluded.auth_prompt,
@@ -143,16 +145,17 @@ export class SessionStore {
         exit_signal = excluded.exit_signal, cols = excluded.cols, rows = excluded.rows,
         last_seq = max(last_seq, excluded.last_seq), title = excluded.title,
         metadata = excluded.metadata, worktree = excluded.worktree, owner_instance = excluded.owner_instance,
-        conversation_id = coalesce(excluded.conversation_id, conversation_id)`);
+        conversation_id = coalesce(excluded.conversation_id, conversation_id),
+        resumed_from = coalesce(excluded.resumed_from, resumed_from)`);
     this._insertIfMissing = db.prepare(`
       INSERT INTO cli_sessions (session_id, name, cli_tool, mode, full_access, user_id, state,
         state_reason, authentication_required, auth_prompt, pid, created_at, started_at, ended_at,
         last_activity, current_directory, exit_code, exit_signal, cols, rows, last_seq, title, metadata,
-        worktree, owner_instance, conversation_id)
+        worktree, owner_instance, conversation_id, resumed_from)
       VALUES (@session_id, @name, @cli_tool, @mode, @full_access, @user_id, @state, @state_reason,
         @authentication_required, @auth_prompt, @pid, @created_at, @started_at, @ended_at,
         @last_activity, @current_directory, @exit_code, @exit_signal, @cols, @rows, @last_seq, @title,
-        @metadata, @worktree, @owner_instance, @conversation_id)
+        @metadata, @worktree, @owner_instance, @conversation_id, @resumed_from)
       ON CONFLICT(session_id) DO NOTHING`);
     this._insertCommand = db.prepare(
       'INSERT INTO cli_session_commands (session_id, seq, kind, text, at) VALUES (?, ?, ?, ?, ?)',
@@ -226,6 +229,7 @@ export class SessionStore {
       worktree: info.worktree ? JSON.stringify(info.worktree) : null,
       owner_instance: this.instanceId,
       conversation_id: info.conversation_id ?? null,
+      resumed_from: info.resumed_from ?? null,
     };
   }
 

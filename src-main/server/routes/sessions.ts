@@ -160,6 +160,27 @@ export function sessionRoutes(): RouteDefinition[] {
       },
     },
     {
+      // A new session continuing an ended one's agent conversation (claude --resume, codex resume…).
+      method: 'POST',
+      path: '/cli/sessions/:id/resume',
+      scope: 'control',
+      async handler(ctx) {
+        const id = sessionIdParam(ctx);
+        findSession(ctx.core, id);
+        if (!ctx.core.resumeSession)
+          throw new HttpError(501, 'INTERNAL', 'this server cannot resume sessions');
+        const session = await ctx.core.resumeSession(id, ctx.auth?.sub);
+        const body: CreateSessionResponse = {
+          session_id: session.session_id,
+          status: session.state,
+          websocket_url: `${ctx.wsBase}/cli/session/${session.session_id}/ws`,
+          created_at: session.created_at,
+          session,
+        };
+        return { status: 201, body };
+      },
+    },
+    {
       method: 'PATCH',
       path: '/cli/sessions/:id',
       scope: 'control',

@@ -41,6 +41,7 @@ export function createIpcApi(bridge: DesktopBridge): { api: AutoDevApi; extras: 
     createSession: call('createSession'),
     renameSession: call('renameSession'),
     terminateSession: call('terminateSession'),
+    resumeSession: call('resumeSession'),
     getDiagnostics: call('getDiagnostics'),
     getHistory: call('getHistory'),
     search: call('search'),
