@@ -221,7 +221,14 @@ test('the host socket: 0600 files, a wrong secret is refused, and the host holds
   // Each agent's environment comes with its spawn request, filtered as before: a shell gets no key.
   const s = await c.sessions.create({ cli_tool: 'shell', env: { HOME: dir, MARK: 'spawned-through-host' } });
   await until(() => c.sessions.get(s.session_id)!.pid, 5000, 'pid');
-  const agentEnv = readFileSync(`/proc/${c.sessions.get(s.session_id)!.pid}/environ`, 'utf8');
-  assert.ok(agentEnv.includes('MARK=spawned-through-host'));
+  // (Read once the agent has exec'd: before that /proc shows its launcher's environment.)
+  const agentEnv = await until(
+    () => {
+      const text = readFileSync(`/proc/${c.sessions.get(s.session_id)!.pid}/environ`, 'utf8');
+      return text.includes('MARK=spawned-through-host') ? text : null;
+    },
+    5000,
+    "the agent's environment",
+  );
   assert.ok(!agentEnv.includes(canary));
 });

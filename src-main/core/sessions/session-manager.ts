@@ -1,5 +1,4 @@
 import { randomUUID } from 'node:crypto';
-import { statSync } from 'node:fs';
 import { homedir } from 'node:os';
 import type { ErrorCode } from '../../../src-shared/errors.ts';
 import {
@@ -13,18 +12,14 @@ import {
   type SessionState,
   type StateReason,
 } from '../../../src-shared/session.ts';
-import { createLogger, type Logger } from '../log/logger.ts';
-import { loginShellPath } from '../providers/login-path.ts';
-import type { ProviderDefinition, ProviderRegistry } from '../providers/types.ts';
-import type { MirrorTuning } from '../pty-host/host-session.ts';
+import type { Logger } from '../log/logger.ts';
+import type { ProviderDefinition } from '../providers/types.ts';
 import { type DetectorFactory, defaultDetectorFactory, LocalPtyHost } from '../pty-host/local-host.ts';
 import type { HostExit, PtyHost, SubmitOutcome } from '../pty-host/types.ts';
-import { createRedactor } from '../security/redact.ts';
-import type { SessionSignalFusion, SessionSignals } from '../signals/index.ts';
+import type { SessionSignalFusion } from '../signals/index.ts';
 import { describeExit, lastErrorLines } from '../state/exit-reason.ts';
 import type { Detection } from '../state/types.ts';
 import { Emitter } from '../util/event.ts';
-import { buildAgentEnv } from './agent-env.ts';
 import {
   ProcessLimitError,
   ProcessPoolError,
@@ -34,16 +29,21 @@ import {
   SessionNotRunningError,
 } from './errors.ts';
 import { OutputPipeline } from './output-pipeline.ts';
-import { bootId, killRecordedTree, type TreeRoot } from './process-tree.ts';
+import { killRecordedTree } from './process-tree.ts';
 import { TreeSampler } from './resource-sampler.ts';
-import { resumeArgs } from './resume.ts';
-import type { SessionContainment } from './session-containment.ts';
-import { checkLimits } from './session-limits.ts';
+import { adoptSessions } from './session-adoption.ts';
+import { type LaunchContext, startSession } from './session-launch.ts';
+import {
+  DEFAULT_LIMITS,
+  DEFAULT_OUTPUT,
+  defaultLogger,
+  type OutputTuning,
+  type SessionManagerOptions,
+} from './session-options.ts';
 import { newRecord, nowIso, type SessionRecord, snapshotInfo, stateReason } from './session-record.ts';
-import { resolveSetupFile, setupEnvironment, setupFailure } from './setup-step.ts';
+import { sampleSessions } from './session-sampling.ts';
 import type {
   AdoptEntry,
-  CommandJournal,
   ManagerLimits,
   OutputAttachment,
   OutputConsumer,
@@ -52,68 +52,13 @@ import type {
   SpawnRecord,
 } from './types.ts';
 
-export { type DetectorFactory, defaultDetectorFactory };
-
-/** Output-path tunables (defaults after VS Code's terminal). */
-export interface OutputTuning {
-  /** Batch window in ms (VS Code: 5). */
-  batchMs: number;
-  maxBatchChars: number;
-  /** Ring buffer for replay, in chars (default 2 MiB). */
-  ringChars: number;
-  /** Pause the PTY when a flow-controlled consumer has this many unacked chars (VS Code: 100000). */
-  highWatermark: number;
-  /** …and resume once all are below this (VS Code: 5000). */
-  lowWatermark: number;
-}
-
-export interface SessionManagerOptions {
-  providers: ProviderRegistry;
-  journal?: CommandJournal;
-  limits?: Partial<ManagerLimits>;
-  logger?: Logger;
-  /** Where the PTYs live. Default: a PTY host in this process (LocalPtyHost). */
-  host?: PtyHost;
-  /** For the default in-process host: one screen-state detector per session (the headless mirror).
-   *  Default: createStateDetector with the provider's rules; `createPassiveDetector` is the rule-less one. */
-  detectorFactory?: DetectorFactory;
-  output?: Partial<OutputTuning>;
-  /** For the default in-process host: mirror feeding tunables (compaction threshold, budget, scrollback). */
-  mirror?: MirrorTuning;
-  /** One /proc sample of all trees every this many ms (limits, resource_usage). Default 2000. */
-  sampleIntervalMs?: number;
-  /** For the default in-process host: re-evaluate detectors this often while output flows or settles. */
-  evaluateIntervalMs?: number;
-  /** For the default in-process host: how sessions' processes are kept together and ended (a cgroup
-   *  per session where the system allows it). Default: createSessionContainment(). */
-  containment?: SessionContainment;
-  /** CPU over the limit in this many consecutive samples before it counts (spikes are normal). Default 3. */
-  cpuBreachSamples?: number;
-  /** Environment agents' basics and keys are taken from. Default process.env. */
-  env?: NodeJS.ProcessEnv;
-  /** PATH for agents (login-shell PATH). Default: resolved from $SHELL -l once. */
-  loginPath?: () => Promise<string>;
-  /** The agents' own signals (src-main/core/signals/): spawn wiring, their fusion with the screen's
-   *  verdicts, conversation ids. Absent: screen rules only. */
-  signals?: SessionSignals;
-}
-
-export const DEFAULT_LIMITS: ManagerLimits = {
-  max_sessions: 20,
-  terminate_grace_ms: 3000,
-  idle_timeout_s: 300,
-  max_run_time_s: null,
-  max_memory_mb: null,
-  max_cpu_percent: null,
-  max_fds: null,
-};
-
-export const DEFAULT_OUTPUT: OutputTuning = {
-  batchMs: 5,
-  maxBatchChars: 256 * 1024,
-  ringChars: 2 * 1024 * 1024,
-  highWatermark: 100_000,
-  lowWatermark: 5_000,
+export {
+  DEFAULT_LIMITS,
+  DEFAULT_OUTPUT,
+  type DetectorFactory,
+  defaultDetectorFactory,
+  type OutputTuning,
+  type SessionManagerOptions,
 };
 
 export function createSessionManager(options: SessionManagerOptions): SessionManager {
@@ -225,7 +170,7 @@ class PtySessionManager implements SessionManager {
     this._onDidCreate.fire(snapshotInfo(rec));
     this._pendingCreates++;
     try {
-      await this._start(rec, options, prepared.setup);
+      await startSession(this._launch, rec, options, prepared.setup);
     } catch (error) {
       // Never a throw for spawn problems: the session shows them.
       this._failBeforeSpawn(
@@ -334,188 +279,25 @@ class PtySessionManager implements SessionManager {
     return rec;
   }
 
-  private async _start(
-    rec: SessionRecord,
-    options: CreateSessionOptions,
-    setup?: PreparedSession['setup'],
-  ): Promise<void> {
-    const resolved = await this._o.providers.resolveBinary(rec.provider.id);
-    if (rec.ended) return; // terminated while resolving
-    if (!resolved.path) {
-      this._failBeforeSpawn(
-        rec,
-        new SessionCoreError(
-          resolved.error ?? `${rec.provider.binary} is not installed or not on PATH`,
-          'BINARY_NOT_FOUND',
-        ),
-        'binary-missing',
-      );
-      return;
-    }
-    const cwd = rec.info.current_directory;
-    if (!isDirectory(cwd)) {
-      this._failBeforeSpawn(
-        rec,
-        new ProcessPoolError(`working directory ${cwd} does not exist or is not a directory`),
-        'bad-cwd',
-      );
-      return;
-    }
-    const source = this._o.env ?? process.env;
-    const loginPath = await (
-      this._o.loginPath ?? (async () => (await loginShellPath({ env: source })).path)
-    )().catch(() => null);
-    const env = buildAgentEnv({
-      sessionId: rec.info.session_id,
-      providerEnvKeys: rec.provider.env_keys,
-      overrides: options.env,
-      source,
-      loginPath,
-    });
-    if (rec.endAs) return; // terminated while resolving
-    if (setup) {
-      // The set-up command first, in this session's PTY; create() does not wait for it (it can take
-      // minutes). The agent starts when it succeeds.
-      const file = resolved.path;
-      void this._runSetup(rec, setup, cwd, setupEnvironment(env, rec.provider.env_keys), options)
-        .then((ok) => (ok ? this._spawnAgent(rec, options, file, cwd, env) : undefined))
-        .catch((error) =>
-          this._failBeforeSpawn(
-            rec,
-            new ProcessPoolError(`spawn failed: ${(error as Error).message}`),
-            'spawn-failed',
-          ),
-        );
-      return;
-    }
-    await this._spawnAgent(rec, options, resolved.path, cwd, env);
-  }
-
-  private _hostOutput() {
+  /** Starting sessions (session-launch.ts) reports back through this. */
+  private get _launch(): LaunchContext {
     return {
-      batchMs: this._output.batchMs,
-      maxBatchChars: this._output.maxBatchChars,
-      retainChars: this._output.ringChars,
-      highWatermark: this._output.highWatermark,
-      lowWatermark: this._output.lowWatermark,
-    };
-  }
-
-  /** Runs the set-up command in the host under the session's id; false when it failed (the session is
-   *  then in `error`) or the session was ended meanwhile. */
-  private async _runSetup(
-    rec: SessionRecord,
-    setup: NonNullable<PreparedSession['setup']>,
-    cwd: string,
-    env: Record<string, string>,
-    options: CreateSessionOptions,
-  ): Promise<boolean> {
-    const id = rec.info.session_id;
-    rec.info.state_reason = stateReason('lifecycle', `running the set-up command ${setup.label}`, 'setup');
-    this._onDidChangeState.fire({ session: snapshotInfo(rec), previous: rec.info.state });
-    const exited = new Promise<HostExit>((resolve) => {
-      rec.setup = { done: resolve };
-    });
-    try {
-      const [file = '', ...args] = setup.argv;
-      await this._host.spawn({
-        session_id: id,
-        file: resolveSetupFile(file, env['PATH']),
-        args,
-        cwd,
-        env,
-        cols: options.cols,
-        rows: options.rows,
-        provider: rec.provider,
-        output: this._hostOutput(),
-        first_seq: rec.pipeline.lastSeq + 1,
-      });
-    } catch (error) {
-      rec.setup = null;
-      if (!rec.ended)
-        this._failBeforeSpawn(
+      options: this._o,
+      host: this._host,
+      output: this._output,
+      limits: this.limits,
+      fail: (rec, error, rule) => this._failBeforeSpawn(rec, error, rule),
+      reasonChanged: (rec, previous) => this._onDidChangeState.fire({ session: snapshotInfo(rec), previous }),
+      spawned: (rec) => {
+        if (rec.spawn) this._onDidSpawn.fire({ ...rec.spawn });
+        this._transition(
           rec,
-          new ProcessPoolError(`set-up command ${setup.label} could not start: ${(error as Error).message}`),
-          'setup-failed',
+          'starting',
+          stateReason('lifecycle', `spawned ${rec.provider.binary} (pid ${rec.info.pid})`, 'spawn'),
         );
-      return false;
-    }
-    rec.log.info('set-up started', { argv: setup.argv, cwd });
-    const exit = await exited;
-    rec.setup = null;
-    this._host.release(id);
-    if (rec.ended || rec.endAs) return false;
-    const failure = setupFailure(setup.label, exit);
-    if (failure === null) {
-      rec.log.info('set-up finished', { label: setup.label });
-      return true;
-    }
-    this._failBeforeSpawn(rec, new ProcessPoolError(failure), 'setup-failed');
-    return false;
-  }
-
-  private async _spawnAgent(
-    rec: SessionRecord,
-    options: CreateSessionOptions,
-    file: string,
-    cwd: string,
-    env: Record<string, string>,
-  ): Promise<void> {
-    // ── signals: this session's hook/notify wiring (args such as `--settings <file>`, relay env) ──
-    const wired = this._o.signals?.prepareSpawn({
-      sessionId: rec.info.session_id,
-      provider: rec.provider,
-      env,
-    });
-    if (wired) Object.assign(env, wired.env);
-    const args = [
-      ...(options.resume ? resumeArgs(rec.provider, options.resume.conversation_id) : []),
-      ...rec.provider.interactive_args,
-      ...(options.full_access ? rec.provider.full_access_args : []),
-      ...(wired?.args ?? []),
-    ];
-    if (rec.endAs || rec.ended) return; // terminated meanwhile
-    const spawned = await this._host.spawn({
-      session_id: rec.info.session_id,
-      file,
-      args,
-      cwd,
-      env,
-      cols: options.cols,
-      rows: options.rows,
-      provider: rec.provider,
-      output: this._hostOutput(),
-      // After a set-up command's output, numbering goes on.
-      first_seq: rec.pipeline.lastSeq + 1,
-    });
-    if (rec.ended) {
-      // Terminated while the host was spawning: nothing may outlive the session.
-      void this._host
-        .kill(rec.info.session_id, this.limits.terminate_grace_ms)
-        .finally(() => this._host.release(rec.info.session_id));
-      return;
-    }
-    rec.spawned = true;
-    rec.startedAtMs = Date.now();
-    rec.info.pid = spawned.pid;
-    rec.info.started_at = nowIso();
-    rec.spawn = {
-      session_id: rec.info.session_id,
-      pid: spawned.pid,
-      // node-pty's spawn helper calls setsid(): the agent leads its own session and group.
-      pgid: spawned.pid,
-      start_ticks: spawned.start_ticks,
-      boot_id: spawned.boot_id || bootId(),
-      at: rec.info.started_at,
+        this._ensureTimers();
+      },
     };
-    rec.log.info('spawned', { pid: spawned.pid, binary: file, args, cwd });
-    this._onDidSpawn.fire({ ...rec.spawn });
-    this._transition(
-      rec,
-      'starting',
-      stateReason('lifecycle', `spawned ${rec.provider.binary} (pid ${spawned.pid})`, 'spawn'),
-    );
-    this._ensureTimers();
   }
 
   private _failBeforeSpawn(rec: SessionRecord, error: SessionCoreError, rule: string): void {
@@ -602,70 +384,21 @@ class PtySessionManager implements SessionManager {
     }
   }
 
-  async adopt(entries: AdoptEntry[]): Promise<SessionInfo[]> {
-    const adopted: SessionInfo[] = [];
-    for (const entry of entries) {
-      const info = entry.info;
-      const provider = this._o.providers.get(info.cli_tool);
-      if (!provider || this._sessions.has(info.session_id)) continue;
-      const rec = this._recordFor(
-        { ...info, command_history: [...info.command_history] },
-        provider,
-        entry.after_seq,
-      );
-      this._sessions.set(info.session_id, rec);
-      const awaySince = info.last_activity;
-      let attached: Awaited<ReturnType<PtyHost['attach']>>;
-      try {
-        attached = await this._host.attach(info.session_id, entry.after_seq);
-      } catch (error) {
-        this._sessions.delete(info.session_id);
-        rec.log.error('could not take over a session from the PTY host', { error });
-        continue;
-      }
-      const { state } = attached;
-      rec.spawned = true;
-      rec.startedAtMs = info.started_at ? Date.parse(info.started_at) : Date.now();
-      rec.info.pid = state.pid;
-      rec.info.cols = state.cols;
-      rec.info.rows = state.rows;
-      rec.info.title = state.title;
-      rec.spawn = {
-        session_id: info.session_id,
-        pid: state.pid,
-        pgid: state.pid,
-        start_ticks: state.start_ticks,
-        boot_id: bootId(),
-        at: info.started_at ?? nowIso(),
-      };
-      if (attached.dropped_through > entry.after_seq) {
-        const error = new SessionCoreError(
-          `output ${entry.after_seq + 1}–${attached.dropped_through} was lost while AutoDev was away (the PTY host's spool was full)`,
-          'PERSISTENCE_PAUSED',
-        );
-        this._recordError(rec, error);
-        rec.log.warn('output lost while the app was away', {
-          from: entry.after_seq + 1,
-          to: attached.dropped_through,
-        });
-      }
-      // The app was away: say so in the session's history, with the state the screen shows now.
-      const away = Math.max(0, Math.round((Date.now() - Date.parse(awaySince)) / 1000));
-      const previous = rec.info.state;
-      rec.info.state = state.exited ? previous : state.detection.state;
-      rec.info.authentication_required = state.detection.authentication_required;
-      rec.info.auth_prompt = state.detection.auth_prompt;
-      rec.info.state_reason = stateReason(
-        'recovery',
-        `reattached after AutoDev restarted (away about ${away} s); ${state.detection.reason.detail}`,
-        'reattached',
-      );
-      this._onDidChangeState.fire({ session: snapshotInfo(rec), previous });
-      if (attached.exit) this._onHostExit(rec, attached.exit);
-      adopted.push(snapshotInfo(rec));
-    }
-    if (adopted.length > 0) this._ensureTimers();
-    return adopted;
+  adopt(entries: AdoptEntry[]): Promise<SessionInfo[]> {
+    return adoptSessions(
+      {
+        providers: this._o.providers,
+        host: this._host,
+        sessions: this._sessions,
+        recordFor: (info, provider, afterSeq) => this._recordFor(info, provider, afterSeq),
+        recordError: (rec, error) => this._recordError(rec, error),
+        stateChanged: (rec, previous) =>
+          this._onDidChangeState.fire({ session: snapshotInfo(rec), previous }),
+        exited: (rec, exit) => this._onHostExit(rec, exit),
+        started: () => this._ensureTimers(),
+      },
+      entries,
+    );
   }
 
   async detach(): Promise<void> {
@@ -988,45 +721,24 @@ class PtySessionManager implements SessionManager {
   // ── the shared /proc sampler: limits and resource_usage ──────────────────────────────────────
 
   private _ensureTimers(): void {
-    this._sampleTimer ??= setInterval(() => this._sampleTick(), this._o.sampleIntervalMs ?? 2000);
+    this._sampleTimer ??= setInterval(
+      () =>
+        sampleSessions(
+          this._sampler,
+          this._sessions.values(),
+          { limits: this.limits, cpuBreachSamples: this._o.cpuBreachSamples ?? 3, log: this._log },
+          (rec, breach) => {
+            this._recordError(rec, breach.error);
+            rec.log.warn('limit breached; terminating', { limit: breach.rule, error: breach.error.message });
+            void this._end(rec, {
+              state: 'error',
+              reason: stateReason('limit', breach.error.message, breach.rule),
+            });
+          },
+        ),
+      this._o.sampleIntervalMs ?? 2000,
+    );
     this._sampleTimer.unref();
-  }
-
-  private _treeRoot(rec: SessionRecord): TreeRoot | null {
-    if (!rec.spawn) return null;
-    return { session_id: rec.info.session_id, pid: rec.spawn.pid, start_ticks: rec.spawn.start_ticks };
-  }
-
-  private _sampleTick(): void {
-    const live = [...this._sessions.values()].filter((r) => !r.ended && r.spawned && !r.endAs && r.spawn);
-    if (live.length === 0) return;
-    let samples: ReturnType<TreeSampler['sample']>;
-    try {
-      samples = this._sampler.sample(
-        live.map((r) => ({ ...(this._treeRoot(r) as TreeRoot), extra: r.knownTree })),
-      );
-    } catch (error) {
-      this._log.warn('resource sample failed', { error });
-      return;
-    }
-    const t = Date.now();
-    for (const rec of live) {
-      const sample = samples.get(rec.info.session_id);
-      if (sample) {
-        rec.usage = sample.usage;
-        if (sample.members.length > 0) rec.knownTree = sample.members;
-      }
-      rec.info.last_activity = new Date(rec.lastActivityMs).toISOString();
-      const breach = checkLimits(rec, this.limits, t, this._o.cpuBreachSamples ?? 3);
-      if (breach) {
-        this._recordError(rec, breach.error);
-        rec.log.warn('limit breached; terminating', { limit: breach.rule, error: breach.error.message });
-        void this._end(rec, {
-          state: 'error',
-          reason: stateReason('limit', breach.error.message, breach.rule),
-        });
-      }
-    }
   }
 
   // ── helpers ──────────────────────────────────────────────────────────────────────────────────
@@ -1060,26 +772,7 @@ class PtySessionManager implements SessionManager {
   }
 }
 
-/** Warn-level JSON lines on stderr, redacting the values of every provider's keys found in the env. */
-function defaultLogger(options: SessionManagerOptions): Logger {
-  const env = options.env ?? process.env;
-  const secrets = options.providers
-    .list()
-    .flatMap((p) => p.env_keys)
-    .map((key) => env[key])
-    .filter((v): v is string => typeof v === 'string');
-  return createLogger({ level: 'warn', redactor: createRedactor({ secrets }) });
-}
-
 function validateSize(cols: number, rows: number): void {
   if (!Number.isInteger(cols) || !Number.isInteger(rows) || cols < 1 || cols > 1000 || rows < 1 || rows > 500)
     throw new SessionCoreError('cols must be 1–1000 and rows 1–500', 'VALIDATION_ERROR');
-}
-
-function isDirectory(path: string): boolean {
-  try {
-    return statSync(path).isDirectory();
-  } catch {
-    return false;
-  }
 }
