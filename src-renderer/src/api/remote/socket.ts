@@ -1,4 +1,4 @@
-import { TOKEN_SUBPROTOCOL_PREFIX, WS_CLOSE } from '../../../../src-shared/ws-protocol.ts';
+import { decodeOutputFrame, TOKEN_SUBPROTOCOL_PREFIX, WS_CLOSE } from '../../../../src-shared/ws-protocol.ts';
 import { envelope, parseFrame, type ServerFrame } from './frames.ts';
 
 export interface SocketOptions {
@@ -33,22 +33,29 @@ export function openSocket(
   lastSeq?: () => number,
 ): OpenedSocket {
   const byHeader = options.auth === 'subprotocol';
+  // Session sockets (those that resume) take output as binary frames: never JSON-escaped on the way.
+  const session = lastSeq !== undefined;
   const resume = resumeFrom(lastSeq?.());
-  const url =
-    options.wsBase +
-    (byHeader && resume.last_seq !== undefined ? `${path}?last_seq=${resume.last_seq}` : path);
+  const query = [
+    ...(byHeader && resume.last_seq !== undefined ? [`last_seq=${resume.last_seq}`] : []),
+    ...(byHeader && session ? ['binary=1'] : []),
+  ];
+  const url = options.wsBase + path + (query.length > 0 ? `?${query.join('&')}` : '');
   const ws = byHeader
     ? new options.WebSocket(url, [`${TOKEN_SUBPROTOCOL_PREFIX}${options.token}`])
     : new options.WebSocket(url);
+  ws.binaryType = 'arraybuffer';
   let authed = false;
   let authedResolve: () => void = () => {};
   const authedPromise = new Promise<void>((resolve) => {
     authedResolve = resolve;
   });
   if (!byHeader)
-    ws.addEventListener('open', () => ws.send(envelope('auth', { token: options.token, ...resume })));
+    ws.addEventListener('open', () =>
+      ws.send(envelope('auth', { token: options.token, ...resume, ...(session ? { binary: true } : {}) })),
+    );
   ws.addEventListener('message', (ev: MessageEvent) => {
-    const frame = parseFrame(ev.data);
+    const frame = ev.data instanceof ArrayBuffer ? outputFrame(ev.data) : parseFrame(ev.data);
     if (!frame) return;
     if (frame.type === 'ping') {
       ws.send(envelope('pong', {}));
@@ -72,4 +79,13 @@ export function openSocket(
 /** A viewer with output on screen resumes after it; a fresh one asks for the current screen. */
 function resumeFrom(lastSeq: number | undefined): { last_seq?: number } {
   return lastSeq !== undefined && lastSeq > 0 ? { last_seq: lastSeq } : {};
+}
+
+const utf8 = new TextDecoder('utf-8');
+
+/** A binary output frame as the `output` message it stands for (one native decode, no JSON). */
+function outputFrame(buffer: ArrayBuffer): ServerFrame | null {
+  const frame = decodeOutputFrame(new Uint8Array(buffer));
+  if (!frame) return null;
+  return { type: 'output', data: { seq: frame.seq, output: utf8.decode(frame.bytes) } };
 }
