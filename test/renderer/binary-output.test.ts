@@ -1,7 +1,17 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { attachTerminal } from '../../src-renderer/src/api/remote/terminal-socket.ts';
+import type { TerminalAttachment, TerminalHandlers } from '../../src-shared/api.ts';
 import { encodeOutputFrame } from '../../src-shared/ws-protocol.ts';
+import { loadRenderer } from './helpers/renderer.ts';
+
+const { attachTerminal } = await loadRenderer<{
+  attachTerminal(
+    options: unknown,
+    sessionId: string,
+    handlers: TerminalHandlers,
+    opts: { lastSeq?: number },
+  ): TerminalAttachment;
+}>('api/remote/terminal-socket.ts');
 
 /** Issue 13: the dashboard asks for binary output frames and reads them (no JSON-escaped output). */
 class FakeSocket extends EventTarget {
