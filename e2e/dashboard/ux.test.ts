@@ -296,6 +296,8 @@ test('9. one theme from the first screen: a light browser gets a light sign-in; 
     await light.close();
   }
   await page.getByRole('button', { name: 'Tasks' }).click();
+  // The charts draw once the metrics arrive (a loaded machine takes a moment).
+  await page.locator('.bar-p50').first().waitFor({ timeout: 20_000 });
   const fills = await page.evaluate(() => {
     const fill = (cls: string) => {
       const el = document.querySelector(`.${cls}`);

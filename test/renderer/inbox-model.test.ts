@@ -72,8 +72,9 @@ test('the inbox: needs-you first (oldest question first), working, done-unseen, 
     auth_prompt: 'Select login method:',
   });
   const busy = session({ session_id: 'b', state: 'processing' });
-  const done = session({ session_id: 'd', state: 'running' });
-  const quiet = session({ session_id: 'q', state: 'running' });
+  // Shells back at their prompt: "ready" (the one vocabulary: a `running` session is working).
+  const done = session({ session_id: 'd', state: 'waiting_input', provider_kind: 'shell' });
+  const quiet = session({ session_id: 'q', state: 'waiting_input', provider_kind: 'shell' });
   const ended = session({ session_id: 'x', state: 'error', ended_at: iso(20), exit_code: 3 });
   const gone = session({ session_id: 'g', state: 'completed', ended_at: iso(21), exit_code: 0 });
   const inbox = buildInbox([quiet, busy, waitNew, ended, done, auth, waitOld, gone], new Set(['d']), {
@@ -106,7 +107,7 @@ test('the inbox: needs-you first (oldest question first), working, done-unseen, 
     questionFor(waitNew, ['Plan ready. Apply the 3 edits?', '>']),
     'Plan ready. Apply the 3 edits?',
   );
-  assert.match(inbox.ended[0]?.question ?? '', /exit|code 3|Error/i);
+  assert.match(inbox.ended[0]?.question ?? '', /exit|code 3|Error|Failed \(3\)/i);
   assert.equal(quotedEvidence('matched "a \\"quoted\\" b" in the screen'), 'a "quoted" b');
   assert.equal(quotedEvidence('spawned'), null);
 });
@@ -127,17 +128,17 @@ test('Alt+J order: the next one after the current, wrapping; none when only the 
 });
 
 test('done and unseen: a session that stops working out of sight is unseen until viewed', () => {
-  const a = session({ session_id: 'a', state: 'processing' });
-  const b = session({ session_id: 'b', state: 'processing' });
+  const a = session({ session_id: 'a', state: 'processing', provider_kind: 'shell' });
+  const b = session({ session_id: 'b', state: 'processing', provider_kind: 'shell' });
   let s: unknown = workspaceReducer(initialWorkspace(), { type: 'loaded', sessions: [a, b] });
   // `a` is active and in view; `b` works in the background.
   s = workspaceReducer(s, {
     type: 'event',
-    event: { kind: 'session_state', session: moved(b, { state: 'running' }) },
+    event: { kind: 'session_state', session: moved(b, { state: 'waiting_input' }) },
   });
   s = workspaceReducer(s, {
     type: 'event',
-    event: { kind: 'session_state', session: moved(a, { state: 'running' }) },
+    event: { kind: 'session_state', session: moved(a, { state: 'waiting_input' }) },
   });
   let state = s as { unseen: ReadonlySet<string> };
   assert.deepEqual([...state.unseen], ['b'], 'b finished out of sight; a finished in view');

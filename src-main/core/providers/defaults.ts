@@ -257,6 +257,10 @@ const codex: ProviderDefinition = {
       region: { kind: 'last-lines', count: 6 },
       state: 'waiting_input',
       priority: WEAK_PROMPT,
+      // Codex animates a splash for ~400 ms around its first prompt (more with a notify override):
+      // the default 500 ms settle after that made "needs you" ~0.9–1 s late. During a turn its OSC
+      // 7501 reports and busy title decide, so a shorter settle cannot cause a false "waiting".
+      settle_ms: 300,
     },
     ...COMMON_AUTH_RULES,
   ],
