@@ -34,6 +34,11 @@ test('kill -9 of the PTY host: its sessions are marked lost within 2 s, nothing 
   const { core: c } = await core(t, dir);
   const first = hostPid(dir)!;
   assert.ok(pidAlive(first));
+  // What the dashboard's events channel carries about the host.
+  const hostEvents: { connected: boolean; restarts: number }[] = [];
+  c.onLiveEvent((e) => {
+    if (e.kind === 'pty_host') hostEvents.push(e.status);
+  });
   const a = await c.sessions.create({ cli_tool: 'shell', env: { HOME: dir } });
   const b = await c.sessions.create({ cli_tool: 'shell', env: { HOME: dir } });
   await until(
@@ -80,6 +85,14 @@ test('kill -9 of the PTY host: its sessions are marked lost within 2 s, nothing 
   );
   assert.notEqual(status.pid, first);
   assert.ok(status.last_loss?.includes(String(first)));
+  assert.deepEqual(
+    hostEvents.map((e) => [e.connected, e.restarts]),
+    [
+      [false, 0],
+      [true, 1],
+    ],
+    'the live events said it stopped, then that it is back',
+  );
   // And it works: a new session runs.
   const again = await c.sessions.create({ cli_tool: 'shell', env: { HOME: dir } });
   await until(

@@ -326,3 +326,20 @@ test('desktop bridge: API methods delegate; window.autodev.desktop maps to the U
   // Without `desktop` (or in a browser) the extras are simply absent.
   assert.deepEqual(createIpcApi({ ...bridge, desktop: undefined }).extras, {});
 });
+
+test('PTY host notices: lost sessions when it stops, a word when it is back, the give-up reason', async () => {
+  const { ptyHostNotice } = await loadRenderer<{
+    ptyHostNotice(status: Record<string, unknown>, previous: Record<string, unknown> | null): string | null;
+  }>('model/pty-host.ts');
+  const up = { connected: true, pid: 10, version: '0.1.0', started_at: 'x', restarts: 0, last_loss: null };
+  assert.equal(ptyHostNotice(up, null), null);
+  const down = { ...up, connected: false, last_loss: 'the PTY host (pid 10) stopped' };
+  assert.match(ptyHostNotice(down, up) ?? '', /sessions were lost\. Restarting/);
+  const back = { ...up, pid: 11, restarts: 1 };
+  assert.match(ptyHostNotice(back, down) ?? '', /restarted/);
+  const gaveUp = {
+    ...down,
+    last_loss: 'the PTY host stopped 5 times in 180 s; not restarting it (restart AutoDev)',
+  };
+  assert.match(ptyHostNotice(gaveUp, back) ?? '', /not restarting it.*lost/);
+});

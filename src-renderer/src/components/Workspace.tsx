@@ -11,6 +11,7 @@ import { useShortcuts } from '../hooks/use-shortcuts.ts';
 import { useProviders, useWorkspace } from '../hooks/use-workspace.ts';
 import { buildInbox, nextNeedingYou } from '../model/inbox.ts';
 import { safeExternalUrl } from '../model/links.ts';
+import { ptyHostNotice } from '../model/pty-host.ts';
 import { hasEnded } from '../model/session-life.ts';
 import { zoomFont } from '../model/shortcuts.ts';
 import type { View } from '../model/tabs.ts';
@@ -63,6 +64,16 @@ export function Workspace({ api, extras, identity }: WorkspaceProps) {
   );
 
   useEffect(() => extras.onConnectionChange?.(setConnection), [extras]);
+  // The PTY host (where the agents live) stopped or came back: say what happened.
+  useEffect(() => {
+    let previous: Parameters<typeof ptyHostNotice>[1] = null;
+    return api.onEvent((event) => {
+      if (event.kind !== 'pty_host') return;
+      const message = ptyHostNotice(event.status, previous);
+      previous = event.status;
+      if (message) setNotice(message);
+    });
+  }, [api]);
   useEffect(() => {
     if (loadError) setNotice(`Could not load sessions: ${loadError}`);
   }, [loadError]);
