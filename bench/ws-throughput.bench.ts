@@ -24,6 +24,7 @@ import { createCore } from '../src-main/core/core.ts';
 import { createLogger } from '../src-main/core/log/logger.ts';
 import { issueToken } from '../src-main/server/auth/tokens.ts';
 import { startServer } from '../src-main/server/server.ts';
+import { OUTPUT_FRAME_HEADER_BYTES } from '../src-shared/ws-protocol.ts';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const OUTPUT_BYTES = Number(process.env['BENCH_OUTPUT_BYTES'] ?? 16_000_000);
@@ -197,7 +198,15 @@ async function autodevViewer(server: AutoDevServer, sessionId: string): Promise<
   let count = 0;
   let authed = false;
   let pongs = 0;
-  ws.on('message', (raw) => {
+  ws.on('message', (raw, isBinary) => {
+    // Output comes as binary frames (what the dashboard asks for): seq + at + UTF-8 bytes.
+    if (isBinary) {
+      const frame = raw as Buffer;
+      text += frame.toString('utf8', OUTPUT_FRAME_HEADER_BYTES);
+      count++;
+      if (text.length > 1_000_000) text = text.slice(-1000);
+      return;
+    }
     const m = JSON.parse(raw.toString()) as { type: string; data: { output?: string; screen?: string } };
     if (m.type === 'auth') authed = true;
     else if (m.type === 'pong') pongs++;
@@ -211,8 +220,7 @@ async function autodevViewer(server: AutoDevServer, sessionId: string): Promise<
     ws.once('open', () => resolve());
     ws.once('error', reject);
   });
-  ws.send(JSON.stringify({ type: 'auth', data: { token: server.token } }));
-  ws.send(JSON.stringify({ type: 'resume', data: { last_seq: 0 } }));
+  ws.send(JSON.stringify({ type: 'auth', data: { token: server.token, last_seq: 0, binary: true } }));
   await until(() => authed, 10_000, 'ws auth');
   return {
     text: () => text,

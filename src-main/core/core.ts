@@ -272,12 +272,11 @@ export async function createCore(config: AutoDevConfig, options: CreateCoreOptio
     ...options.manager,
   });
   const persistenceAttachment = persistence?.attach(sessions) ?? null;
-  // The host keeps output until it is stored, so a crash of this process loses nothing it printed.
+  // The host keeps output until it is durable here (in the spool file: a kill -9 of this process
+  // loses none of it), so a crash of this process loses nothing the agents printed.
   const acks = host
     ? persistence
-      ? persistence.onDidCommitOutput((batches) => {
-          for (const b of batches) host.ackPersisted(b.session_id, b.seq_end);
-        })
+      ? persistence.onDidSpoolOutput((e) => host.ackPersisted(e.session_id, e.seq))
       : sessions.onOutput((chunk) => host.ackPersisted(chunk.session_id, chunk.seq))
     : null;
   // Take over what the host kept running; sessions unknown to this database are not ours to keep.

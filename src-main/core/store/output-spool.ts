@@ -25,6 +25,8 @@ export interface OutputSpoolOptions {
   maxBufferedBytes?: number;
   /** Records up to (segment, offset) are on disk: what the ingester may read. */
   onWritten(segment: number, offset: number): void;
+  /** Output through `seq` of a session is in the spool file (survives a kill -9 of this process). */
+  onOutputWritten?(sessionId: string, seq: number): void;
   /** A write failed (disk full, I/O): the caller pauses and retries with `write()`. */
   onError(error: unknown): void;
   logger?: LoggerLike;
@@ -59,13 +61,16 @@ interface Written {
   length: number;
   session: string;
   kind: SpoolRecord['k'];
+  /** Last output seq in the record (output records only). */
+  seqEnd?: number;
 }
 
 /** Records merged into one while queued, at most this many UTF-16 chars (rows are cut at ~32 KiB). */
 const MAX_RECORD_CHARS = 64 * 1024;
 
 export class OutputSpool {
-  private readonly _o: Required<Omit<OutputSpoolOptions, 'logger'>> & { logger: LoggerLike };
+  private readonly _o: Required<Omit<OutputSpoolOptions, 'logger' | 'onOutputWritten'>> &
+    Pick<OutputSpoolOptions, 'onOutputWritten'> & { logger: LoggerLike };
   private readonly _dir: string;
   private _queue: SpoolRecord[] = [];
   private _queueBytes = 0;
@@ -186,6 +191,7 @@ export class OutputSpool {
             length: buf.length,
             session: rec.s,
             kind: rec.k,
+            ...(rec.k === 'o' ? { seqEnd: rec.b } : {}),
           });
           buffers.push(buf);
           bytes += buf.length;
@@ -235,6 +241,11 @@ export class OutputSpool {
     for (const m of meta) this._written.push(m);
     this._segmentOffset += bytes;
     this._o.onWritten(this._segment, this._segmentOffset);
+    if (this._o.onOutputWritten) {
+      const through = new Map<string, number>();
+      for (const m of meta) if (m.seqEnd !== undefined) through.set(m.session, m.seqEnd);
+      for (const [session, seq] of through) this._o.onOutputWritten(session, seq);
+    }
   }
 
   private _dropDone(done: number): void {

@@ -90,6 +90,9 @@ export interface Persistence {
   readonly onDidChangeStatus: Event<PersistenceStatus>;
   /** Output rows after they are committed (what Redis publishes). */
   readonly onDidCommitOutput: Event<OutputBatch[]>;
+  /** A session's output through `seq` is in the spool file: it survives a kill -9 of this process
+   *  (the next start stores the spool before anything else). The PTY host may forget it then. */
+  readonly onDidSpoolOutput: Event<{ session_id: string; seq: number }>;
   /** Session rows after they are committed (state changes, exits). */
   readonly onDidCommitSession: Event<SessionInfo>;
   /** What history shows before the ingester stored it. */
@@ -118,6 +121,7 @@ export function createPersistence(store: SessionStore, options: PersistenceOptio
   const statusEmitter = new Emitter<PersistenceStatus>();
   const outputEmitter = new Emitter<OutputBatch[]>();
   const sessionEmitter = new Emitter<SessionInfo>();
+  const spooledEmitter = new Emitter<{ session_id: string; seq: number }>();
   const listeners = new DisposableStore();
   let manager: PersistedManager | undefined;
   let closed = false;
@@ -239,6 +243,7 @@ export function createPersistence(store: SessionStore, options: PersistenceOptio
     writeBytes: options.flushBytes ?? 256 * 1024,
     maxBufferedBytes: options.maxBufferedBytes ?? 16 * 1024 * 1024,
     onWritten: (segment, offset) => ingest?.noteWritten(segment, offset),
+    onOutputWritten: (session_id, seq) => spooledEmitter.fire({ session_id, seq }),
     onError: (error) => {
       if (isPausingError(error)) pauseFrom('spool')(error);
       else {
@@ -326,6 +331,7 @@ export function createPersistence(store: SessionStore, options: PersistenceOptio
       };
     },
     onDidCommitSession: sessionEmitter.event,
+    onDidSpoolOutput: spooledEmitter.event,
     pending: {
       run,
       ops: (id, storedThrough) => out.pendingOps(id, storedThrough),
@@ -398,6 +404,7 @@ export function createPersistence(store: SessionStore, options: PersistenceOptio
       statusEmitter.dispose();
       outputEmitter.dispose();
       sessionEmitter.dispose();
+      spooledEmitter.dispose();
     },
   };
 }
