@@ -11,7 +11,7 @@
  *   node bench/ws-throughput.bench.ts
  */
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import net from 'node:net';
 import os from 'node:os';
@@ -238,6 +238,43 @@ async function autodevViewer(server: AutoDevServer, sessionId: string): Promise<
   };
 }
 
+function rssMb(pid: number | undefined): number {
+  if (!pid) return 0;
+  try {
+    const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+    return m ? Number(m[1]) / 1024 : 0;
+  } catch {
+    return 0;
+  }
+}
+
+/** RSS growth of `autodev serve` plus its PTY host while one viewer stops reading during a flood. */
+async function pausedViewerCost(
+  server: AutoDevServer,
+  sessionId: string,
+  reader: Terminal,
+): Promise<{ growthMb: number; mbps: number }> {
+  const manifest = JSON.parse(readFileSync(path.join(server.dataDir, 'pty-host', 'manifest.json'), 'utf8'));
+  const pids: (number | undefined)[] = [server.child.pid, manifest.pid as number];
+  const stalled = new WebSocket(`${server.wsUrl}/cli/session/${sessionId}/ws`, {
+    origin: server.url.replace(/\/$/, ''),
+  });
+  await new Promise<void>((resolve) => stalled.once('open', () => resolve()));
+  stalled.send(JSON.stringify({ type: 'auth', data: { token: server.token, binary: true } }));
+  await sleep(300);
+  (stalled as unknown as { _socket: { pause(): void } })._socket.pause();
+  const total = () => pids.reduce<number>((n, pid) => n + rssMb(pid), 0);
+  const before = total();
+  let peak = before;
+  const sampler = setInterval(() => {
+    peak = Math.max(peak, total());
+  }, 100);
+  const tp = await throughput([reader], 'paused');
+  clearInterval(sampler);
+  stalled.terminate();
+  return { growthMb: peak - before, mbps: tp.mbps };
+}
+
 // ---------------------------------------------------------------- wetty (own process, socket.io)
 const wettyDir = path.join(root, 'bench', '.cache', 'wetty');
 
@@ -376,6 +413,8 @@ try {
   await until(() => /[$#] $/.test(one.text()), 20_000, 'autodev prompt');
   const echo = await echoLatency(one);
   const tp1 = await throughput([one], 'one');
+  // A viewer that stops reading (a phone in a tunnel) during a flood: what it costs the app and host.
+  const paused = await pausedViewerCost(server, sessionId, one);
   const others = await Promise.all(Array.from({ length: 9 }, () => autodevViewer(server, sessionId)));
   const ten = [one, ...others];
   const tp10 = await throughput(ten, 'ten').catch((e: Error) => {
@@ -393,7 +432,12 @@ try {
     ws_output_10_mbps: fmt(tp10.mbps),
     ws_msgs_per_s_1: fmt(tp1.msgsPerS, 0),
     ws_msgs_per_s_10: fmt(tp10.msgsPerS, 0),
+    ws_paused_viewer_rss_growth_mb: fmt(paused.growthMb, 1),
+    ws_output_1_with_paused_mbps: fmt(paused.mbps),
   });
+  console.log(
+    `autodev ws     a viewer that stops reading: app+host RSS grew ${fmt(paused.growthMb, 1)} MB during the flood; the reading viewer got ${fmt(paused.mbps)} MB/s`,
+  );
 } finally {
   server.child.kill('SIGTERM');
   await new Promise((r) => server.child.once('exit', r));
@@ -501,6 +545,17 @@ if (!wettyBin) {
   }
 }
 
+// Same-run ratios (issue 13's targets: ≥ 1.5× wetty and ≥ 0.5× raw node-pty for one viewer, 10 viewers
+// each ≥ 0.8× one, echo within 1 ms of wetty, a paused viewer < 64 MB).
+const ratio = (a: string | undefined, b: string | undefined) =>
+  a && b && Number(b) > 0 ? fmt(Number(a) / Number(b)) : 'nan';
+Object.assign(results, {
+  ws_vs_wetty_output: ratio(results.ws_output_1_mbps, results.wetty_output_1_mbps),
+  ws_vs_raw_output: ratio(results.ws_output_1_mbps, results.raw_output_mbps),
+  ws_10_vs_1_output: ratio(results.ws_output_10_mbps, results.ws_output_1_mbps),
+  ws_minus_wetty_echo_p50_ms: fmt(Number(results.ws_echo_p50_ms) - Number(results.wetty_echo_p50_ms)),
+  ws_minus_wetty_echo_p99_ms: fmt(Number(results.ws_echo_p99_ms) - Number(results.wetty_echo_p99_ms)),
+});
 console.log(
   Object.entries(results)
     .map(([k, v]) => `${k}=${v}`)
