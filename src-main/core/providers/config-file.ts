@@ -41,7 +41,7 @@ function mergeRules(base: ScreenRule[], extra: ScreenRule[]): ScreenRule[] {
 
 /** Apply one validated entry over a definition (fields replace; arrays replace, except extra rules). */
 export function applyEntry(base: ProviderDefinition, entry: ProviderEntry): ProviderDefinition {
-  const { extra_screen_rules, screen_rules, one_shot, submit, signals, ...scalars } = entry;
+  const { extra_screen_rules, screen_rules, one_shot, submit, signals, extra_prices, ...scalars } = entry;
   const next: ProviderDefinition = { ...base };
   for (const [key, value] of Object.entries(scalars)) {
     if (value !== undefined) (next as unknown as Record<string, unknown>)[key] = value;
@@ -55,6 +55,7 @@ export function applyEntry(base: ProviderDefinition, entry: ProviderEntry): Prov
     };
   if (signals === null) delete next.signals;
   else if (signals !== undefined) next.signals = signals as SignalSpec;
+  if (extra_prices !== undefined) next.prices = [...extra_prices, ...(next.prices ?? [])];
   if (screen_rules !== undefined) next.screen_rules = screen_rules;
   if (extra_screen_rules !== undefined) next.screen_rules = mergeRules(next.screen_rules, extra_screen_rules);
   return next;

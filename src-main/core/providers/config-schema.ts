@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { PROVIDER_KINDS } from '../../../src-shared/session.ts';
+import { ConversationSpecSchema, ModelPriceSchema } from './conversation-spec.ts';
 import { SignalSpecSchema } from './signal-spec.ts';
 
 /**
@@ -132,6 +133,12 @@ export const ProviderEntrySchema = z.strictObject({
   /** Replaces the provider's signal wiring; `null` turns signals off (screen rules only). */
   signals: SignalSpecSchema.nullable().optional(),
   kind: z.enum(PROVIDER_KINDS).optional(),
+  /** Replaces the provider's conversation data (record, screen layout, question rules). */
+  conversation: ConversationSpecSchema.optional(),
+  /** Replaces the provider's model prices. */
+  prices: z.array(ModelPriceSchema).max(200).optional(),
+  /** Prices tried before the provider's own (a model added or repriced without copying the list). */
+  extra_prices: z.array(ModelPriceSchema).max(200).optional(),
 });
 export type ProviderEntry = z.infer<typeof ProviderEntrySchema>;
 

@@ -1,3 +1,4 @@
+import { withConversationDefaults } from './conversation-defaults.ts';
 import { moreAgents } from './defaults-more.ts';
 import { CLAUDE_SIGNALS, CODEX_SIGNALS, GEMINI_SIGNALS } from './signal-defaults.ts';
 import type { ProviderDefinition, ScreenRule } from './types.ts';
@@ -446,11 +447,9 @@ export function newProviderTemplate(id: string): ProviderDefinition {
 
 /** Fresh copies each call so callers (and config merging) can never mutate the bundled data. */
 export function defaultProviders(env: NodeJS.ProcessEnv = process.env): ProviderDefinition[] {
-  return structuredClone([
-    claude,
-    codex,
-    gemini,
-    cursor,
-    ...moreAgents({ common: COMMON_AGENT_RULES }),
-  ]).concat(shellProvider(env));
+  return withConversationDefaults(
+    structuredClone([claude, codex, gemini, cursor, ...moreAgents({ common: COMMON_AGENT_RULES })]).concat(
+      shellProvider(env),
+    ),
+  );
 }

@@ -1,4 +1,5 @@
 import type { ProviderKind, StateReason } from '../../../src-shared/session.ts';
+import type { ConversationSpec, ModelPrice } from './conversation-spec.ts';
 import type { SignalSpec } from './signal-spec.ts';
 
 /**
@@ -47,6 +48,11 @@ export interface ProviderDefinition {
   /** An agent (default) or a plain shell: a shell at its prompt is "ready", an agent waiting for its
    *  user "needs you" (src-shared/activity.ts). */
   kind?: ProviderKind;
+  /** Reading the conversation: the agent's own record, the layout of its answers on the screen, which
+   *  waiting states are questions (conversation-spec.ts). Absent: screen difference with no layout. */
+  conversation?: ConversationSpec;
+  /** USD per million tokens by model (first match wins), for interactive sessions' usage. */
+  prices?: ModelPrice[];
 }
 
 /**
