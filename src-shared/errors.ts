@@ -18,6 +18,12 @@ export const ERROR_CODES = [
   'CONFLICT',
   /** A prompt sent with `command` was not taken by the agent (the text stayed in its input). */
   'COMMAND_NOT_SUBMITTED',
+  /** A message sent through the API with `queue: false` while the agent works or others wait. */
+  'AGENT_BUSY',
+  /** The agent did not finish its turn within the message's timeout (the turn goes on). */
+  'TURN_TIMEOUT',
+  /** A usage budget with action "stop" was passed: no new turns. */
+  'BUDGET_EXCEEDED',
   'INTERNAL',
 ] as const;
 export type ErrorCode = (typeof ERROR_CODES)[number];

@@ -1,6 +1,8 @@
 import { z } from 'zod';
+import type { ConversationTurnEvent } from './conversation.ts';
 import type { SessionInfo, SessionInfoSchema } from './session.ts';
 import type { ChangesSummary } from './worktrees.ts';
+import type { BudgetEvent, SessionUsage } from './usage.ts';
 
 /**
  * WebSocket protocol for `/cli/session/{id}/ws` and `/cli/events/ws`.
@@ -183,6 +185,12 @@ export type LiveEvent =
   | { kind: 'session_removed'; session_id: string }
   | { kind: 'task'; task: unknown }
   | { kind: 'persistence'; paused: boolean; reason: string | null }
+  /** A turn of a session's conversation: queued, started, progress (API turns), ended, timeout. */
+  | { kind: 'conversation'; turn: ConversationTurnEvent }
+  /** A session's tokens and cost changed (read from the agent's record). */
+  | { kind: 'usage'; usage: SessionUsage }
+  /** A usage budget was crossed (warn, or stop: new turns are refused). */
+  | { kind: 'budget'; budget: BudgetEvent }
   /** The PTY host process: connected, restarted after a crash, or given up on (with why). */
   | {
       kind: 'pty_host';

@@ -24,7 +24,8 @@ export function readAgentEnvironment(
 /** Names used as `{env:NAME}` in record roots. */
 export function envNamesOf(roots: readonly string[]): string[] {
   const names = new Set<string>();
-  for (const root of roots) for (const m of root.matchAll(/\{env:([A-Za-z_][A-Za-z0-9_]*)\}/g)) names.add(m[1]!);
+  for (const root of roots)
+    for (const m of root.matchAll(/\{env:([A-Za-z_][A-Za-z0-9_]*)\}/g)) names.add(m[1]!);
   return [...names];
 }
 

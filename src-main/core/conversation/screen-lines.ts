@@ -44,7 +44,9 @@ interface BufferLike {
   readonly length: number;
   readonly baseY: number;
   readonly cursorY: number;
-  getLine(y: number): { readonly isWrapped: boolean; translateToString(trimRight?: boolean): string } | undefined;
+  getLine(
+    y: number,
+  ): { readonly isWrapped: boolean; translateToString(trimRight?: boolean): string } | undefined;
 }
 
 /** Every row of the buffer as logical lines; trailing empty rows dropped. */
@@ -61,7 +63,11 @@ export function readBuffer(buffer: BufferLike): ScreenLines {
     if (y === cursorRow) cursorLine = lines.length - 1;
   }
   const normalised = lines.map((l) => normaliseLine(l));
-  while (normalised.length > 0 && normalised[normalised.length - 1] === '' && normalised.length - 1 > cursorLine)
+  while (
+    normalised.length > 0 &&
+    normalised[normalised.length - 1] === '' &&
+    normalised.length - 1 > cursorLine
+  )
     normalised.pop();
   return { lines: normalised, cursorLine };
 }

@@ -41,6 +41,7 @@ export function compileReplySpec(spec: ScreenReplySpec | undefined): CompiledRep
 }
 
 const blank = (line: string) => line.trim().length === 0;
+const compact = (s: string) => s.replace(/\s+/g, '');
 
 function isInterface(line: string, spec: CompiledReplySpec): boolean {
   return blank(line) || isRuleLine(line) || spec.interfaceLines.some((re) => re.test(line));
@@ -51,15 +52,24 @@ function isInterface(line: string, spec: CompiledReplySpec): boolean {
  * lowest line matching `input_line` near the bottom (or the cursor line); the interface lines directly
  * above it (rules, hints, a spinner, the turn summary, blank lines) go with it.
  */
-export function transcriptOf(screen: ScreenLines, spec: CompiledReplySpec): string[] {
+export function transcriptOf(
+  screen: ScreenLines,
+  spec: CompiledReplySpec,
+  prompt: string | null = null,
+): string[] {
   const { lines } = screen;
+  // The echoed prompt can look like an input line (`> text`); when a question replaced the input box
+  // (a permission dialog), the echo must not be taken for it.
+  const head = prompt === null ? '' : [...compact(prompt)].slice(0, 12).join('');
+  const isEcho = (line: string) =>
+    head.length > 0 && compact(spec.echoMarker ? line.replace(spec.echoMarker, '') : line).startsWith(head);
   let input = -1;
   if (spec.inputLine === 'cursor') {
     input = screen.cursorLine >= 0 ? screen.cursorLine : lastNonBlank(lines);
   } else {
     const floor = Math.max(0, lines.length - spec.searchLines);
     for (let i = lines.length - 1; i >= floor; i--) {
-      if (spec.inputLine.test(lines[i]!)) {
+      if (spec.inputLine.test(lines[i]!) && !isEcho(lines[i]!)) {
         input = i;
         break;
       }
@@ -130,8 +140,6 @@ function nonBlank(lines: string[]): { index: number; text: string }[] {
   return out;
 }
 
-const compact = (s: string) => s.replace(/\s+/g, '');
-
 /**
  * The echoed prompt in `lines` at or after `from`: the first occurrence when `first`, else the last
  * (agentapi's RemoveUserInput, by characters with whitespace ignored). The echo starts on a line
@@ -158,7 +166,8 @@ export function findEcho(
     if (/\[Pasted text[^\]]*\]/i.test(body)) match = { start: i, end: i };
     else {
       const at = compact(body).indexOf(head);
-      if (at >= 0 && (!spec.echoMarker || at === 0)) match = { start: i, end: echoEnd(lines, i, body, at, wanted) };
+      if (at >= 0 && (!spec.echoMarker || at === 0))
+        match = { start: i, end: echoEnd(lines, i, body, at, wanted) };
     }
     if (!match) continue;
     if (first) return match;
@@ -200,10 +209,8 @@ export function removeReplyMarkers(lines: string[], spec: CompiledReplySpec): st
   const marker = spec.replyMarker;
   const firstText = lines.find((l) => !blank(l));
   let indent = 0;
-  if (firstText !== undefined && (!marker || !marker.test(firstText)) && firstText.startsWith(' ')) {
-    indent = Math.min(
-      ...lines.filter((l) => !blank(l)).map((l) => l.length - l.trimStart().length),
-    );
+  if (firstText !== undefined && !marker?.test(firstText) && firstText.startsWith(' ')) {
+    indent = Math.min(...lines.filter((l) => !blank(l)).map((l) => l.length - l.trimStart().length));
   }
   return lines.map((line) => {
     const m = marker?.exec(line);
@@ -229,7 +236,7 @@ export interface ScreenReplyInput {
 export function screenReply(input: ScreenReplyInput): string {
   const { spec } = input;
   const before = transcriptOf(input.before, spec);
-  const after = transcriptOf(input.after, spec);
+  const after = transcriptOf(input.after, spec, input.prompt);
   const start = newPartStart(before, after);
   let from = start.index;
   if (input.prompt !== null) {

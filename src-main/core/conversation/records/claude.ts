@@ -22,7 +22,8 @@ import {
  * Everything else (attachments, snapshots, titles, cost state, API request shapes) is ignored.
  */
 
-const COMMAND_TAGS = /^<(command-name|command-message|command-args|local-command-stdout|local-command-stderr|bash-input|bash-stdout|bash-stderr)>/;
+const COMMAND_TAGS =
+  /^<(command-name|command-message|command-args|local-command-stdout|local-command-stderr|bash-input|bash-stdout|bash-stderr)>/;
 
 interface ClaudeState extends ParsedRecord {
   pendingTools: Set<string>;

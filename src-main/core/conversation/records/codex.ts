@@ -41,7 +41,8 @@ interface CodexState extends ParsedRecord {
   lines: number;
 }
 
-const CONTEXT_TAGS = /^\s*<(environment_context|user_instructions|skills_instructions|permissions instructions|user_shell_command)/;
+const CONTEXT_TAGS =
+  /^\s*<(environment_context|user_instructions|skills_instructions|permissions instructions|user_shell_command)/;
 
 function itemText(content: unknown): string {
   if (!Array.isArray(content)) return '';
@@ -86,7 +87,8 @@ export const codexRollout: RecordParser = {
         const text = itemText(p.content);
         if (text.length === 0) return;
         const id = str(p.id) ?? `line-${state.lines}`;
-        if (p.role === 'user' && !CONTEXT_TAGS.test(text)) state.fallback.push({ id, role: 'user', text, at });
+        if (p.role === 'user' && !CONTEXT_TAGS.test(text))
+          state.fallback.push({ id, role: 'user', text, at });
         if (p.role === 'assistant') state.fallback.push({ id, role: 'agent', text, at });
         return;
       }

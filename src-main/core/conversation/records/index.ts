@@ -11,6 +11,12 @@ export const RECORD_PARSERS: Readonly<Record<RecordFormat, RecordParser>> = {
   'gemini-chat': geminiChat,
 };
 
-export { type AgentEnvironment, locateById, locateCandidates, recordRoots } from './locate.ts';
+export {
+  type AgentEnvironment,
+  type LocateQuery,
+  locateById,
+  locateCandidates,
+  recordRoots,
+} from './locate.ts';
 export { RecordReader } from './record-reader.ts';
 export type { ParsedRecord, RecordMessage, RecordUsage } from './types.ts';

@@ -134,7 +134,10 @@ const codex: FormatLayout = {
         if (!f.startsWith('rollout-') || !f.endsWith('.jsonl')) continue;
         const file = path.join(dir, f);
         if (!writtenSince(file, q.startedAtMs)) continue;
-        const meta = firstLine(file) as { type?: string; payload?: { cwd?: string; timestamp?: string } } | null;
+        const meta = firstLine(file) as {
+          type?: string;
+          payload?: { cwd?: string; timestamp?: string };
+        } | null;
         if (meta?.type !== 'session_meta' || meta.payload?.cwd !== q.cwd) continue;
         const started = Date.parse(meta.payload.timestamp ?? '');
         if (Number.isFinite(started) && started < q.startedAtMs - 5_000) continue; // a resumed older thread
@@ -167,7 +170,8 @@ const gemini: FormatLayout = {
     for (const dir of dirs) {
       const chats = path.join(dir, 'chats');
       for (const f of list(chats)) {
-        if (!f.startsWith('session-') || !(f.endsWith(`-${short}.jsonl`) || f.endsWith(`-${short}.json`))) continue;
+        if (!f.startsWith('session-') || !(f.endsWith(`-${short}.jsonl`) || f.endsWith(`-${short}.json`)))
+          continue;
         const file = path.join(chats, f);
         const head = firstHeader(file);
         if (head === id) return file;
@@ -240,4 +244,3 @@ function writtenSince(file: string, startedAtMs: number): boolean {
     return false;
   }
 }
-
