@@ -24,7 +24,14 @@ const CLAUDE_SCREEN = {
 
 const CODEX_SCREEN = {
   input_line: '^›(?:\\s|$)',
-  interface_lines: ['^\\s*(?:─\\s*)?Worked for\\b', '^\\s*•?\\s*Working \\(', 'esc to interrupt', '⏎ send'],
+  interface_lines: [
+    '^\\s*(?:─\\s*)?Worked for\\b',
+    '^\\s*•?\\s*Working \\(',
+    'esc to interrupt',
+    '⏎ send',
+    // Codex 0.171 hangs a tip under an answer while the next prompt is empty.
+    '^\\s*└ Tip: ',
+  ],
   echo_marker: '›\\s',
   reply_marker: '•\\s',
 };
