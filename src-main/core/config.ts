@@ -74,6 +74,22 @@ export const ConfigFileSchema = z.strictObject({
         .optional(),
     })
     .optional(),
+  /** Interactive sessions' tokens and cost (issue #15): optional budgets, how often records are read. */
+  usage: z
+    .strictObject({
+      budgets: z
+        .strictObject({
+          /** USD per local day over every session. */
+          daily_usd: z.number().positive().nullable().optional(),
+          /** USD per session. */
+          session_usd: z.number().positive().nullable().optional(),
+          /** warn (default): announce it; stop: also refuse new turns (API messages, `command`). */
+          action: z.enum(['warn', 'stop']).optional(),
+        })
+        .optional(),
+      scan_interval_s: z.number().min(1).max(3600).optional(),
+    })
+    .optional(),
   limits: z
     .strictObject({
       max_sessions: z.number().int().min(1).max(1000).optional(),
@@ -111,6 +127,7 @@ export interface AutoDevConfig {
   };
   limits: NonNullable<ConfigFile['limits']>;
   tasks: NonNullable<ConfigFile['tasks']>;
+  usage: NonNullable<ConfigFile['usage']>;
   ptyHost: 'process' | 'in-process';
   /** Leave agents running on shutdown; undefined when not set (the desktop app then asks). */
   keepSessions: boolean | undefined;
@@ -222,5 +239,6 @@ export function loadConfig(options: LoadConfigOptions = {}): AutoDevConfig {
         path: path.resolve(configFile ? path.dirname(configFile) : dataDir, r.path),
       })),
     },
+    usage: file.usage ?? {},
   };
 }

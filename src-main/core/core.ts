@@ -3,6 +3,7 @@ import type { ProviderSummary } from '../../src-shared/rest.ts';
 import type { SessionInfo } from '../../src-shared/session.ts';
 import type { LiveEvent } from '../../src-shared/ws-protocol.ts';
 import type { AutoDevConfig } from './config.ts';
+import { type ConversationService, createConversationService, SessionRecords } from './conversation/index.ts';
 import { createLogger, type Logger } from './log/logger.ts';
 import { loadProviderRegistry, providerVersion } from './providers/index.ts';
 import type { ProviderRegistry } from './providers/types.ts';
@@ -30,6 +31,7 @@ import {
 } from './store/index.ts';
 import { lastStoredSeq } from './store/output-seq.ts';
 import { createTaskService, type TaskService, tasksRecoverer } from './tasks/index.ts';
+import { createUsageService, type UsageService } from './usage/index.ts';
 import { Emitter, type Event } from './util/event.ts';
 import { AUTODEV_VERSION } from './version.ts';
 import {
@@ -69,6 +71,10 @@ export interface Core {
   readonly signals: SignalService | null;
   /** Sessions in their own git worktree: creation, changes, merge, cleanup (issue 14). */
   readonly worktrees: WorktreeService;
+  /** Conversations with agents: send a prompt and get the answer, the turns of a session. */
+  readonly conversations: ConversationService;
+  /** Tokens and cost of interactive sessions from the agents' records, budgets; null without persistence. */
+  readonly usage: UsageService | null;
   listProviders(): Promise<ProviderSummary[]>;
   hasProvider(id: string): boolean;
   /** A new session continuing an ended one's agent conversation (sessions/resume.ts). */
@@ -259,6 +265,7 @@ export async function createCore(config: AutoDevConfig, options: CreateCoreOptio
     }
   }
 
+  let usage: UsageService | null = null;
   const sessions = createSessionManager({
     providers,
     logger,
@@ -269,6 +276,8 @@ export async function createCore(config: AutoDevConfig, options: CreateCoreOptio
     },
     ...(persistence ? { journal: persistence.journal } : {}),
     ...(host ? { host } : {}),
+    // Budgets (usage service, created below) may stop new prompts.
+    admitCommand: (session) => usage?.admitTurn(session) ?? null,
     ...options.manager,
   });
   const persistenceAttachment = persistence?.attach(sessions) ?? null;
@@ -298,8 +307,40 @@ export async function createCore(config: AutoDevConfig, options: CreateCoreOptio
     log.info('reattached sessions the PTY host kept running', { sessions: adopted.length });
   }
 
+  // Conversations and usage read the agents' own records; one reader per session serves both.
+  const records = new SessionRecords({ providers, env, logger: logger.child({ component: 'records' }) });
+  const storedSession = (id: string) => history?.getSession(id) ?? undefined;
+  if (database) {
+    usage = createUsageService({
+      db: database.db,
+      sessions,
+      records,
+      providers,
+      storedSession,
+      budgets: config.usage.budgets ?? {},
+      ...(config.usage.scan_interval_s !== undefined
+        ? { scanIntervalMs: config.usage.scan_interval_s * 1000 }
+        : {}),
+      logger: logger.child({ component: 'usage' }),
+    });
+  }
+  const conversations = createConversationService({
+    sessions,
+    records,
+    providers,
+    storedSession,
+    admitTurn: (session) => usage?.admitTurn(session) ?? null,
+    logger: logger.child({ component: 'conversations' }),
+  });
+
   const redisPublishing = persistence && redis ? publishCommitted(persistence, redis) : null;
   const liveEvents = new Emitter<LiveEvent>();
+  conversations.onTurn((turn) => liveEvents.fire({ kind: 'conversation', turn }));
+  usage?.onDidChangeUsage((u) => liveEvents.fire({ kind: 'usage', usage: u }));
+  usage?.onBudget((budget) => {
+    log.warn('usage budget reached', { ...budget });
+    liveEvents.fire({ kind: 'budget', budget });
+  });
   tasks?.onDidChangeTask((task) => liveEvents.fire({ kind: 'task', task }));
   persistence?.onDidChangeStatus((status) =>
     liveEvents.fire({ kind: 'persistence', paused: !status.ok, reason: status.paused_reason }),
@@ -379,7 +420,14 @@ export async function createCore(config: AutoDevConfig, options: CreateCoreOptio
     tasks,
     signals,
     worktrees,
-    registerMetrics: (registry: Registry) => tasks?.registerCollectors(registry) ?? (() => {}),
+    conversations,
+    usage,
+    registerMetrics: (registry: Registry) => {
+      const undo = [tasks?.registerCollectors(registry), usage?.registerCollectors(registry)];
+      return () => {
+        for (const u of undo) u?.();
+      };
+    },
     onLiveEvent: liveEvents.event,
     listProviders: () => summarizeProviders(providers, env, versionCache),
     hasProvider: (id) => providers.get(id) !== undefined,
@@ -423,6 +471,8 @@ export async function createCore(config: AutoDevConfig, options: CreateCoreOptio
         }
         // 1b. Worktree watchers (the ended sessions were recorded as ended just now).
         await worktrees.close();
+        conversations.dispose();
+        usage?.dispose();
         // 2. Data: flush buffered output and commands (and tell the host what is stored).
         persistenceAttachment?.dispose();
         persistence?.close();

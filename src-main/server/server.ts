@@ -15,6 +15,7 @@ import {
   ConnectionCounter,
 } from './limits.ts';
 import { ServerMetrics } from './metrics.ts';
+import { conversationRoutes } from './routes/conversation.ts';
 import { sessionRoutes } from './routes/sessions.ts';
 import { systemRoutes } from './routes/system.ts';
 import { tasksRouteModule } from './routes/tasks.ts';
@@ -138,7 +139,11 @@ export async function startServer(options: StartServerOptions): Promise<RunningS
     ...(core.worktrees ? worktreeRoutes() : []),
   ])
     router.add(route);
-  const modules = [...(core.tasks ? [tasksRouteModule(core.tasks)] : []), ...(options.routes ?? [])];
+  const modules = [
+    ...(core.tasks ? [tasksRouteModule(core.tasks)] : []),
+    conversationRoutes(),
+    ...(options.routes ?? []),
+  ];
   for (const module of modules) for (const route of module(core)) router.add(route);
 
   let guards: RequestGuards | null = null;

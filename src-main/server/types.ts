@@ -11,9 +11,11 @@ import type {
 } from '../../src-shared/rest.ts';
 import type { SessionInfo } from '../../src-shared/session.ts';
 import type { LiveEvent } from '../../src-shared/ws-protocol.ts';
+import type { ConversationService } from '../core/conversation/index.ts';
 import type { ReadStore } from '../core/read-store.ts';
 import type { SessionManager } from '../core/sessions/types.ts';
 import type { TaskService } from '../core/tasks/task-service.ts';
+import type { UsageService } from '../core/usage/index.ts';
 import type { Event } from '../core/util/event.ts';
 import type { WorktreeService } from '../core/worktrees/service.ts';
 
@@ -45,6 +47,10 @@ export interface ServerCore {
   readonly worktrees?: WorktreeService | null;
   /** A new session continuing an ended one's agent conversation (throws CONFLICT saying why not). */
   resumeSession?(sessionId: string, userId?: string): Promise<SessionInfo>;
+  /** Conversations with agents; when present the server mounts the message routes. */
+  readonly conversations?: ConversationService | null;
+  /** Interactive sessions' tokens and cost; when present the server mounts the usage routes. */
+  readonly usage?: UsageService | null;
   /** Recovery report entry for a session of a previous run, if any. */
   recoveryReport(sessionId: string): unknown | null;
   redisStatus(): { configured: boolean; connected: boolean };

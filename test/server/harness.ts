@@ -55,6 +55,8 @@ export async function startTestServer(
     coreOptions?: CreateCoreOptions;
     /** Extra or overridden providers: the user's providers file (JSON is YAML), written before start. */
     providers?: Record<string, unknown>;
+    /** The data dir's config.yaml (JSON is YAML), written before start. */
+    config?: Record<string, unknown>;
   } = {},
 ): Promise<TestServer> {
   const dataDir = mkdtempSync(path.join(os.tmpdir(), 'autodev-server-'));
@@ -67,7 +69,8 @@ export async function startTestServer(
     TERM: 'xterm-256color',
     LANG: 'C.UTF-8',
   };
-  const { coreOptions, providers, ...serverOptions } = options;
+  const { coreOptions, providers, config: configFile, ...serverOptions } = options;
+  if (configFile) writeFileSync(path.join(dataDir, 'config.yaml'), JSON.stringify(configFile));
   if (providers) {
     mkdirSync(path.join(dataDir, '.autodev'), { recursive: true });
     writeFileSync(path.join(dataDir, '.autodev', 'providers.yaml'), JSON.stringify({ providers }));

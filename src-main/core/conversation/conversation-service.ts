@@ -135,6 +135,7 @@ class AgentConversations implements ConversationService {
       const last = st.turns[st.turns.length - 1];
       if (last?.endedOnQuestion && last.ended_at !== null && !st.apiActive) {
         last.ended_at = null;
+        last.settled = false;
         last.endedOnQuestion = false;
         last.seenBusy = true;
         st.open = last;
@@ -169,6 +170,7 @@ class AgentConversations implements ConversationService {
       .catch((error) => this._o.logger?.warn('reading the answer failed', { error }))
       .finally(() => {
         if (turn.ended_at === null) return; // reopened meanwhile
+        turn.settled = true;
         turn.resolveDone();
         this._emit(st, turn, 'ended');
       });
@@ -188,6 +190,8 @@ class AgentConversations implements ConversationService {
     if (screen) turn.lastScreen = screen;
     if (final && screen && session.state === 'waiting_input') st.idleScreen = screen;
     if (fromRecord) return;
+    // The answer so far must never overwrite the final one read meanwhile.
+    if (!final && turn.ended_at !== null) return;
     turn.reply = screenReply({
       before: turn.baseline ?? EMPTY_SCREEN,
       // An exited agent's screen may be gone: the last one seen during the turn stands in.
@@ -513,14 +517,14 @@ class AgentConversations implements ConversationService {
         time: turn.started_at,
         origin: turn.origin,
       });
-      if (turn.ended_at !== null || turn.reply !== null)
+      if (turn.settled || turn.reply !== null)
         push({
           turn_id: turn.turn_id,
           role: 'agent',
           content: turn.reply ?? '',
           time: turn.ended_at ?? turn.started_at,
           origin: turn.origin,
-          ...(turn.ended_at === null ? { partial: true } : {}),
+          ...(turn.settled ? {} : { partial: true }),
         });
     }
     return {

@@ -24,6 +24,8 @@ export interface Turn {
   seenBusy: boolean;
   /** It ended on a question (permission, trust…): if the agent goes on, the turn goes on. */
   endedOnQuestion: boolean;
+  /** The turn ended and its answer was read (until then the reply is the answer so far). */
+  settled: boolean;
   /** Resolves when the turn ends (reply computed). */
   done: Promise<void>;
   resolveDone: () => void;
@@ -55,6 +57,7 @@ export function newTurn(
     baseline,
     seenBusy: BUSY_STATES.has(session.state),
     endedOnQuestion: false,
+    settled: false,
     done,
     resolveDone,
   };

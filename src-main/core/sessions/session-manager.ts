@@ -572,6 +572,8 @@ class PtySessionManager implements SessionManager {
 
   command(sessionId: string, text: string): Promise<SubmitOutcome> {
     const rec = this._requireRunning(sessionId);
+    const refusal = this._o.admitCommand?.(snapshotInfo(rec));
+    if (refusal) throw new SessionCoreError(refusal, 'BUDGET_EXCEEDED');
     this._recordLine(rec, text);
     this._noteActivity(rec);
     return this._host.submit(sessionId, text).then((outcome) => {

@@ -1,3 +1,4 @@
+import type { SessionInfo } from '../../../src-shared/session.ts';
 import { createLogger, type Logger } from '../log/logger.ts';
 import type { ProviderRegistry } from '../providers/types.ts';
 import type { MirrorTuning } from '../pty-host/host-session.ts';
@@ -50,6 +51,9 @@ export interface SessionManagerOptions {
   /** The agents' own signals (src-main/core/signals/): spawn wiring, their fusion with the screen's
    *  verdicts, conversation ids. Absent: screen rules only. */
   signals?: SessionSignals;
+  /** Before a prompt is sent with `command` (a person's, the API's, the initial prompt): a refusal
+   *  message stops it (usage budgets with action "stop", src-main/core/usage/). Keystrokes pass. */
+  admitCommand?: (session: SessionInfo) => string | null;
 }
 
 export const DEFAULT_LIMITS: ManagerLimits = {

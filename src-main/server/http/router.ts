@@ -79,7 +79,7 @@ export class Router {
   isApiPath(pathname: string): boolean {
     return (
       this._routes.some((r) => r.regex.test(pathname)) ||
-      /^\/(cli|metrics|health|whoami|tasks|worktrees)(\/|$)/.test(pathname)
+      /^\/(cli|metrics|health|whoami|tasks|worktrees|usage)(\/|$)/.test(pathname)
     );
   }
 }
