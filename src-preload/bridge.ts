@@ -233,6 +233,8 @@ export function createAutoDevBridge(
       }),
     listWorktrees: () => call('autodev:worktrees:list'),
     inspectRepository: (path) => call('autodev:worktrees:inspect', { path }),
+    getUsage: (query) => call('autodev:usage:report', query === undefined ? {} : { query }),
+    getSessionUsage: (session_id) => call('autodev:usage:session', { session_id }),
   };
 
   const desktop: AutoDevDesktopApi = {

@@ -21,6 +21,7 @@ import type {
   RepositoryInfo,
   WorktreeListItem,
 } from './worktrees.ts';
+import type { SessionUsage, UsageQuery, UsageReport } from './usage.ts';
 import type { LiveEvent, SnapshotMessageData, TokenScope } from './ws-protocol.ts';
 
 /**
@@ -74,6 +75,10 @@ export interface AutoDevApi {
   listWorktrees(): Promise<WorktreeListItem[]>;
   /** Whether a directory is in a git repository, and its branches (the new-session dialog). */
   inspectRepository(path: string): Promise<RepositoryInfo>;
+  /** Tokens and cost of interactive sessions per provider, day and session, and the budgets' state. */
+  getUsage(query?: UsageQuery): Promise<UsageReport>;
+  /** One session's tokens and cost per model and day (NOT_FOUND when its agent keeps no record). */
+  getSessionUsage(sessionId: string): Promise<SessionUsage>;
 }
 
 export interface EndSessionOptions {

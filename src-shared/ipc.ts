@@ -17,6 +17,7 @@ import {
   InspectQuerySchema,
   MergeRequestSchema,
 } from './worktrees.ts';
+import { UsageQuerySchema } from './usage.ts';
 import type { LiveEvent, SnapshotMessageData } from './ws-protocol.ts';
 
 /**
@@ -113,6 +114,8 @@ export const IPC_COMMANDS = {
   }),
   'autodev:worktrees:list': Empty,
   'autodev:worktrees:inspect': z.strictObject(InspectQuerySchema.shape),
+  'autodev:usage:report': z.strictObject({ query: UsageQuerySchema.optional() }),
+  'autodev:usage:session': SessionRef,
 
   /** Desktop-only: which session tab is visible (drives notifications) and whether the window is focused. */
   'autodev:desktop:view': z.strictObject({ session_id: IdSchema.nullable() }),
@@ -252,6 +255,8 @@ export const AUTODEV_API_KEYS = [
   'resumeSession',
   'listWorktrees',
   'inspectRepository',
+  'getUsage',
+  'getSessionUsage',
 ] as const satisfies readonly (keyof AutoDevApi)[];
 export const AUTODEV_DESKTOP_KEYS = [
   'setViewedSession',

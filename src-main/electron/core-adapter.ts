@@ -51,6 +51,7 @@ export async function openDesktopCore(options: {
       listProviders: () => core.listProviders(),
       store: core.store,
       tasks: core.tasks ? desktopTasks(core.tasks) : null,
+      usage: core.usage,
       ...(core.onLiveEvent ? { onLiveEvent: core.onLiveEvent } : {}),
       worktrees: core.worktrees,
       resumeSession: (sessionId) => core.resumeSession(sessionId),

@@ -195,6 +195,12 @@ export class DesktopController {
     return tasks;
   }
 
+  private _usage() {
+    const usage = this._deps.core.usage;
+    if (!usage) throw new IpcError('INTERNAL', 'usage is not available (no persistence)');
+    return usage;
+  }
+
   /** Stored API keys for the provider's env keys, unless the request sets them itself. */
   private async _secretEnv(cliTool: string): Promise<Record<string, string>> {
     const provider = (await this._deps.core.listProviders()).find((p) => p.id === cliTool);
@@ -321,6 +327,12 @@ export class DesktopController {
       'autodev:changes:discard': ({ session_id }) => this._worktrees().discard(session_id),
       'autodev:worktrees:list': () => this._worktrees().list(),
       'autodev:worktrees:inspect': ({ path }) => this._worktrees().inspect(path),
+      'autodev:usage:report': ({ query }) => this._usage().report(query ?? {}),
+      'autodev:usage:session': ({ session_id }) => {
+        const found = this._usage().session(session_id);
+        if (!found) throw new IpcError('NOT_FOUND', `no usage recorded for session ${session_id}`);
+        return found;
+      },
 
       'autodev:desktop:view': ({ session_id }, w) => {
         w.viewedSessionId = session_id;

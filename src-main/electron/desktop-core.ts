@@ -11,6 +11,7 @@ import type {
 } from '../../src-shared/rest.ts';
 import type { SessionInfo } from '../../src-shared/session.ts';
 import type { SubmitTaskOptions, TaskDetail, TaskInfo, TaskMetrics } from '../../src-shared/tasks.ts';
+import type { SessionUsage, UsageQuery, UsageReport } from '../../src-shared/usage.ts';
 import type { LiveEvent } from '../../src-shared/ws-protocol.ts';
 import type { SessionManager } from '../core/sessions/types.ts';
 import type { Event } from '../core/util/event.ts';
@@ -26,6 +27,8 @@ export interface DesktopCore {
   listProviders(): Promise<ProviderSummary[]>;
   readonly store: DesktopStore | null;
   readonly tasks: DesktopTasks | null;
+  /** Interactive sessions' tokens and cost (absent or null without persistence). */
+  readonly usage?: DesktopUsage | null;
   readonly onLiveEvent?: Event<LiveEvent>;
   /** Sessions in their own worktree (issue 14); absent in fakes that do not need it. */
   readonly worktrees?: DesktopWorktrees | null;
@@ -42,6 +45,11 @@ export interface DesktopStore {
   history(sessionId: string, query: z.output<typeof HistoryQuerySchema>): HistoryEntry[];
   search(query: z.output<typeof SearchQuerySchema>): SearchHit[];
   exportSession(sessionId: string, format: 'json' | 'text'): string;
+}
+
+export interface DesktopUsage {
+  report(query?: UsageQuery): UsageReport;
+  session(sessionId: string): SessionUsage | null;
 }
 
 export interface DesktopTasks {

@@ -61,6 +61,8 @@ export function createIpcApi(bridge: DesktopBridge): { api: AutoDevApi; extras: 
     endSession: call('endSession'),
     listWorktrees: call('listWorktrees'),
     inspectRepository: call('inspectRepository'),
+    getUsage: call('getUsage'),
+    getSessionUsage: call('getSessionUsage'),
   };
   const extras: ClientExtras = {};
   const desktop = bridge.desktop;

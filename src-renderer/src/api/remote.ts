@@ -18,6 +18,7 @@ import type {
 } from '../../../src-shared/rest.ts';
 import type { CreateSessionRequest, SessionDiagnostics, SessionInfo } from '../../../src-shared/session.ts';
 import type { SubmitTaskRequest, TaskDetail, TaskInfo, TaskMetrics } from '../../../src-shared/tasks.ts';
+import type { SessionUsage, UsageQuery, UsageReport } from '../../../src-shared/usage.ts';
 import type {
   ChangesQuery,
   ChangesResponse,
@@ -193,6 +194,14 @@ export class RemoteApi implements AutoDevApi, ResumeCapable {
 
   getTaskMetrics(): Promise<TaskMetrics> {
     return this._http.json('GET', '/tasks/metrics');
+  }
+
+  getUsage(query: UsageQuery = {}): Promise<UsageReport> {
+    return this._request('GET', `/usage${qs(query)}`);
+  }
+
+  getSessionUsage(sessionId: string): Promise<SessionUsage> {
+    return this._request('GET', `/cli/sessions/${enc(sessionId)}/usage`);
   }
 
   async controlTask(taskId: string, action: 'cancel' | 'pause' | 'resume'): Promise<TaskInfo> {

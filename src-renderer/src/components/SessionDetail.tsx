@@ -15,6 +15,7 @@ import { Modal } from './Modal.tsx';
 import { ProviderIcon } from './ProviderIcon.tsx';
 import { StateBadge } from './StateBadge.tsx';
 import type { SessionActions } from './Workspace.tsx';
+import { SessionUsagePanel } from './UsagePanels.tsx';
 
 /**
  * Everything about one session: state and why, process, resources, limits, commands. A running
@@ -187,6 +188,7 @@ export function SessionDetail({
           {error}
         </p>
       ) : null}
+      <SessionUsagePanel api={api} sessionId={session.session_id} />
       <h3>Command history</h3>
       {commands.length === 0 ? (
         <p className="muted">No commands yet.</p>

@@ -19,6 +19,7 @@ import { ReplayIcon, ResumeIcon, SearchIcon, TerminalIcon, TrashIcon } from './I
 import { ProviderIcon } from './ProviderIcon.tsx';
 import { StateBadge } from './StateBadge.tsx';
 import type { SessionActions } from './Workspace.tsx';
+import { UsageOverview } from './UsagePanels.tsx';
 
 export interface SessionsViewProps {
   api: AutoDevApi;
@@ -89,6 +90,7 @@ export function SessionsView(props: SessionsViewProps) {
 
   return (
     <section className="sessions-view" aria-label="All sessions">
+      <UsageOverview api={api} />
       <div className="toolbar">
         <search className="history-search">
           <form
