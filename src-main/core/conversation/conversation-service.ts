@@ -16,7 +16,7 @@ import { findRecordTurn, recordTurns } from './record-turns.ts';
 import { readSerializedScreen, type ScreenLines } from './screen-lines.ts';
 import { type CompiledReplySpec, compileReplySpec, screenReply } from './screen-reply.ts';
 import type { SessionRecords } from './session-records.ts';
-import { BUSY_STATES, ENDED_STATES, newTurn, SessionTurns, type Turn } from './turn-log.ts';
+import { BUSY_STATES, ENDED_STATES, isInputSent, newTurn, SessionTurns, type Turn } from './turn-log.ts';
 
 /** A refusal with a stable error code (the REST route maps it to its status). */
 export class ConversationError extends Error {
@@ -48,6 +48,12 @@ export interface ConversationServiceOptions {
   progressMs?: number;
   /** How long to wait for the agent's record to hold a finished turn before using the screen (1500 ms). */
   recordWaitMs?: number;
+  /**
+   * A turn ends when the agent is back to waiting (or shows an error) and stays out of work this long
+   * (default 500 ms): agents flap busy/idle for a few tens of ms around a turn's edges (a spinner in
+   * the title, a redraw), and that must neither end a turn early nor start one.
+   */
+  endSettleMs?: number;
 }
 
 export interface ConversationService {
@@ -124,12 +130,18 @@ class AgentConversations implements ConversationService {
     if (open) {
       open.state = session.state;
       open.state_reason = session.state_reason;
-      if (busy) open.seenBusy = true;
+      if (isInputSent(session)) open.armed = true;
+      if (busy && open.armed) open.seenBusy = true;
     }
     // A person submitted a line: a turn of theirs (an API turn's own line is recorded by command()).
     if (lines.length > 0 && !st.apiActive) {
       if (open && open.origin === 'person') this._end(st, open, session);
-      if (!st.open) this._open(st, newTurn('person', lines.join('\n'), session, st.idleScreen));
+      if (!st.open) {
+        const turn = newTurn('person', lines.join('\n'), session, st.idleScreen);
+        this._open(st, turn);
+        // Later busy states are this turn's work; this event's may be the previous turn's last flap.
+        turn.armed = true;
+      }
     } else if (!open && busy) {
       // The agent went on after a question (the person answered a permission prompt): same turn.
       const last = st.turns[st.turns.length - 1];
@@ -138,14 +150,32 @@ class AgentConversations implements ConversationService {
         last.settled = false;
         last.endedOnQuestion = false;
         last.seenBusy = true;
+        last.armed = true;
         st.open = last;
       }
     }
     const current = st.open;
-    if (current?.seenBusy && (session.state === 'waiting_input' || session.state === 'error'))
-      this._end(st, current, session);
-    else if (current && ENDED_STATES.has(session.state)) this._end(st, current, session);
+    if (current && ENDED_STATES.has(session.state)) this._end(st, current, session);
+    else if (current && busy) this._cancelEnd(current);
+    else if (current?.seenBusy && (session.state === 'waiting_input' || session.state === 'error'))
+      this._endSoon(st, current);
     else if (!current && session.state === 'waiting_input' && !st.apiActive) void this._refreshIdle(st);
+  }
+
+  /** End the turn once the agent stayed out of work for endSettleMs (a busy state cancels it). */
+  private _endSoon(st: SessionTurns, turn: Turn): void {
+    this._cancelEnd(turn);
+    turn.pendingEnd = setTimeout(() => {
+      turn.pendingEnd = undefined;
+      const now = this._o.sessions.get(st.sessionId);
+      if (st.open !== turn || !now || BUSY_STATES.has(now.state)) return;
+      this._end(st, turn, now);
+    }, this._o.endSettleMs ?? 500);
+  }
+
+  private _cancelEnd(turn: Turn): void {
+    if (turn.pendingEnd) clearTimeout(turn.pendingEnd);
+    turn.pendingEnd = undefined;
   }
 
   private _open(st: SessionTurns, turn: Turn): void {
@@ -161,6 +191,7 @@ class AgentConversations implements ConversationService {
 
   /** Close the turn: read its answer (record, else screen), then announce it. */
   private _end(st: SessionTurns, turn: Turn, session: SessionInfo): void {
+    this._cancelEnd(turn);
     if (st.open === turn) st.open = null;
     turn.ended_at = new Date().toISOString();
     turn.state = session.state;
@@ -200,6 +231,14 @@ class AgentConversations implements ConversationService {
       spec: this._spec(session.cli_tool),
     });
     turn.reply_source = 'screen';
+  }
+
+  private _recordHasAnswer(st: SessionTurns, turn: Turn, session: SessionInfo): boolean {
+    if (turn.prompt === null || !this._o.records.hasRecord(session)) return false;
+    const view = this._o.records.read(session);
+    return (
+      view !== null && findRecordTurn(recordTurns(view), turn.prompt, st.recordCursor)?.complete === true
+    );
   }
 
   private async _recordAnswer(st: SessionTurns, turn: Turn, session: SessionInfo): Promise<boolean> {
@@ -368,6 +407,10 @@ class AgentConversations implements ConversationService {
           'COMMAND_NOT_SUBMITTED',
         );
       }
+      // The agent took it: from now on its busy states are this turn's (and it may be working already).
+      turn.armed = true;
+      const now = this._o.sessions.get(sessionId);
+      if (now && BUSY_STATES.has(now.state)) turn.seenBusy = true;
       return await this._awaitAnswer(st, turn, deadline);
     } finally {
       st.apiActive = false;
@@ -395,6 +438,12 @@ class AgentConversations implements ConversationService {
       if (ended && turn.ended_at !== null) return { status: 'answered', reply: this._reply(turn) };
       const session = this._o.sessions.get(st.sessionId);
       if (!session || turn.ended_at !== null) continue;
+      // An end the state events did not show (its busy part came before the prompt was confirmed):
+      // the agent is out of work and its record holds this turn, finished.
+      if (!BUSY_STATES.has(session.state) && !turn.pendingEnd && this._recordHasAnswer(st, turn, session)) {
+        this._end(st, turn, session);
+        continue;
+      }
       // Progress: the answer so far, when the agent printed something new.
       if (session.last_seq !== lastSeq) {
         lastSeq = session.last_seq;

@@ -43,8 +43,13 @@ export function compileReplySpec(spec: ScreenReplySpec | undefined): CompiledRep
 const blank = (line: string) => line.trim().length === 0;
 const compact = (s: string) => s.replace(/\s+/g, '');
 
+/** A bar of half blocks (Gemini CLI 0.61 frames its prompts and input box with ▄▄▄ / ▀▀▀ rows). */
+const BLOCK_BAR = /^\s*[▀▄▁▔█]{8,}\s*$/u;
+
 function isInterface(line: string, spec: CompiledReplySpec): boolean {
-  return blank(line) || isRuleLine(line) || spec.interfaceLines.some((re) => re.test(line));
+  return (
+    blank(line) || isRuleLine(line) || BLOCK_BAR.test(line) || spec.interfaceLines.some((re) => re.test(line))
+  );
 }
 
 /**

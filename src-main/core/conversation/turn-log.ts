@@ -22,8 +22,16 @@ export interface Turn {
   lastScreen?: ScreenLines;
   /** The agent was seen working since the turn opened (a waiting state before that is stale). */
   seenBusy: boolean;
+  /**
+   * Busy states count from now on. The event that shows a person's new line, or anything before an API
+   * turn's prompt was taken, can carry a stale flap of the previous turn (a spinner title, a screen
+   * redraw) that must not count as this turn's work; AutoDev's own "input sent" always does.
+   */
+  armed: boolean;
   /** It ended on a question (permission, trust…): if the agent goes on, the turn goes on. */
   endedOnQuestion: boolean;
+  /** An end seen but not yet final: it becomes final when the agent stays out of work for a moment. */
+  pendingEnd?: NodeJS.Timeout;
   /** The turn ended and its answer was read (until then the reply is the answer so far). */
   settled: boolean;
   /** Resolves when the turn ends (reply computed). */
@@ -32,6 +40,11 @@ export interface Turn {
 }
 
 export const BUSY_STATES: ReadonlySet<SessionState> = new Set(['running', 'processing']);
+/** The state AutoDev sets itself when input was just submitted (fusion's `input-sent`). */
+export function isInputSent(session: SessionInfo): boolean {
+  return session.state_reason.source === 'user' && session.state_reason.rule === 'input-sent';
+}
+
 export const ENDED_STATES: ReadonlySet<SessionState> = new Set(['completed', 'terminated']);
 
 export function newTurn(
@@ -55,7 +68,8 @@ export function newTurn(
     reply: null,
     reply_source: null,
     baseline,
-    seenBusy: BUSY_STATES.has(session.state),
+    seenBusy: isInputSent(session),
+    armed: false,
     endedOnQuestion: false,
     settled: false,
     done,
