@@ -189,6 +189,9 @@ test('usage: per session, per provider and per day over REST, in /metrics, and f
   // gemini with a model that has no price: tokens count, the cost does not, and it says so.
   const geminiUsage = (await ts.api('GET', `/cli/sessions/${gemini}/usage`)).body;
   assert.equal(geminiUsage.totals.output_tokens, 200);
+  // Gemini's input count includes its cached part: that part is a cache read here.
+  assert.equal(geminiUsage.totals.input_tokens, 1000);
+  assert.equal(geminiUsage.totals.cache_read_tokens, 5000);
   assert.equal(geminiUsage.totals.cost_usd, 0);
   assert.equal(geminiUsage.totals.unpriced_calls, 1);
 

@@ -58,7 +58,9 @@ export async function conversationRig(
       : await createSignalService({ dataDir: tempDir(t, 'autodev-conv-sig-') });
   const home = tempDir(t, 'autodev-conv-home-');
   const cwd = tempDir(t, 'autodev-conv-cwd-');
-  const env = { ...process.env, HOME: home };
+  // AutoDev's own HOME differs from the agents' (each session gets `home`): records are found through
+  // the running agent's environment, not AutoDev's.
+  const env = { ...process.env, HOME: tempDir(t, 'autodev-conv-core-home-') };
   const { manager } = testManager(defs, { ...(signals ? { signals } : {}), env });
   const records = new SessionRecords({ providers: registry(defs), env });
   const conversations = createConversationService({
