@@ -10,6 +10,7 @@ import type {
 } from './rest.ts';
 import type { CreateSessionRequest, SessionDiagnostics, SessionInfo } from './session.ts';
 import type { SubmitTaskRequest, TaskDetail, TaskInfo, TaskMetrics } from './tasks.ts';
+import type { SessionUsage, UsageQuery, UsageReport } from './usage.ts';
 import type {
   ChangesQuery,
   ChangesResponse,
@@ -21,7 +22,6 @@ import type {
   RepositoryInfo,
   WorktreeListItem,
 } from './worktrees.ts';
-import type { SessionUsage, UsageQuery, UsageReport } from './usage.ts';
 import type { LiveEvent, SnapshotMessageData, TokenScope } from './ws-protocol.ts';
 
 /**

@@ -11,13 +11,13 @@ import {
 import type { SessionInfo } from './session.ts';
 import { CreateSessionRequestSchema } from './session.ts';
 import { SubmitTaskSchema } from './tasks.ts';
+import { UsageQuerySchema } from './usage.ts';
 import {
   ChangesQuerySchema,
   CommitRequestSchema,
   InspectQuerySchema,
   MergeRequestSchema,
 } from './worktrees.ts';
-import { UsageQuerySchema } from './usage.ts';
 import type { LiveEvent, SnapshotMessageData } from './ws-protocol.ts';
 
 /**

@@ -1,8 +1,8 @@
 import { z } from 'zod';
 import type { ConversationTurnEvent } from './conversation.ts';
 import type { SessionInfo, SessionInfoSchema } from './session.ts';
-import type { ChangesSummary } from './worktrees.ts';
 import type { BudgetEvent, SessionUsage } from './usage.ts';
+import type { ChangesSummary } from './worktrees.ts';
 
 /**
  * WebSocket protocol for `/cli/session/{id}/ws` and `/cli/events/ws`.

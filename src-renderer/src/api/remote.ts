@@ -197,11 +197,11 @@ export class RemoteApi implements AutoDevApi, ResumeCapable {
   }
 
   getUsage(query: UsageQuery = {}): Promise<UsageReport> {
-    return this._request('GET', `/usage${qs(query)}`);
+    return this._http.json('GET', `/usage${qs(query)}`);
   }
 
   getSessionUsage(sessionId: string): Promise<SessionUsage> {
-    return this._request('GET', `/cli/sessions/${enc(sessionId)}/usage`);
+    return this._http.json('GET', `/cli/sessions/${enc(sessionId)}/usage`);
   }
 
   async controlTask(taskId: string, action: 'cancel' | 'pause' | 'resume'): Promise<TaskInfo> {

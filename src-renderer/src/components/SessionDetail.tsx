@@ -14,8 +14,8 @@ import { RefreshIcon, ReplayIcon, ResumeIcon, TerminalIcon, TrashIcon } from './
 import { Modal } from './Modal.tsx';
 import { ProviderIcon } from './ProviderIcon.tsx';
 import { StateBadge } from './StateBadge.tsx';
-import type { SessionActions } from './Workspace.tsx';
 import { SessionUsagePanel } from './UsagePanels.tsx';
+import type { SessionActions } from './Workspace.tsx';
 
 /**
  * Everything about one session: state and why, process, resources, limits, commands. A running

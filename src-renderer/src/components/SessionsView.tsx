@@ -18,8 +18,8 @@ import { hasEnded } from '../model/session-life.ts';
 import { ReplayIcon, ResumeIcon, SearchIcon, TerminalIcon, TrashIcon } from './Icons.tsx';
 import { ProviderIcon } from './ProviderIcon.tsx';
 import { StateBadge } from './StateBadge.tsx';
-import type { SessionActions } from './Workspace.tsx';
 import { UsageOverview } from './UsagePanels.tsx';
+import type { SessionActions } from './Workspace.tsx';
 
 export interface SessionsViewProps {
   api: AutoDevApi;

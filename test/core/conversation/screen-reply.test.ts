@@ -60,7 +60,7 @@ for (const cli of ['claude', 'codex', 'gemini']) {
     const lines = text.split('\n');
     assert.equal(lines[lines.length - 1], 'Line 45 of a long answer.');
     const first = Number(/^Line (\d+) /.exec(lines[0]!)?.[1]);
-    lines.forEach((line, i) => assert.equal(line, `Line ${first + i} of a long answer.`));
+    for (const [i, line] of lines.entries()) assert.equal(line, `Line ${first + i} of a long answer.`);
     if (cli === 'gemini') assert.equal(first, 1, 'gemini keeps the answer in the scrollback: whole');
   });
 }

@@ -43,6 +43,7 @@ function session(over: Partial<SessionInfo> = {}): SessionInfo {
     title: null,
     command_history: [],
     metadata: {},
+    worktree: null,
     ...over,
   };
 }
