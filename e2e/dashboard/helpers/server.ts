@@ -16,7 +16,9 @@ export const ONESHOT_AGENT = path.join(ROOT, 'test', 'fixtures', 'oneshot', 'fak
  * A real `autodev serve` on a free loopback port with a throw-away data dir and fixture providers: a
  * prompt agent, an agent stuck at a login menu, an agent printing hostile output, a one-shot
  * stream-json agent for tasks, an agent that asks terminal queries and logs what it receives, one
- * that exits with an error, one that redraws its screen, and one whose API key is not set.
+ * that exits with an error, one that redraws its screen, one whose API key is not set, and `claude`
+ * drawn by the Claude Code fixture agent (test/fixtures/agents/fake-claude.mjs: it writes its
+ * transcript under the session's HOME with FAKE_RECORD=1, for the usage view).
  */
 export interface DashboardServer {
   url: string;
@@ -53,6 +55,9 @@ function providersYaml(dataDir: string): string {
     env_keys: [FAKE_AGENT_API_KEY]
     screen_rules:
       - { id: key.prompt, pattern: '^> ?$', region: { kind: last-lines, count: 1 }, state: waiting_input }
+  claude:
+    binary: ${JSON.stringify(process.execPath)}
+    interactive_args: [${JSON.stringify(path.join(ROOT, 'test', 'fixtures', 'agents', 'fake-claude.mjs'))}]
   fakeagent:
     name: Fake Agent
     binary: ${f('prompt-agent.mjs')}

@@ -1,4 +1,4 @@
-import { useEffect, useState } from 'react';
+import { useEffect, useRef, useState } from 'react';
 import type { AutoDevApi } from '../../../src-shared/api.ts';
 import type { SessionUsage, UsageReport } from '../../../src-shared/usage.ts';
 import { describeError } from '../api/api-error.ts';
@@ -18,9 +18,14 @@ function errorCode(error: unknown): string | undefined {
   return typeof code === 'string' ? code : undefined;
 }
 
-/** Re-read on live usage/budget events (at most once a second). */
+/**
+ * Re-read on live usage/budget events (at most once a second). The matcher is read through a ref: a
+ * parent re-rendering (state events arrive all the time) must not resubscribe and drop a pending tick.
+ */
 function useUsageEvents(api: AutoDevApi, match: (sessionId: string | null) => boolean): number {
   const [tick, setTick] = useState(0);
+  const matchRef = useRef(match);
+  matchRef.current = match;
   useEffect(() => {
     let timer: ReturnType<typeof setTimeout> | null = null;
     const off = api.onEvent((event) => {
@@ -30,7 +35,7 @@ function useUsageEvents(api: AutoDevApi, match: (sessionId: string | null) => bo
           : event.kind === 'budget'
             ? event.budget.session_id
             : undefined;
-      if (id === undefined || !match(id)) return;
+      if (id === undefined || !matchRef.current(id)) return;
       timer ??= setTimeout(() => {
         timer = null;
         setTick((n) => n + 1);
@@ -40,7 +45,7 @@ function useUsageEvents(api: AutoDevApi, match: (sessionId: string | null) => bo
       off();
       if (timer) clearTimeout(timer);
     };
-  }, [api, match]);
+  }, [api]);
   return tick;
 }
 
