@@ -448,7 +448,7 @@ class AgentConversations implements ConversationService {
       if (session.last_seq !== lastSeq) {
         lastSeq = session.last_seq;
         await this._answer(st, turn, session, false);
-        if (turn.ended_at === null && turn.reply !== lastReply) {
+        if (turn.ended_at === null && turn.reply && turn.reply !== lastReply) {
           lastReply = turn.reply;
           this._emit(st, turn, 'progress');
         }

@@ -113,6 +113,10 @@ test('a timeout answers with what the agent printed so far; the turn goes on and
   });
   assert.equal(ended.reply, lines);
   assert.ok(rig.events.some((e) => e.turn_id === out.partial.turn_id && e.phase === 'timeout'));
+  // While it worked, the events channel had its answer so far (progress), growing, never the interface.
+  const progress = rig.events.filter((e) => e.turn_id === out.partial.turn_id && e.phase === 'progress');
+  assert.ok(progress.length >= 1, 'progress events');
+  for (const e of progress) assert.match(e.reply ?? '', /^step 1(\nstep \d)*$/);
 });
 
 test('queue: false on a working agent is refused (AGENT_BUSY); queued messages are answered in order', async (t) => {
