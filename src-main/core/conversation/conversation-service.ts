@@ -1,5 +1,4 @@
 import type {
-  ConversationMessage,
   ConversationTurnEvent,
   ConversationView,
   MessageReply,
@@ -12,11 +11,13 @@ import type { ProviderRegistry } from '../providers/types.ts';
 import type { SessionManager } from '../sessions/types.ts';
 import { PriceList } from '../usage/pricing.ts';
 import { Emitter, type Event } from '../util/event.ts';
+import { conversationView } from './conversation-view.ts';
 import { findRecordTurn, recordTurns } from './record-turns.ts';
 import { readSerializedScreen, type ScreenLines } from './screen-lines.ts';
 import { type CompiledReplySpec, compileReplySpec, screenReply } from './screen-reply.ts';
 import type { SessionRecords } from './session-records.ts';
 import { BUSY_STATES, ENDED_STATES, isInputSent, newTurn, SessionTurns, type Turn } from './turn-log.ts';
+import { waitForSession } from './wait-for-session.ts';
 
 /** A refusal with a stable error code (the REST route maps it to its status). */
 export class ConversationError extends Error {
@@ -370,7 +371,12 @@ class AgentConversations implements ConversationService {
     content: string,
     deadline: number,
   ): Promise<SendOutcome> {
-    const ready = await this._waitFor(sessionId, deadline, (s) => this._ready(s) && st.open === null);
+    const ready = await waitForSession(
+      this._o.sessions,
+      sessionId,
+      deadline,
+      (s) => this._ready(s) && st.open === null,
+    );
     if (!ready.ok) {
       const now = ready.session;
       if (!now || ENDED_STATES.has(now.state) || now.ended_at !== null)
@@ -478,109 +484,13 @@ class AgentConversations implements ConversationService {
     };
   }
 
-  /** Resolves once `ok(session)` holds, the session is gone or ended, or the deadline passes. */
-  private _waitFor(
-    sessionId: string,
-    deadline: number,
-    ok: (s: SessionInfo) => boolean,
-  ): Promise<{ ok: true; session: SessionInfo } | { ok: false; session: SessionInfo | undefined }> {
-    const now = this._o.sessions.get(sessionId);
-    if (now && ok(now)) return Promise.resolve({ ok: true, session: now });
-    return new Promise((resolve) => {
-      let settled = false;
-      const finish = (
-        r: { ok: true; session: SessionInfo } | { ok: false; session: SessionInfo | undefined },
-      ) => {
-        if (settled) return;
-        settled = true;
-        clearTimeout(timer);
-        clearInterval(poll);
-        listener.dispose();
-        exit.dispose();
-        resolve(r);
-      };
-      const check = () => {
-        const s = this._o.sessions.get(sessionId);
-        if (!s || s.ended_at !== null || ENDED_STATES.has(s.state)) finish({ ok: false, session: s });
-        else if (ok(s)) finish({ ok: true, session: s });
-      };
-      const listener = this._o.sessions.onDidChangeState(({ session }) => {
-        if (session.session_id === sessionId) queueMicrotask(check);
-      });
-      const exit = this._o.sessions.onDidExit((s) => {
-        if (s.session_id === sessionId) finish({ ok: false, session: s });
-      });
-      // The previous turn's end is announced after its answer was read: poll for that too.
-      const poll = setInterval(check, 100);
-      const timer = setTimeout(
-        () => finish({ ok: false, session: this._o.sessions.get(sessionId) }),
-        Math.max(0, deadline - Date.now()),
-      );
-    });
-  }
-
   // ── the conversation ─────────────────────────────────────────────────────────────────────────
 
   messages(sessionId: string): ConversationView {
     const session = this._o.sessions.get(sessionId) ?? this._o.storedSession?.(sessionId);
     if (!session) throw new ConversationError(`session ${sessionId} not found`, 'NOT_FOUND');
-    const st = this._sessions.get(sessionId);
-    const tracked = st?.turns ?? [];
+    const tracked = this._sessions.get(sessionId)?.turns ?? [];
     const view = this._o.records.hasRecord(session) ? this._o.records.read(session) : null;
-    const messages: ConversationMessage[] = [];
-    const push = (m: Omit<ConversationMessage, 'id'>) => messages.push({ id: messages.length, ...m });
-    if (view?.records.some((r) => r.messages.length > 0)) {
-      // The record has every turn, typed or sent; tracked turns lend their ids and origins.
-      let cursor: { file: number; index: number } | null = null;
-      const byRecord = new Map<string, Turn>();
-      const turns = recordTurns(view);
-      for (const turn of tracked) {
-        if (turn.prompt === null) continue;
-        const found = findRecordTurn(turns, turn.prompt, cursor);
-        if (!found) continue;
-        cursor = { file: found.file, index: found.index };
-        byRecord.set(`${found.file}:${found.index}`, turn);
-      }
-      for (const rt of turns) {
-        const own = byRecord.get(`${rt.file}:${rt.index}`);
-        const turnId = own?.turn_id ?? `record:${rt.user.id}`;
-        const origin = own?.origin ?? 'person';
-        push({ turn_id: turnId, role: 'user', content: rt.user.text, time: rt.user.at, origin });
-        if (rt.answer.length > 0 || !rt.complete)
-          push({
-            turn_id: turnId,
-            role: 'agent',
-            content: rt.answer,
-            time: rt.answerAt ?? rt.user.at,
-            origin,
-            ...(rt.complete ? {} : { partial: true }),
-          });
-      }
-      return { session_id: sessionId, conversation_id: view.conversation_id, source: 'record', messages };
-    }
-    for (const turn of tracked) {
-      push({
-        turn_id: turn.turn_id,
-        role: 'user',
-        content: turn.prompt ?? '',
-        time: turn.started_at,
-        origin: turn.origin,
-      });
-      if (turn.settled || turn.reply !== null)
-        push({
-          turn_id: turn.turn_id,
-          role: 'agent',
-          content: turn.reply ?? '',
-          time: turn.ended_at ?? turn.started_at,
-          origin: turn.origin,
-          ...(turn.settled ? {} : { partial: true }),
-        });
-    }
-    return {
-      session_id: sessionId,
-      conversation_id: session.conversation_id ?? null,
-      source: tracked.length > 0 ? 'screen' : 'none',
-      messages,
-    };
+    return conversationView(session, tracked, view);
   }
 }
