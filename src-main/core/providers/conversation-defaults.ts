@@ -49,8 +49,12 @@ const GEMINI_SCREEN = {
   reply_marker: '✦\\s',
 };
 
-/** Waiting states that are a question to the person (never typed into by a message from the API). */
-const QUESTION_RULES = '(permission|trust|approval|question|login|sign-in|auth|api-key|paste-code|confirm)';
+/**
+ * Waiting states that are a question to the person (never typed into by a message from the API).
+ * Not `claude.hook.question`: Claude Code's idle notification ("Claude is waiting for your input")
+ * shares that rule and means the idle prompt.
+ */
+const QUESTION_RULES = '(permission|trust|approval|login|sign-in|auth|api-key|paste-code|confirm|elicitation)';
 
 /**
  * USD per million tokens (first match wins), from the vendors' pricing pages: Anthropic

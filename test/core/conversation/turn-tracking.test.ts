@@ -5,7 +5,12 @@
 // sequences are the point); send-message.test.ts runs the same service on real PTYs.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { createConversationService, SessionRecords } from '../../../src-main/core/conversation/index.ts';
+import {
+  ConversationError,
+  createConversationService,
+  SessionRecords,
+} from '../../../src-main/core/conversation/index.ts';
+import { defaultProviders } from '../../../src-main/core/providers/defaults.ts';
 import type { ProviderDefinition } from '../../../src-main/core/providers/types.ts';
 import type { SubmitOutcome } from '../../../src-main/core/pty-host/types.ts';
 import type { SessionManager } from '../../../src-main/core/sessions/types.ts';
@@ -94,9 +99,8 @@ class ScriptedManager {
   }
 }
 
-function rig(t: { after(fn: () => void): void }) {
+function rig(t: { after(fn: () => void): void }, defs: ProviderDefinition[] = []) {
   const m = new ScriptedManager();
-  const defs: ProviderDefinition[] = [];
   const conversations = createConversationService({
     sessions: m.asManager(),
     records: new SessionRecords({ providers: registry(defs) }),
@@ -175,4 +179,24 @@ test('an API turn: busy before the submission is confirmed counts once confirmed
   assert.equal(out.status, 'answered');
   assert.equal(r.ended().length, 1);
   assert.equal(r.ended()[0]?.origin, 'api');
+});
+
+test("ready means the idle prompt: a permission question refuses queue:false; Claude's idle notification does not", async (t) => {
+  const claude = defaultProviders({}).find((p) => p.id === 'claude') as ProviderDefinition;
+  const r = rig(t, [{ ...claude, id: 'x' }]);
+  r.m.state('waiting_input', 'claude.hook.permission-request', 'hook');
+  await assert.rejects(
+    r.conversations.send('s1', { content: 'go', timeout_s: 5, queue: false }),
+    (e: unknown) => e instanceof ConversationError && e.error_code === 'AGENT_BUSY',
+  );
+  // "Claude is waiting for your input" (idle_prompt) is reported under claude.hook.question: ready.
+  r.m.state('waiting_input', 'claude.hook.question', 'hook');
+  const sent = r.conversations.send('s1', { content: 'go', timeout_s: 5, queue: false });
+  await sleep(50);
+  assert.ok(r.m.resolveCommand, 'the prompt was submitted');
+  r.m.resolveCommand?.({ ok: false, attempts: 2, detail: 'test ends here' });
+  await assert.rejects(
+    sent,
+    (e: unknown) => e instanceof ConversationError && e.error_code === 'COMMAND_NOT_SUBMITTED',
+  );
 });
