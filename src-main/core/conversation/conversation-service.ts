@@ -67,6 +67,9 @@ export interface ConversationService {
   dispose(): void;
 }
 
+/** States the agent reported itself (or AutoDev's own input-sent), not inferred from its screen. */
+const SIGNAL_SOURCES: ReadonlySet<string> = new Set(['hook', 'osc-status', 'user']);
+
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 const EMPTY_SCREEN: ScreenLines = { lines: [], cursorLine: -1 };
 
@@ -140,7 +143,10 @@ class AgentConversations implements ConversationService {
       if (!st.open) {
         const turn = newTurn('person', lines.join('\n'), session, st.idleScreen);
         this._open(st, turn);
-        // Later busy states are this turn's work; this event's may be the previous turn's last flap.
+        // Later busy states are this turn's work. This event's counts when the agent itself (a hook, its
+        // status report) says it works on the line; inferred from the screen or title it may be the
+        // previous turn's last flap.
+        if (busy && SIGNAL_SOURCES.has(session.state_reason.source)) turn.seenBusy = true;
         turn.armed = true;
       }
     } else if (!open && busy) {
@@ -182,6 +188,11 @@ class AgentConversations implements ConversationService {
   private _open(st: SessionTurns, turn: Turn): void {
     st.turns.push(turn);
     st.open = turn;
+    this._o.logger?.debug('turn started', {
+      session_id: st.sessionId,
+      turn_id: turn.turn_id,
+      origin: turn.origin,
+    });
     this._emit(st, turn, 'started');
   }
 
@@ -195,6 +206,13 @@ class AgentConversations implements ConversationService {
     this._cancelEnd(turn);
     if (st.open === turn) st.open = null;
     turn.ended_at = new Date().toISOString();
+    this._o.logger?.debug('turn ended', {
+      session_id: st.sessionId,
+      turn_id: turn.turn_id,
+      origin: turn.origin,
+      state: session.state,
+      rule: session.state_reason.rule,
+    });
     turn.state = session.state;
     turn.state_reason = session.state_reason;
     turn.endedOnQuestion = session.state === 'waiting_input' && this._isQuestion(session);

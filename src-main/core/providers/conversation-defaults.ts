@@ -54,7 +54,8 @@ const GEMINI_SCREEN = {
  * Not `claude.hook.question`: Claude Code's idle notification ("Claude is waiting for your input")
  * shares that rule and means the idle prompt.
  */
-const QUESTION_RULES = '(permission|trust|approval|login|sign-in|auth|api-key|paste-code|confirm|elicitation)';
+const QUESTION_RULES =
+  '(permission|trust|approval|login|sign-in|auth|api-key|paste-code|confirm|elicitation)';
 
 /**
  * USD per million tokens (first match wins), from the vendors' pricing pages: Anthropic

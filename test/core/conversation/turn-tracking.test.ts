@@ -200,3 +200,17 @@ test("ready means the idle prompt: a permission question refuses queue:false; Cl
     (e: unknown) => e instanceof ConversationError && e.error_code === 'COMMAND_NOT_SUBMITTED',
   );
 });
+
+test("a person's line seen on the agent's own busy report (a hook) counts as that turn's work", async (t) => {
+  const r = rig(t);
+  r.m.state('waiting_input', 'x.stop', 'hook');
+  r.m.line('typed by a person');
+  // Claude Code: the UserPromptSubmit hook is the first event after the line (no input-sent in between).
+  r.m.state('processing', 'x.hook.prompt-submit', 'hook');
+  r.m.state('waiting_input', 'x.hook.stop', 'hook');
+  await sleep(300);
+  assert.deepEqual(
+    r.ended().map((e) => [e.origin, e.prompt]),
+    [['person', 'typed by a person']],
+  );
+});
