@@ -58,6 +58,8 @@ function providersYaml(dataDir: string): string {
   claude:
     binary: ${JSON.stringify(process.execPath)}
     interactive_args: [${JSON.stringify(path.join(ROOT, 'test', 'fixtures', 'agents', 'fake-claude.mjs'))}]
+    # The fixture draws the interactive CLI only: no one-shot mode (the tasks view offers oneshot).
+    one_shot: null
   fakeagent:
     name: Fake Agent
     binary: ${f('prompt-agent.mjs')}
