@@ -45,7 +45,7 @@ export interface SessionActions {
 
 /** The app once connected: top bar, needs-you inbox, tabs with live terminals, the other views, dialogs. */
 export function Workspace({ api, extras, identity }: WorkspaceProps) {
-  const { state, dispatch, loadError, removed, remove } = useWorkspace(api, extras);
+  const { state, dispatch, loaded, loadError, removed, remove } = useWorkspace(api, extras);
   const { providers, error: providersError } = useProviders(api);
   const [prefs, setPrefs] = usePreferences();
   const [connection, setConnection] = useState<ConnectionState>('open');
@@ -178,6 +178,7 @@ export function Workspace({ api, extras, identity }: WorkspaceProps) {
   const notifications = useAttentionNotifications({
     // The desktop app notifies from the main process (native notifications).
     enabled: identity.mode === 'dashboard' && prefs.notify,
+    loaded,
     sessions: state.sessions,
     onOpen: open,
   });

@@ -22,6 +22,8 @@ function pageOutOfSight(): boolean {
  */
 export function useAttentionNotifications(options: {
   enabled: boolean;
+  /** The session list has loaded: before it, the (empty or event-built) list is no baseline. */
+  loaded: boolean;
   sessions: Readonly<Record<string, SessionInfo>>;
   onOpen(sessionId: string): void;
 }): { permission: NotificationPermissionState; request(): Promise<NotificationPermissionState> } {
@@ -31,6 +33,9 @@ export function useAttentionNotifications(options: {
   onOpen.current = options.onOpen;
 
   useEffect(() => {
+    // Until the list has loaded, every waiting session would look new (a page opened in the background
+    // would announce all of them): the first loaded list is the baseline.
+    if (!options.loaded) return;
     const now = new Set<string>();
     for (const s of Object.values(options.sessions))
       if (inboxGroup(s, new Set()) === 'needs-you') now.add(s.session_id);
@@ -56,7 +61,7 @@ export function useAttentionNotifications(options: {
         // Some browsers only allow notifications from a service worker: the inbox still shows it.
       }
     }
-  }, [options.sessions, options.enabled, permission]);
+  }, [options.sessions, options.loaded, options.enabled, permission]);
 
   const request = useCallback(async () => {
     if (currentPermission() === 'unsupported') return 'unsupported' as const;
