@@ -119,6 +119,47 @@ test('output is batched off the hot path: nothing written synchronously, one row
   assert.equal(history.getSession(s.session_id)?.last_seq, 100);
 });
 
+test('a submitted command splits the stored rows at its seq (held redactor text included); raw keys do not', async (t) => {
+  const { createRedactor, createStreamRedactor } = await import('../../src-main/core/security/redact.ts');
+  const redactor = createRedactor();
+  const { manager, history, persistence } = setup(t, {
+    flushMs: 60_000,
+    redact: (text) => redactor.redact(text),
+    createStreamRedactor: (o) => createStreamRedactor(redactor, o),
+  });
+  const s = manager.create();
+  const command = (kind: 'command' | 'input', text: string) =>
+    persistence.journal.record({
+      session_id: s.session_id,
+      kind,
+      text,
+      at: new Date().toISOString(),
+      seq: manager.get(s.session_id)!.last_seq,
+    });
+  manager.print(s.session_id, '$ ');
+  manager.print(s.session_id, 'first-1\r\n');
+  // A tail that could start a secret: the stream redactor holds this chunk back.
+  manager.print(s.session_id, '$ export TOKEN=sk-');
+  command('input', 'x');
+  command('command', 'echo second');
+  manager.print(s.session_id, 'second-2\r\n');
+  command('input', 'y');
+  manager.print(s.session_id, '$ ');
+  manager.exit(s.session_id);
+  persistence.flush();
+  const rows = history.output(s.session_id);
+  assert.deepEqual(
+    rows.map((r) => [r.seq_start, r.seq_end]),
+    [
+      [1, 3],
+      [4, 5],
+    ],
+    'one row ends at the command, the next starts after it; keys split nothing',
+  );
+  assert.match(rows[0]!.text, /first-1\n\$ export TOKEN=/);
+  assert.doesNotMatch(rows[0]!.text, /second-2/);
+});
+
 test('flushBytes triggers a flush before flushMs', async (t) => {
   const { manager, history } = setup(t, { flushMs: 60_000, flushBytes: 1000 });
   const s = manager.create();

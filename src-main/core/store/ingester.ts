@@ -281,6 +281,9 @@ export class Ingester {
           at: new Date(record.t).toISOString(),
         });
         return;
+      case 'b':
+        flush(s);
+        return;
       case 'e': {
         const batch = flush(s);
         const rest = stripAnsi(carries.get(s) ?? '');

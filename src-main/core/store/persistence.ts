@@ -302,6 +302,8 @@ export function createPersistence(store: SessionStore, options: PersistenceOptio
 
   const journal: CommandJournal = {
     record(entry) {
+      // A submitted line splits the stored output at its seq (raw keys do not: one row per key).
+      if (entry.kind === 'command') outputs.cut(entry.session_id);
       control.command({
         session_id: entry.session_id,
         kind: entry.kind,

@@ -127,6 +127,19 @@ export class SessionOutputs {
       this._timer = setTimeout(() => this._releaseOld(), Math.max(1, next));
   }
 
+  /**
+   * A person's command is journaled at the session's current seq: what the redactor holds is released
+   * (a secret completed later still amends it) and a boundary follows, so the stored rows split exactly
+   * there and a replay shows everything printed before the command and nothing after it.
+   */
+  cut(sessionId: string): void {
+    const s = this._streams.get(sessionId);
+    if (!s) return;
+    if (s.held.length > 0 && s.redactor?.release)
+      this._emit(sessionId, s, s.held.length, s.redactor.release());
+    this._spool.enqueue({ k: 'b', s: sessionId, t: Date.now() });
+  }
+
   /** End of a session's output: the redactor's tail, then the end record. */
   end(sessionId: string): void {
     const s = this._streams.get(sessionId);

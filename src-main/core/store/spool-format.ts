@@ -23,6 +23,9 @@ export type SpoolRecord =
   | { k: 'c'; s: string; t: number; data: string }
   /** End of the session's output stream (its ANSI stripper releases what it held). */
   | { k: 'e'; s: string; t: number }
+  /** A row boundary: output before it and after it never share a stored row (a person's command was
+   *  journaled here, and a replay places it between the two rows). */
+  | { k: 'b'; s: string; t: number }
   /** The session's row, so the spool can be stored even if the row never reached SQLite. */
   | { k: 's'; s: string; t: number; info: SessionInfo };
 
