@@ -26,6 +26,15 @@ export const HistoryQuerySchema = z.object({
     .union([z.boolean(), z.enum(['1', '0', 'true', 'false'])])
     .transform((v) => v === true || v === '1' || v === 'true')
     .optional(),
+  /**
+   * Command entries include the raw key journal (`kind: 'input'`, one entry per write) beside the
+   * submitted lines (`kind: 'command'`). Off by default: history lists what a person submitted. A
+   * replay of a session recorded before lines were assembled rebuilds its lines from the keys.
+   */
+  keys: z
+    .union([z.boolean(), z.enum(['1', '0', 'true', 'false'])])
+    .transform((v) => v === true || v === '1' || v === 'true')
+    .optional(),
 });
 export type HistoryQuery = z.input<typeof HistoryQuerySchema>;
 

@@ -39,7 +39,8 @@ const tab = (p: Page, name: string) =>
 async function history(sessionId: string): Promise<HistoryEntry[]> {
   return server.rest<HistoryEntry[]>(
     'GET',
-    `/cli/sessions/${sessionId}/history?limit=1000&message_type=command`,
+    // keys: the raw key journal too, where a stray keystroke would show.
+    `/cli/sessions/${sessionId}/history?limit=1000&message_type=command&keys=true`,
   );
 }
 

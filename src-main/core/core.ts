@@ -278,6 +278,7 @@ export async function createCore(config: AutoDevConfig, options: CreateCoreOptio
     ...(host ? { host } : {}),
     // Budgets (usage service, created below) may stop new prompts.
     admitCommand: (session) => usage?.admitTurn(session) ?? null,
+    redactLine: (line) => redactor.redact(line),
     ...options.manager,
   });
   const persistenceAttachment = persistence?.attach(sessions) ?? null;

@@ -594,7 +594,7 @@ class PtySessionManager implements SessionManager {
   /** A line a person submitted: journaled (before the agent sees it) and in the command history. */
   private _recordLine(rec: SessionRecord, line: string): void {
     this._journal(rec, 'command', line);
-    rec.info.command_history.push(line);
+    rec.info.command_history.push(this._o.redactLine ? this._o.redactLine(line) : line);
     if (rec.info.command_history.length > 100)
       rec.info.command_history.splice(0, rec.info.command_history.length - 100);
   }

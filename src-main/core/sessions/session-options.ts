@@ -54,6 +54,9 @@ export interface SessionManagerOptions {
   /** Before a prompt is sent with `command` (a person's, the API's, the initial prompt): a refusal
    *  message stops it (usage budgets with action "stop", src-main/core/usage/). Keystrokes pass. */
   admitCommand?: (session: SessionInfo) => string | null;
+  /** Redacts a submitted line for SessionInfo.command_history, which viewers see (the journal gets the
+   *  line as typed and redacts it itself, scrubbing its keys when the line held a secret). */
+  redactLine?: (line: string) => string;
 }
 
 export const DEFAULT_LIMITS: ManagerLimits = {

@@ -35,6 +35,8 @@ export interface HistoryFilter {
   offset?: number;
   /** Output with its ANSI sequences (for a terminal) instead of plain text. */
   raw?: boolean;
+  /** Command entries include the raw key journal (kind 'input'), not only the submitted lines. */
+  keys?: boolean;
 }
 
 export interface StoredCommandRow {
@@ -202,7 +204,8 @@ export function createHistory(db: Database, options: HistoryOptions = {}): Histo
       // ord keeps a command before the output it caused when both carry the same millisecond.
       if (type === 'all' || type === 'command')
         parts.push(`SELECT 'command' AS t, at, 0 AS ord, id, seq AS a, NULL AS b, text AS x, kind AS y,
-          NULL AS z, 0 AS gap, 0 AS raw_bytes FROM cli_session_commands WHERE session_id = @id`);
+          NULL AS z, 0 AS gap, 0 AS raw_bytes FROM cli_session_commands WHERE session_id = @id
+          ${filter.keys ? '' : "AND kind = 'command'"}`);
       if (type === 'all' || type === 'output')
         parts.push(`SELECT 'output' AS t, at, 1 AS ord, id, seq_start AS a, seq_end AS b,
           ${filter.raw ? 'data' : 'text'} AS x, NULL AS y, NULL AS z, gap, raw_bytes

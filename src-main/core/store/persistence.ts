@@ -304,12 +304,15 @@ export function createPersistence(store: SessionStore, options: PersistenceOptio
     record(entry) {
       // A submitted line splits the stored output at its seq (raw keys do not: one row per key).
       if (entry.kind === 'command') outputs.cut(entry.session_id);
+      const text = redact(entry.text);
       control.command({
         session_id: entry.session_id,
         kind: entry.kind,
-        text: redact(entry.text),
+        text,
         at: entry.at,
         seq: entry.seq,
+        // A secret typed one key at a time is only recognisable in the whole line.
+        ...(entry.kind === 'command' && text !== entry.text ? { scrub_keys: true } : {}),
       });
     },
   };

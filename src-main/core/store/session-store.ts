@@ -58,7 +58,13 @@ export interface CommandEntry {
   text: string;
   at: string;
   seq: number;
+  /** A line whose redaction found a secret: the raw keys that typed it (the session's `input` rows
+   *  since its previous line) are scrubbed as it is stored, each having been redacted alone. */
+  scrub_keys?: boolean;
 }
+
+/** What a scrubbed key row says instead of the key. */
+export const SCRUBBED_KEYS = '[REDACTED:keys of a line with a secret]';
 
 /** How many recent commands SessionInfo.command_history carries when read back from the store. */
 const COMMAND_HISTORY_LIMIT = 50;
@@ -106,6 +112,7 @@ export class SessionStore {
   private readonly _upsert: Statement;
   private readonly _insertIfMissing: Statement;
   private readonly _insertCommand: Statement;
+  private readonly _scrubKeys: Statement;
   private readonly _insertOutput: Statement;
   private readonly _advanceSeq: Statement;
   private readonly _insertLedger: Statement;
@@ -160,6 +167,10 @@ export class SessionStore {
     this._insertCommand = db.prepare(
       'INSERT INTO cli_session_commands (session_id, seq, kind, text, at) VALUES (?, ?, ?, ?, ?)',
     );
+    this._scrubKeys = db.prepare(`
+      UPDATE cli_session_commands SET text = ?
+      WHERE session_id = ? AND kind = 'input' AND id > coalesce(
+        (SELECT max(id) FROM cli_session_commands WHERE session_id = ? AND kind = 'command'), 0)`);
     this._insertOutput = db.prepare(`
       INSERT INTO session_output (session_id, seq_start, seq_end, raw_bytes, stored_bytes, data, text, gap, at)
       VALUES (@session_id, @seq_start, @seq_end, @raw_bytes, @stored_bytes, @data, @text, @gap, @at)
@@ -247,6 +258,8 @@ export class SessionStore {
   }
 
   insertCommand(entry: CommandEntry): number {
+    if (entry.kind === 'command' && entry.scrub_keys)
+      this._scrubKeys.run(SCRUBBED_KEYS, entry.session_id, entry.session_id);
     return Number(
       this._insertCommand.run(entry.session_id, entry.seq, entry.kind, entry.text, entry.at).lastInsertRowid,
     );

@@ -12,9 +12,10 @@ async function allOf(
   const rows: HistoryEntry[] = [];
   for (let offset = 0; offset < MAX_ROWS; offset += PAGE) {
     // raw: the recorded bytes (redacted, ANSI kept) so colours and cursor moves replay as they ran.
+    // keys: a session recorded before lines were assembled has only its keys (model/replay.ts).
     const page = await api.getHistory(sessionId, {
       message_type: messageType,
-      ...(messageType === 'output' ? { raw: true } : {}),
+      ...(messageType === 'output' ? { raw: true } : { keys: true }),
       limit: PAGE,
       offset,
     });
