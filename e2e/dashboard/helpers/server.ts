@@ -16,7 +16,8 @@ export const ONESHOT_AGENT = path.join(ROOT, 'test', 'fixtures', 'oneshot', 'fak
  * A real `autodev serve` on a free loopback port with a throw-away data dir and fixture providers: a
  * prompt agent, an agent stuck at a login menu, an agent printing hostile output, a one-shot
  * stream-json agent for tasks, an agent that asks terminal queries and logs what it receives, one
- * that exits with an error, one that redraws its screen, one whose API key is not set, and `claude`
+ * that exits with an error, one that redraws its screen, one whose API key is not set, one that can
+ * resume its conversation (it reports a conversation id and has `resume_args`), and `claude`
  * drawn by the Claude Code fixture agent (test/fixtures/agents/fake-claude.mjs: it writes its
  * transcript under the session's HOME with FAKE_RECORD=1, for the usage view).
  */
@@ -85,6 +86,18 @@ function providersYaml(dataDir: string): string {
       prompt: { via: arg }
       output: stream-json
       full_access_args: ['--yolo']
+  resumeagent:
+    name: Resume Agent
+    binary: ${f('resume-agent.mjs')}
+    interactive_args: ['--interactive']
+    # Before interactive_args, as claude's: the new run continues the conversation the session recorded.
+    resume_args: ['--resume', '{conversation_id}']
+    screen_rules:
+      - { id: resume.prompt, pattern: '^> ?$', region: { kind: last-lines, count: 1 }, state: waiting_input }
+    # The agent reports its conversation id in-band (OSC 7501 conv=<id>); no relay, no state events.
+    signals:
+      sources:
+        - { id: osc7501, channel: osc, osc: 7501, parser: osc-kv, event_field: state, conversation_id_field: conv, events: [] }
 `;
 }
 
