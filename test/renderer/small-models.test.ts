@@ -339,7 +339,8 @@ test('PTY host notices: lost sessions when it stops, a word when it is back, the
   assert.match(ptyHostNotice(back, down) ?? '', /restarted/);
   const gaveUp = {
     ...down,
-    last_loss: 'the PTY host stopped 5 times in 180 s; not restarting it (restart AutoDev)',
+    last_loss:
+      'the PTY host did not stay up: 5 restarts tried in 180 s (last: the PTY host (pid 10) stopped); not restarting it (restart AutoDev)',
   };
   assert.match(ptyHostNotice(gaveUp, back) ?? '', /not restarting it.*lost/);
 });

@@ -112,7 +112,11 @@ export class PtyHostClient implements PtyHost {
         }
       };
       socket.on('data', onData);
-      socket.once('close', () => reject(new Error('PTY host closed the connection')));
+      socket.once('close', () => {
+        // (A host dying while we say hello — the supervisor probing a killed host: no 5 s timer left.)
+        clearTimeout(timer);
+        reject(new Error('PTY host closed the connection'));
+      });
       const hello: HostParams<'hello'> = {
         secret: manifest.secret,
         protocol: PTY_HOST_PROTOCOL_VERSION,

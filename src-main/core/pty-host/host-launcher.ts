@@ -78,9 +78,16 @@ export async function startHost(options: HostLaunchOptions): Promise<PtyHostClie
     child.once('exit', (code) => {
       exited = code ?? -1;
     });
+    // A binary that cannot be run (moved by an update, a bad path): a failed start, not an unhandled
+    // 'error' event that would take this whole process down.
+    const failed: { error?: Error } = {};
+    child.once('error', (error) => {
+      failed.error = error;
+    });
     for (;;) {
       const client = await connectExistingHost(options);
       if (client) return client;
+      if (failed.error) throw new Error(`the PTY host could not be started (${failed.error.message})`);
       // Exit 3: another host holds the lock — a new one racing us, or an old one still stopping.
       // Either its manifest appears (then we connect above) or its lock goes (then we start again).
       if (exited === EXIT_HOST_ALREADY_RUNNING && !lockHeld(paths.lock)) break;

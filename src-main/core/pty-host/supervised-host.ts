@@ -28,13 +28,53 @@ export interface PtyHostStatus {
 
 const NOT_CONNECTED = 'the PTY host is restarting';
 
+export interface SupervisedHostOptions extends HostLaunchOptions {
+  /** Start attempts allowed within `restartWindowMs` (default 5 in 3 minutes); then it gives up. */
+  maxRestarts?: number;
+  restartWindowMs?: number;
+  /** The wait before the first start attempt after a loss (default 1 s); it doubles after each failed
+   *  attempt, up to `backoffMaxMs` (default 30 s). */
+  backoffBaseMs?: number;
+  backoffMaxMs?: number;
+  /** How hosts are found and started (default: host-launcher's). A seam for tests. */
+  launcher?: {
+    connectExisting(options: HostLaunchOptions): Promise<PtyHostClient | null>;
+    start(options: HostLaunchOptions): Promise<PtyHostClient>;
+  };
+  /** Time and timers (default: the global ones). A seam for tests. */
+  clock?: {
+    now(): number;
+    setTimeout(fn: () => void, ms: number): unknown;
+    clearTimeout(handle: unknown): void;
+  };
+}
+
+/** The wait before start attempt `attempt` (0: the first after a loss): base·2^attempt, capped. */
+export function restartDelay(attempt: number, baseMs = 1000, maxMs = 30_000): number {
+  return Math.min(baseMs * 2 ** attempt, maxMs);
+}
+
+const realClock: NonNullable<SupervisedHostOptions['clock']> = {
+  now: () => Date.now(),
+  setTimeout: (fn, ms) => setTimeout(fn, ms),
+  clearTimeout: (handle) => clearTimeout(handle as ReturnType<typeof setTimeout>),
+};
+
 /**
  * The core's PTY host with a supervisor: a dropped connection to a live host reconnects (the manager
  * re-attaches its sessions), a dead host is reported (its sessions are lost) and started again with
- * backoff — at most `maxRestarts` within `restartWindowMs`, as VS Code limits its pty host restarts.
+ * backoff — 1 s after the loss, then 2 s, 4 s … up to 30 s after each failed start — at most
+ * `maxRestarts` start attempts within `restartWindowMs` (a sliding window, as VS Code limits its pty
+ * host restarts), then it gives up and says why in `status.last_loss` ("… not restarting it …").
+ * Attempts older than the window no longer count: a host that stays up longer than the window has
+ * the whole budget again, so one that dies once a day is always restarted.
  */
 export class SupervisedPtyHost implements PtyHost {
-  private readonly _o: HostLaunchOptions & { maxRestarts?: number; restartWindowMs?: number };
+  private readonly _o: SupervisedHostOptions;
+  private readonly _launcher: NonNullable<SupervisedHostOptions['launcher']>;
+  private readonly _clock: NonNullable<SupervisedHostOptions['clock']>;
+  /** The backoff wait under way, cancelled by shutdown/dispose so no timer outlives the supervisor. */
+  private _backoff: { handle: unknown; done(): void } | null = null;
   private _client: PtyHostClient | null = null;
   private _wiring: { dispose(): void }[] = [];
   private _disposed = false;
@@ -65,11 +105,10 @@ export class SupervisedPtyHost implements PtyHost {
   readonly onDidReconnect = this._onDidReconnect.event;
   readonly onDidChangeStatus = this._onDidChangeStatus.event;
 
-  constructor(
-    client: PtyHostClient,
-    options: HostLaunchOptions & { maxRestarts?: number; restartWindowMs?: number },
-  ) {
+  constructor(client: PtyHostClient, options: SupervisedHostOptions) {
     this._o = options;
+    this._launcher = options.launcher ?? { connectExisting: connectExistingHost, start: startHost };
+    this._clock = options.clock ?? realClock;
     this._wire(client);
   }
 
@@ -108,7 +147,7 @@ export class SupervisedPtyHost implements PtyHost {
     this._unwire();
     if (this._disposed) return;
     // The same host may still be there (a dropped connection): then nothing is lost.
-    const again = await connectExistingHost(this._o).catch(() => null);
+    const again = await this._launcher.connectExisting(this._o).catch(() => null);
     if (again && !this._disposed) {
       this._o.logger.warn('pty host connection dropped; reconnected to the same host');
       this._wire(again);
@@ -125,20 +164,21 @@ export class SupervisedPtyHost implements PtyHost {
   private async _restart(): Promise<void> {
     const windowMs = this._o.restartWindowMs ?? 180_000;
     const max = this._o.maxRestarts ?? 5;
+    let last = this._status.last_loss;
     for (let attempt = 0; !this._disposed; attempt++) {
-      const now = Date.now();
+      const now = this._clock.now();
       this._restartTimes = this._restartTimes.filter((t) => now - t < windowMs);
       if (this._restartTimes.length >= max) {
-        this._status.last_loss = `the PTY host stopped ${max} times in ${Math.round(windowMs / 1000)} s; not restarting it (restart AutoDev)`;
+        this._status.last_loss = `the PTY host did not stay up: ${this._restartTimes.length} restarts tried in ${Math.round(windowMs / 1000)} s (last: ${last}); not restarting it (restart AutoDev)`;
         this._o.logger.error('pty host keeps dying; giving up', { restarts: this._restartTimes.length });
         this._onDidChangeStatus.fire(this.status);
         return;
       }
-      await new Promise((r) => setTimeout(r, Math.min(1000 * 2 ** attempt, 30_000)));
+      await this._wait(restartDelay(attempt, this._o.backoffBaseMs, this._o.backoffMaxMs));
       if (this._disposed) return;
-      this._restartTimes.push(Date.now());
+      this._restartTimes.push(this._clock.now());
       try {
-        const client = await startHost(this._o);
+        const client = await this._launcher.start(this._o);
         if (this._disposed) {
           client.dispose();
           return;
@@ -148,8 +188,29 @@ export class SupervisedPtyHost implements PtyHost {
         this._wire(client);
         return;
       } catch (error) {
+        last = error instanceof Error ? error.message : String(error);
         this._o.logger.error('pty host restart failed', { error: String(error) });
       }
+    }
+  }
+
+  private _wait(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      const done = () => {
+        this._backoff = null;
+        resolve();
+      };
+      this._backoff = { handle: this._clock.setTimeout(done, ms), done };
+    });
+  }
+
+  /** Stop supervising: a backoff wait under way ends now (the restart loop sees `_disposed`). */
+  private _stopSupervising(): void {
+    this._disposed = true;
+    const backoff = this._backoff;
+    if (backoff) {
+      this._clock.clearTimeout(backoff.handle);
+      backoff.done();
     }
   }
 
@@ -199,7 +260,7 @@ export class SupervisedPtyHost implements PtyHost {
   /** Stop the host (after its sessions were ended), and stop supervising. */
   async shutdown(force = false): Promise<void> {
     const client = this._client;
-    this._disposed = true;
+    this._stopSupervising();
     this._unwire();
     if (client) {
       await client
@@ -211,7 +272,7 @@ export class SupervisedPtyHost implements PtyHost {
 
   /** Leave the host and its sessions running (keep-sessions); stop supervising. */
   dispose(): void {
-    this._disposed = true;
+    this._stopSupervising();
     const client = this._client;
     this._unwire();
     client?.dispose();
