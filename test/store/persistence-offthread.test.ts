@@ -2,7 +2,6 @@
 // thread stores the spool in SQLite and keeps the search index (its own database file).
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
-import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { test } from 'node:test';
 import { createRedactor } from '../../src-main/core/security/redact.ts';
@@ -185,34 +184,6 @@ test('off-thread: onOutput never waits for the database — a 24 MB flood, bound
   t.diagnostic(
     `24 MB through onOutput: slowest burst of 100 chunks ${slowest.toFixed(1)} ms; queued at most ${peakBuffered} bytes`,
   );
-});
-
-/** Nice value of each thread of this process (Linux: field 19 of /proc/self/task/<tid>/stat). */
-function threadNices(): Map<number, number> {
-  const nices = new Map<number, number>();
-  for (const tid of readdirSync('/proc/self/task')) {
-    try {
-      const stat = readFileSync(`/proc/self/task/${tid}/stat`, 'utf8');
-      nices.set(Number(tid), Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[16]));
-    } catch {
-      // The thread ended meanwhile.
-    }
-  }
-  return nices;
-}
-
-test('off-thread: the storing worker runs at a lower priority than the live path (Linux thread nice 10)', {
-  skip: process.platform !== 'linux' && 'thread priorities are read from /proc',
-}, async (t) => {
-  const before = threadNices();
-  const { manager, persistence, history } = setup(t);
-  const s = manager.create();
-  manager.print(s.session_id, 'stored by the worker\r\n');
-  await waitFor(() => history.output(s.session_id).length > 0, 'the worker to store a row');
-  const lowered = [...threadNices()].filter(([tid, nice]) => nice === 10 && before.get(tid) !== 10);
-  assert.equal(lowered.length, 1, 'one new thread (the worker) runs at nice 10');
-  assert.equal(threadNices().get(process.pid), before.get(process.pid), 'the main thread keeps its priority');
-  assert.equal(persistence.status.ok, true);
 });
 
 test('search index: stored rows are indexed in slices; changes and deletes keep it exact', (t) => {

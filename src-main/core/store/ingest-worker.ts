@@ -6,8 +6,6 @@
 //    long); once the flood ends it indexes flat out — in its own file that holds up no one.
 // It also checkpoints the main database's WAL (PASSIVE: never waits for, nor blocks, anyone) so no
 // commit on the main thread pays for a checkpoint.
-import { readlinkSync } from 'node:fs';
-import { setPriority } from 'node:os';
 import { type MessagePort, workerData } from 'node:worker_threads';
 import BetterSqlite3 from 'better-sqlite3';
 import { applyPragmas } from './database.ts';
@@ -31,8 +29,6 @@ const logger = {
   warn: (m: string, f?: Record<string, unknown>) => log('warn', m, f),
   error: (m: string, f?: Record<string, unknown>) => log('error', m, f),
 };
-
-lowerThreadPriority();
 
 const db = new BetterSqlite3(data.dbPath);
 applyPragmas(db);
@@ -287,20 +283,3 @@ port.on('message', (message: ToIngestWorker) => {
 });
 
 kick();
-
-/**
- * This thread storing and indexing is catch-up work: it must never take a core from the PTY host, the
- * live stream or the agent (on two cores a flood keeps all of them busy). Linux schedules threads on
- * their own: setpriority(2) on this thread's id (from /proc/thread-self) lowers this thread alone, so it
- * runs on what the live path leaves and catches up at full speed once the machine is idle. Elsewhere,
- * or if refused, it keeps the process's priority (the flood pacing below still applies).
- */
-function lowerThreadPriority(): void {
-  if (process.platform !== 'linux') return;
-  try {
-    const tid = Number(readlinkSync('/proc/thread-self').split('/').pop());
-    if (Number.isInteger(tid) && tid > 0 && tid !== process.pid) setPriority(tid, 10);
-  } catch {
-    // Not allowed, or no /proc: the default priority.
-  }
-}
