@@ -53,6 +53,23 @@ function answersIn(entries: LogEntry[]): string[] {
 
 const rounds = (entries: LogEntry[]) => entries.filter((e) => e.round !== undefined).length;
 
+/** Which query an answer answers: OSC answers by their number, the rest by their shape (digits out). */
+function answerKind(answer: string): string {
+  const osc = /^\x1b\](\d+);(?:(\d+);)?/.exec(answer);
+  if (osc) return `OSC ${osc[1]}${osc[2] !== undefined ? `;${osc[2]}` : ''}`;
+  return JSON.stringify(answer.replace(/\d+/g, 'N'));
+}
+
+/** The kinds of answer received after each round was printed (before the next one), sorted. */
+function answerKindsPerRound(entries: LogEntry[]): string[][] {
+  const groups: LogEntry[][] = [];
+  for (const e of entries) {
+    if (e.round !== undefined) groups.push([]);
+    else groups.at(-1)?.push(e);
+  }
+  return groups.map((g) => answersIn(g).map(answerKind).sort());
+}
+
 /** Wait for the session's screen; `activate`: click its tab, which a person does to use it. */
 async function openSession(page: Page, name: string, pattern: RegExp, activate = false): Promise<void> {
   const tab = page.getByRole('tab', { name: new RegExp(`^${name}`) });
@@ -75,6 +92,13 @@ test('viewers answer no terminal query: 5 viewers, 3 reloads and a second browse
   const alone = readLog();
   const perRound = answersIn(alone).length / rounds(alone);
   assert.ok(Number.isInteger(perRound), `answers per round without viewers: ${perRound}`);
+  // One answer per query, from one place: within a round no query is answered twice.
+  const oneRound = answerKindsPerRound(alone)[1] ?? [];
+  assert.equal(new Set(oneRound).size, oneRound.length, `a query answered twice: ${oneRound.join(' ')}`);
+  assert.ok(
+    ['"\\u001b[?N;Nc"', '"\\u001b[N;NR"', 'OSC 11'].every((k) => oneRound.includes(k)),
+    `device attributes, cursor position and background colour are answered: ${oneRound.join(' ')}`,
+  );
 
   const token = await server.token('control');
   const first = await launchBrowser(DESKTOP);
@@ -115,6 +139,12 @@ test('viewers answer no terminal query: 5 viewers, 3 reloads and a second browse
     answers.length <= total * perRound && answers.length >= (total - 1) * perRound,
     `the agent received ${answers.length} answers for ${total} rounds (server alone: ${perRound} per round): ${JSON.stringify(answers.slice(0, 12))}`,
   );
+  // Round by round (the first and the last may be cut by the start and the terminate): the same
+  // answers as with no viewer, one per query, and nothing else.
+  const perRoundKinds = answerKindsPerRound(log).slice(1, -1);
+  assert.ok(perRoundKinds.length >= 4, `rounds seen: ${perRoundKinds.length}`);
+  for (const [i, kinds] of perRoundKinds.entries())
+    assert.deepEqual(kinds, oneRound, `round ${i + 2}: the answers of one round without viewers`);
   if (perRound === 0)
     assert.deepEqual(
       log.filter((e) => e.received !== undefined),
