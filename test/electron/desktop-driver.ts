@@ -20,13 +20,20 @@ export interface DialogOptions {
 
 export type DialogAnswer = number | { response: number; checkboxChecked?: boolean };
 
+export interface Exit {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+  /** The code main passed to app.exit, with what it did up to then; null when it never called it. */
+  appExit: { code: number; calls: string[]; notifications: { title: string; body: string }[] } | null;
+}
+
 /** One launch of the desktop app: src-main/electron/main.ts under the fake electron, in a child process. */
 export interface DrivenDesktop {
   child: ChildProcess;
   /** The window and IPC handlers are up (rejects if the app exits first). */
   ready: Promise<void>;
-  /** How the process ended: main's app.exit code (`code`), or the signal that killed it. */
-  exited: Promise<{ code: number | null; signal: NodeJS.Signals | null; appExit: number | null }>;
+  /** How the process ended: its code or the signal that killed it, and main's app.exit (null: none). */
+  exited: Promise<Exit>;
   /** Every message box main showed so far, in order. */
   dialogs: DialogOptions[];
   /** An IPC call as the app's own renderer makes it; resolves with the router's {ok, value|error}. */
@@ -35,7 +42,7 @@ export interface DrivenDesktop {
   notifications(): Promise<{ title: string; body: string }[]>;
   calls(): Promise<string[]>;
   /** app.quit(), as the tray's Quit or the window's close would; resolves with the exit. */
-  quit(): Promise<{ code: number | null; signal: NodeJS.Signals | null; appExit: number | null }>;
+  quit(): Promise<Exit>;
   output(): string;
 }
 
@@ -85,7 +92,7 @@ export function launchDesktop(
   const dialogs: DialogOptions[] = [];
   const pending = new Map<number, { resolve(v: unknown): void; reject(e: Error): void }>();
   let nextId = 1;
-  let appExit: number | null = null;
+  let appExit: Exit['appExit'] = null;
   let readyResolve!: () => void;
   let readyReject!: (e: Error) => void;
   const ready = new Promise<void>((resolve, reject) => {
@@ -93,23 +100,23 @@ export function launchDesktop(
     readyReject = reject;
   });
   ready.catch(() => {}); // a test that expects the app to exit before it is ready never awaits it
-  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null; appExit: number | null }>(
-    (resolve) =>
-      // 'close', not 'exit': every message the app sent (its exit code among them) is in by then.
-      child.once('close', (code, signal) => {
-        readyReject(
-          new Error(
-            `the app exited (code ${code}, signal ${signal}) before it was ready:\n${out.slice(-3000)}`,
-          ),
-        );
-        for (const p of pending.values()) p.reject(new Error(`the app exited:\n${out.slice(-3000)}`));
-        resolve({ code, signal, appExit });
-      }),
+  const exited = new Promise<Exit>((resolve) =>
+    // 'close', not 'exit': every message the app sent (its exit code among them) is in by then.
+    child.once('close', (code, signal) => {
+      readyReject(
+        new Error(
+          `the app exited (code ${code}, signal ${signal}) before it was ready:\n${out.slice(-3000)}`,
+        ),
+      );
+      for (const p of pending.values()) p.reject(new Error(`the app exited:\n${out.slice(-3000)}`));
+      resolve({ code, signal, appExit });
+    }),
   );
 
   child.on('message', (message: Json) => {
     if (message.type === 'ready') readyResolve();
-    else if (message.type === 'exit') appExit = message.code;
+    else if (message.type === 'exit')
+      appExit = { code: message.code, calls: message.calls, notifications: message.notifications };
     else if (message.type === 'dialog') {
       dialogs.push(message.options);
       const answer = options.answer
