@@ -21,8 +21,9 @@ import { runPtyHost } from '../core/pty-host/host-main.ts';
 import { buildMenuTemplate } from './app-menu.ts';
 import { APP_SCHEME_PRIVILEGES, createBundleHandler } from './app-protocol.ts';
 import { type AttentionEvent, runningCount, trayStatus, waitingCount } from './attention.ts';
-import { openDesktopCore } from './core-adapter.ts';
+import { openDesktopCore, stopDesktopHost } from './core-adapter.ts';
 import { DesktopController } from './desktop-controller.ts';
+import { HostStopError, hostVersionDialog, openCoreOrAsk } from './host-version.ts';
 import { registerIpcHandlers } from './ipc-router.ts';
 import { LanDashboard } from './lan-dashboard.ts';
 import { denyAllPermissions, installNavigationGuards } from './navigation.ts';
@@ -116,12 +117,35 @@ async function start(): Promise<void> {
   // allow-list) and the redactor knows their exact values. Keys saved later reach new sessions through
   // the controller (until the next start the redactor still catches them by pattern).
   const storedKeys = new SecretStore(dataDir, safeStorage).all();
-  const { core, lanBackend, providerEnvKeys, keepSessions } = await openDesktopCore({
-    dataDir,
-    appRoot,
-    env: { ...process.env, ...storedKeys },
-    ...(hostCommand ? { coreOptions: { hostCommand } } : {}),
-  });
+  const env = { ...process.env, ...storedKeys };
+  // A PTY host of another AutoDev version is never replaced silently: the user chooses between
+  // restarting it (its agents end) and quitting (they run on).
+  let opened: Awaited<ReturnType<typeof openDesktopCore>> | null;
+  try {
+    opened = await openCoreOrAsk(
+      () =>
+        openDesktopCore({ dataDir, appRoot, env, ...(hostCommand ? { coreOptions: { hostCommand } } : {}) }),
+      {
+        ask: async (welcome) => {
+          const question = hostVersionDialog(welcome);
+          return question.answerOf(await dialog.showMessageBox(question.options));
+        },
+        stopHost: () => stopDesktopHost({ dataDir, env }),
+        log,
+      },
+    );
+  } catch (error) {
+    if (!(error instanceof HostStopError)) throw error;
+    dialog.showErrorBox('AutoDev', `${error.message} Its agents may still be running; try again later.`);
+    app.exit(1);
+    return;
+  }
+  if (!opened) {
+    log('[main] quitting: the PTY host of another version and its agents are left running');
+    app.exit(0);
+    return;
+  }
+  const { core, lanBackend, providerEnvKeys, keepSessions } = opened;
   const secrets = new SecretStore(dataDir, safeStorage, providerEnvKeys);
   const lan = new LanDashboard(lanBackend, () => os.networkInterfaces());
 

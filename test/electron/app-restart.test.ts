@@ -56,7 +56,9 @@ async function outputOf(app: DrivenDesktop, id: string) {
 
 const counts = (text: string) => [...text.matchAll(/count-(\d+)/g)].map((m) => Number(m[1]));
 
-test('kill -9 of the desktop main process (fake electron) with agents in the PTY host: the next launch takes them over, nothing lost or repeated', async (t) => {
+test('kill -9 of the desktop main process (fake electron) with agents in the PTY host: the next launch takes them over, nothing lost or repeated', {
+  timeout: 90_000,
+}, async (t) => {
   const userData = tempDir(t, 'autodev-desk-kill-');
   setUp(userData);
 

@@ -53,7 +53,12 @@ export interface DrivenDesktop {
 export function launchDesktop(
   t: { after(fn: () => unknown): void },
   userData: string,
-  options: { env?: Record<string, string>; answer?: (dialog: DialogOptions) => DialogAnswer } = {},
+  options: {
+    env?: Record<string, string>;
+    answer?: (dialog: DialogOptions) => DialogAnswer;
+    /** `ready` rejects after this long (default 60 s). */
+    readyTimeoutMs?: number;
+  } = {},
 ): DrivenDesktop {
   const child = spawn(
     process.execPath,
@@ -100,6 +105,14 @@ export function launchDesktop(
     readyReject = reject;
   });
   ready.catch(() => {}); // a test that expects the app to exit before it is ready never awaits it
+  const readyTimer = setTimeout(
+    () => readyReject(new Error(`the app was not ready in time:\n${out.slice(-3000)}`)),
+    options.readyTimeoutMs ?? 60_000,
+  );
+  void ready.then(
+    () => clearTimeout(readyTimer),
+    () => clearTimeout(readyTimer),
+  );
   const exited = new Promise<Exit>((resolve) =>
     // 'close', not 'exit': every message the app sent (its exit code among them) is in by then.
     child.once('close', (code, signal) => {

@@ -101,7 +101,9 @@ function writePromptAgent(userData: string): void {
   writeFileSync(path.join(userData, '.autodev', 'providers.yaml'), JSON.stringify({ providers }));
 }
 
-test('the tray says how many agents are running, live; "Keep running" tells the user they go on in the background', async (t) => {
+test('the tray says how many agents are running, live; "Keep running" tells the user they go on in the background', {
+  timeout: 90_000,
+}, async (t) => {
   const userData = tempDir(t, 'autodev-tray-');
   writePromptAgent(userData);
   const first = launchDesktop(t, userData, { answer: (d) => d.buttons.indexOf('Keep running') });
