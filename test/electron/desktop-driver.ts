@@ -41,8 +41,11 @@ export interface DrivenDesktop {
   tray(): Promise<{ tooltip: string; menu: { label: string; enabled: boolean }[] }>;
   notifications(): Promise<{ title: string; body: string }[]>;
   calls(): Promise<string[]>;
-  /** app.quit(), as the tray's Quit or the window's close would; resolves with the exit. */
-  quit(): Promise<Exit>;
+  /** app.quit(), as the tray's Quit or the window's close would; resolves with the exit (rejects
+   *  when there is none within `timeoutMs`, default 30 s). */
+  quit(timeoutMs?: number): Promise<Exit>;
+  /** app.quit() without waiting for an exit (the user may cancel). */
+  requestQuit(): Promise<void>;
   output(): string;
 }
 
@@ -161,13 +164,26 @@ export function launchDesktop(
     ready,
     exited,
     dialogs,
-    invoke: (channel, payload) => call('invoke', channel, payload),
+    // (No payload stays no payload: over the IPC channel an undefined argument would become null.)
+    invoke: (channel, payload) =>
+      payload === undefined ? call('invoke', channel) : call('invoke', channel, payload),
     tray: () => call('tray'),
     notifications: () => call('notifications'),
     calls: () => call('calls'),
-    async quit() {
+    async quit(timeoutMs = 30_000) {
       await call('quit');
-      return exited;
+      let timer: NodeJS.Timeout | undefined;
+      const late = new Promise<never>((_, reject) => {
+        timer = setTimeout(() => reject(new Error(`the app did not exit:\n${out.slice(-3000)}`)), timeoutMs);
+      });
+      try {
+        return await Promise.race([exited, late]);
+      } finally {
+        clearTimeout(timer);
+      }
+    },
+    async requestQuit() {
+      await call('quit');
     },
     output: () => out,
   };
