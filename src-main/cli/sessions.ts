@@ -1,7 +1,7 @@
 import { loadConfig } from '../core/config.ts';
 import { createLogger } from '../core/log/logger.ts';
 import { HostVersionError } from '../core/pty-host/host-client.ts';
-import { connectExistingHost, processAlive, readManifest } from '../core/pty-host/host-launcher.ts';
+import { connectExistingHost, stopRunningHost } from '../core/pty-host/host-launcher.ts';
 import type { CliIo } from './io.ts';
 
 /** `autodev sessions`: the PTY host's sessions, read straight from the host. */
@@ -18,7 +18,7 @@ export async function sessionsCommand(options: SessionsOptions, io: CliIo): Prom
   const logger = createLogger({ level: 'error', sink: (line) => io.stderr(line) });
   const launch = { dataDir: config.dataDir, logger, clientName: 'autodev sessions' };
 
-  if (values['restart-host']) return restartHost(launch.dataDir, io, async () => connectExistingHost(launch));
+  if (values['restart-host']) return restartHost(launch, io);
 
   let client: Awaited<ReturnType<typeof connectExistingHost>>;
   try {
@@ -55,31 +55,18 @@ export async function sessionsCommand(options: SessionsOptions, io: CliIo): Prom
 }
 
 async function restartHost(
-  dataDir: string,
+  launch: { dataDir: string; logger: ReturnType<typeof createLogger>; clientName: string },
   io: CliIo,
-  connect: () => Promise<Awaited<ReturnType<typeof connectExistingHost>>>,
 ): Promise<number> {
-  const manifest = readManifest(dataDir);
-  if (!manifest || !processAlive(manifest.pid)) {
+  const { pid, stopped } = await stopRunningHost(launch);
+  if (pid === null) {
     io.stdout('No PTY host is running; the next start starts one.\n');
     return 0;
   }
-  try {
-    const client = await connect();
-    if (client) {
-      await client.shutdown(true);
-      client.dispose();
-    }
-  } catch {
-    // Another version: it cannot be asked, so it is told (SIGTERM ends its sessions with it).
-    process.kill(manifest.pid, 'SIGTERM');
-  }
-  const deadline = Date.now() + 15_000;
-  while (processAlive(manifest.pid) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
-  if (processAlive(manifest.pid)) {
-    io.stderr(`The PTY host (pid ${manifest.pid}) did not stop.\n`);
+  if (!stopped) {
+    io.stderr(`The PTY host (pid ${pid}) did not stop.\n`);
     return 1;
   }
-  io.stdout(`Stopped the PTY host (pid ${manifest.pid}); the next start starts a new one.\n`);
+  io.stdout(`Stopped the PTY host (pid ${pid}); the next start starts a new one.\n`);
   return 0;
 }

@@ -99,10 +99,20 @@ export function waitingCount(sessions: readonly SessionInfo[]): number {
   }).length;
 }
 
-export function trayTooltip(sessions: readonly SessionInfo[]): string {
-  const active = sessions.filter((s) => s.state !== 'completed' && s.state !== 'terminated').length;
+/** Agents still running (their process alive): what quitting keeps in the PTY host or stops. */
+export function runningCount(sessions: readonly SessionInfo[]): number {
+  return sessions.filter((s) => sessionActivity(s).live).length;
+}
+
+/** What the tray says about the agents: "3 agents running, 1 needs you" (its tooltip and menu). */
+export function trayStatus(sessions: readonly SessionInfo[]): string {
+  const running = runningCount(sessions);
   const waiting = waitingCount(sessions);
-  const parts = [`${active} active session${active === 1 ? '' : 's'}`];
-  if (waiting > 0) parts.push(`${waiting} waiting for you`);
-  return `AutoDev — ${parts.join(', ')}`;
+  const parts = [running === 0 ? 'no agents running' : `${running} agent${running === 1 ? '' : 's'} running`];
+  if (waiting > 0) parts.push(`${waiting} need${waiting === 1 ? 's' : ''} you`);
+  return parts.join(', ');
+}
+
+export function trayTooltip(sessions: readonly SessionInfo[]): string {
+  return `AutoDev — ${trayStatus(sessions)}`;
 }

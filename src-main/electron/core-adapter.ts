@@ -1,6 +1,8 @@
 import path from 'node:path';
 import { loadConfig } from '../core/config.ts';
 import { type CreateCoreOptions, createCore } from '../core/core.ts';
+import { createLogger } from '../core/log/logger.ts';
+import { stopRunningHost } from '../core/pty-host/host-launcher.ts';
 import type { TaskService } from '../core/tasks/task-service.ts';
 import { loadSigningSecret } from '../server/auth/signing-secret.ts';
 import { startServer } from '../server/server.ts';
@@ -61,6 +63,19 @@ export async function openDesktopCore(options: {
     providerEnvKeys,
     keepSessions: config.keepSessions,
   };
+}
+
+/**
+ * "Restart the PTY host" (host-version.ts): stops the host of the data dir openDesktopCore uses (the
+ * config may move it) as `autodev sessions --restart-host` does; the next open starts a new one.
+ */
+export function stopDesktopHost(options: { dataDir: string; env?: NodeJS.ProcessEnv }) {
+  const config = loadConfig({ dataDir: options.dataDir, env: options.env ?? process.env });
+  return stopRunningHost({
+    dataDir: config.dataDir,
+    logger: createLogger({ level: 'warn' }),
+    clientName: 'AutoDev desktop (restart host)',
+  });
 }
 
 /**

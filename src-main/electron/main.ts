@@ -20,13 +20,20 @@ import type { SessionInfo } from '../../src-shared/session.ts';
 import { runPtyHost } from '../core/pty-host/host-main.ts';
 import { buildMenuTemplate } from './app-menu.ts';
 import { APP_SCHEME_PRIVILEGES, createBundleHandler } from './app-protocol.ts';
-import { type AttentionEvent, trayTooltip, waitingCount } from './attention.ts';
-import { openDesktopCore } from './core-adapter.ts';
+import { type AttentionEvent, runningCount, trayStatus, waitingCount } from './attention.ts';
+import { openDesktopCore, stopDesktopHost } from './core-adapter.ts';
 import { DesktopController } from './desktop-controller.ts';
+import { HostStopError, hostVersionDialog, openCoreOrAsk } from './host-version.ts';
 import { registerIpcHandlers } from './ipc-router.ts';
 import { LanDashboard } from './lan-dashboard.ts';
 import { denyAllPermissions, installNavigationGuards } from './navigation.ts';
-import { decideQuit, quitDialog, readRememberedQuit, writeRememberedQuit } from './quit-policy.ts';
+import {
+  decideQuit,
+  keptRunningNotice,
+  quitDialog,
+  readRememberedQuit,
+  writeRememberedQuit,
+} from './quit-policy.ts';
 import { SecretStore } from './secret-store.ts';
 import { APP_ENTRY_URL, APP_SCHEME } from './sender-guard.ts';
 import { runShutdown } from './shutdown.ts';
@@ -110,21 +117,53 @@ async function start(): Promise<void> {
   // allow-list) and the redactor knows their exact values. Keys saved later reach new sessions through
   // the controller (until the next start the redactor still catches them by pattern).
   const storedKeys = new SecretStore(dataDir, safeStorage).all();
-  const { core, lanBackend, providerEnvKeys, keepSessions } = await openDesktopCore({
-    dataDir,
-    appRoot,
-    env: { ...process.env, ...storedKeys },
-    ...(hostCommand ? { coreOptions: { hostCommand } } : {}),
-  });
+  const env = { ...process.env, ...storedKeys };
+  // A PTY host of another AutoDev version is never replaced silently: the user chooses between
+  // restarting it (its agents end) and quitting (they run on).
+  let opened: Awaited<ReturnType<typeof openDesktopCore>> | null;
+  try {
+    opened = await openCoreOrAsk(
+      () =>
+        openDesktopCore({ dataDir, appRoot, env, ...(hostCommand ? { coreOptions: { hostCommand } } : {}) }),
+      {
+        ask: async (welcome) => {
+          const question = hostVersionDialog(welcome);
+          return question.answerOf(await dialog.showMessageBox(question.options));
+        },
+        stopHost: () => stopDesktopHost({ dataDir, env }),
+        log,
+      },
+    );
+  } catch (error) {
+    if (!(error instanceof HostStopError)) throw error;
+    dialog.showErrorBox('AutoDev', `${error.message} Its agents may still be running; try again later.`);
+    app.exit(1);
+    return;
+  }
+  if (!opened) {
+    log('[main] quitting: the PTY host of another version and its agents are left running');
+    app.exit(0);
+    return;
+  }
+  const { core, lanBackend, providerEnvKeys, keepSessions } = opened;
   const secrets = new SecretStore(dataDir, safeStorage, providerEnvKeys);
   const lan = new LanDashboard(lanBackend, () => os.networkInterfaces());
 
   let tray: Tray | null = null;
-  // The tray tooltip doubles as the always-visible indicator that the LAN dashboard is on.
+  // The tray says how many agents run (they go on in the PTY host when the app quits) and how many
+  // need the user: in its tooltip and as the first line of its menu, rebuilt when that line changes.
+  // The tooltip doubles as the always-visible indicator that the LAN dashboard is on.
+  let trayMenuStatus: string | null = null;
   const updateTray = (sessions: SessionInfo[]) => {
+    if (!tray) return;
+    const status = trayStatus(sessions);
     const lanStatus = lan.status();
     const suffix = lanStatus.running ? ` — LAN dashboard ON at ${lanStatus.url}` : '';
-    tray?.setToolTip(`${trayTooltip(sessions)}${suffix}`);
+    tray.setToolTip(`AutoDev — ${status}${suffix}`);
+    if (status !== trayMenuStatus) {
+      trayMenuStatus = status;
+      tray.setContextMenu(trayMenu(status));
+    }
   };
   lan.onDidChange(() => updateTray(core.sessions.list()));
   const notifications = new Set<Notification>();
@@ -182,23 +221,26 @@ async function start(): Promise<void> {
   try {
     tray = new Tray(nativeImage.createFromPath(trayIconPath));
     updateTray(core.sessions.list());
-    tray.setContextMenu(
-      Menu.buildFromTemplate([
-        { label: 'Show AutoDev', click: () => showMainWindow() },
-        {
-          label: 'New Session',
-          click: () => {
-            showMainWindow();
-            sendMenu('new_session');
-          },
-        },
-        { type: 'separator' },
-        { role: 'quit' },
-      ]),
-    );
     tray.on('click', () => showMainWindow());
   } catch (error) {
     log(`[tray] unavailable: ${(error as Error).message}`);
+  }
+
+  function trayMenu(status: string) {
+    return Menu.buildFromTemplate([
+      { label: status.charAt(0).toUpperCase() + status.slice(1), enabled: false },
+      { type: 'separator' },
+      { label: 'Show AutoDev', click: () => showMainWindow() },
+      {
+        label: 'New Session',
+        click: () => {
+          showMainWindow();
+          sendMenu('new_session');
+        },
+      },
+      { type: 'separator' },
+      { role: 'quit' },
+    ]);
   }
 
   const createWindow = (): BrowserWindow => {
@@ -252,7 +294,7 @@ async function start(): Promise<void> {
     event.preventDefault();
     void (async () => {
       // Running agents are kept or stopped as the config says, as remembered, or as the user answers.
-      const running = core.sessions.list().filter((s) => !s.ended_at).length;
+      const running = runningCount(core.sessions.list());
       const choice = await decideQuit({
         running,
         configured: keepSessions,
@@ -272,6 +314,11 @@ async function start(): Promise<void> {
       }
       const keep = choice === 'keep';
       log(keep ? `[quit] leaving ${running} agent(s) running in the background` : '[quit] stopping agents');
+      if (keep && Notification.isSupported()) {
+        // The tray that showed them goes with the app: say where the agents are.
+        const notice = keptRunningNotice(running);
+        new Notification({ title: notice.title, body: notice.body, silent: true }).show();
+      }
       await runShutdown(
         [
           { name: 'lan dashboard', run: () => lan.dispose() },

@@ -56,6 +56,12 @@ export function quitDialog(running: number) {
   };
 }
 
+/** After "Keep running": the tray goes with the app, so a notification says that the agents go on. */
+export function keptRunningNotice(running: number): { title: string; body: string } {
+  const agents = running === 1 ? '1 agent keeps' : `${running} agents keep`;
+  return { title: 'AutoDev', body: `${agents} running in the background; open AutoDev to see them.` };
+}
+
 interface DesktopSettings {
   on_quit?: 'keep' | 'stop';
 }

@@ -3,9 +3,12 @@ import { test } from 'node:test';
 import {
   describeAttention,
   notificationFor,
+  runningCount,
+  trayStatus,
   trayTooltip,
   waitingCount,
 } from '../../src-main/electron/attention.ts';
+import { keptRunningNotice } from '../../src-main/electron/quit-policy.ts';
 import { sessionInfo } from './fakes.ts';
 
 const unfocused = { windowFocused: false, viewedSessionId: 's1' };
@@ -76,15 +79,44 @@ test('tray: count of sessions waiting on the user', () => {
     sessionInfo({ session_id: 'd', state: 'completed' }),
   ];
   assert.equal(waitingCount(sessions), 2);
-  assert.equal(trayTooltip(sessions), 'AutoDev — 3 active sessions, 2 waiting for you');
-  assert.equal(trayTooltip([]), 'AutoDev — 0 active sessions');
+  assert.equal(trayTooltip(sessions), 'AutoDev — 3 agents running, 2 need you');
+  assert.equal(trayTooltip([]), 'AutoDev — no agents running');
+});
+
+test('tray: how many agents are running (what a quit keeps in the PTY host) and how many need the user', () => {
+  const ended = new Date().toISOString();
+  const sessions = [
+    sessionInfo({ session_id: 'a', state: 'waiting_input' }),
+    sessionInfo({ session_id: 'b', state: 'processing' }),
+    sessionInfo({ session_id: 'c', state: 'waiting_input', provider_kind: 'shell' }),
+    sessionInfo({ session_id: 'd', state: 'error', ended_at: ended, exit_code: 1 }),
+    sessionInfo({ session_id: 'e', state: 'terminated', ended_at: ended }),
+    sessionInfo({ session_id: 'f', state: 'completed', ended_at: ended, exit_code: 0 }),
+  ];
+  // A live agent showing an error banner still runs; one whose process ended does not.
+  const liveError = sessionInfo({ session_id: 'g', state: 'error' });
+  assert.equal(runningCount(sessions), 3);
+  assert.equal(runningCount([...sessions, liveError]), 4);
+  assert.equal(trayStatus(sessions), '3 agents running, 1 needs you');
+  assert.equal(trayTooltip(sessions), 'AutoDev — 3 agents running, 1 needs you');
+  assert.equal(trayStatus([sessions[1]!]), '1 agent running');
+  assert.equal(trayStatus(sessions.slice(3)), 'no agents running');
+  // Quitting with "Keep running" takes the tray away: a notification says where the agents are.
+  assert.deepEqual(keptRunningNotice(3), {
+    title: 'AutoDev',
+    body: '3 agents keep running in the background; open AutoDev to see them.',
+  });
+  assert.equal(
+    keptRunningNotice(1).body,
+    '1 agent keeps running in the background; open AutoDev to see them.',
+  );
 });
 
 test('a shell back at its prompt is ready: no "needs your input" notification, not counted as waiting', () => {
   const shell = sessionInfo({ state: 'waiting_input', provider_kind: 'shell' });
   assert.equal(notificationFor(shell, 'processing', unfocused), null);
   assert.equal(waitingCount([shell, sessionInfo({ session_id: 'a', state: 'waiting_input' })]), 1);
-  assert.doesNotMatch(trayTooltip([shell]), /waiting/);
+  assert.equal(trayTooltip([shell]), 'AutoDev — 1 agent running');
   // A shell that exits with an error still tells.
   assert.equal(notificationFor({ ...shell, state: 'error' }, 'running', unfocused)?.kind, 'failed');
 });

@@ -88,7 +88,7 @@ test('main.ts wiring under a fake electron module, against the real core', (t) =
     'batches are numbered without gaps',
   );
   assert.equal(report.ack.ok, true);
-  assert.match(report.tooltip, /^AutoDev — 1 active session/);
+  assert.match(report.tooltip, /^AutoDev — 1 agent running/);
 
   // LAN dashboard toggle: real server on loopback, indicator in the tray tooltip, events to the window.
   assert.equal(report.lanStart.ok, true, JSON.stringify(report.lanStart));

@@ -1,8 +1,10 @@
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer, type Server } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { encodeJson, FrameDecoder } from '../../src-main/core/pty-host/framing.ts';
 import { hostPaths } from '../../src-main/core/pty-host/host-paths.ts';
 import { HostManifestSchema } from '../../src-shared/pty-host-protocol.ts';
 
@@ -167,4 +169,77 @@ export async function startServe(
       return { status: res.status, body: parsed };
     },
   };
+}
+
+/**
+ * A stand-in for an older AutoDev's PTY host in `dataDir`: it answers hello with protocol 99 and
+ * `sessions` live sessions, and its manifest names a live process (`sleep`) as the host's pid. When
+ * that process ends (SIGTERM, as a restart sends), the socket goes with it, as a real host's would.
+ */
+export async function startForeignHost(
+  t: T,
+  dataDir: string,
+  options: { sessions?: number } = {},
+): Promise<{ server: Server; standIn: ChildProcess; standInExit: Promise<NodeJS.Signals | null> }> {
+  const paths = hostPaths(dataDir);
+  mkdirSync(paths.dir, { recursive: true, mode: 0o700 });
+  const at = new Date().toISOString();
+  const sessions = Array.from({ length: options.sessions ?? 1 }, (_, i) => ({
+    session_id: i === 0 ? 'old-session' : `old-session-${i + 1}`,
+    pid: 1,
+    start_ticks: 0,
+    cols: 80,
+    rows: 24,
+    last_seq: 0,
+    exited: false,
+    detection: {
+      state: 'running',
+      authentication_required: false,
+      auth_prompt: null,
+      reason: { source: 'lifecycle', detail: 'x', at },
+    },
+    title: null,
+  }));
+  const server = createServer((socket) => {
+    const decoder = new FrameDecoder();
+    socket.on('error', () => {});
+    socket.on('data', (chunk) => {
+      for (const frame of decoder.push(chunk)) {
+        if (frame.kind !== 'json') continue;
+        const id = (frame.message as { id: number }).id;
+        socket.write(
+          encodeJson({
+            id,
+            ok: true,
+            result: { protocol: 99, host_version: '0.0.9', pid: process.pid, started_at: at, sessions },
+          }),
+        );
+      }
+    });
+  });
+  await new Promise<void>((r) => server.listen(paths.socket, r));
+  const standIn = spawn('sleep', ['60'], { stdio: 'ignore' });
+  const standInExit = new Promise<NodeJS.Signals | null>((resolve) =>
+    standIn.once('exit', (_code, signal) => {
+      server.close();
+      resolve(signal);
+    }),
+  );
+  t.after(() => {
+    standIn.kill('SIGKILL');
+    server.close();
+  });
+  writeFileSync(
+    paths.manifest,
+    JSON.stringify({
+      pid: standIn.pid,
+      protocol: 99,
+      host_version: '0.0.9',
+      socket: paths.socket,
+      secret: 'x'.repeat(64),
+      started_at: at,
+    }),
+    { mode: 0o600 },
+  );
+  return { server, standIn, standInExit };
 }

@@ -1,15 +1,22 @@
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
-import { mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
+import { readFileSync, statSync } from 'node:fs';
 import { test } from 'node:test';
 import { loadConfig } from '../../src-main/core/config.ts';
 import { createCore } from '../../src-main/core/core.ts';
 import { createLogger } from '../../src-main/core/log/logger.ts';
-import { encodeJson, FrameDecoder } from '../../src-main/core/pty-host/framing.ts';
 import { PtyHostClient } from '../../src-main/core/pty-host/host-client.ts';
 import { hostPaths } from '../../src-main/core/pty-host/host-paths.ts';
-import { cleanEnv, hostPid, pidAlive, runCli, runCliAsync, startServe, tempDir, until } from './helpers.ts';
+import {
+  cleanEnv,
+  hostPid,
+  pidAlive,
+  runCli,
+  runCliAsync,
+  startForeignHost,
+  startServe,
+  tempDir,
+  until,
+} from './helpers.ts';
 
 /** Issue 12: the host dies, the user quits, the versions differ. */
 
@@ -139,65 +146,8 @@ test('autodev serve --keep-sessions: SIGTERM leaves the agents running; `autodev
 
 test('a host of another protocol version is never killed silently: serve refuses and says how to choose', async (t) => {
   const dir = tempDir(t);
-  const paths = hostPaths(dir);
-  mkdirSync(paths.dir, { recursive: true, mode: 0o700 });
   // A stand-in for an older AutoDev's host: answers hello with protocol 99 and one live session.
-  const server = createServer((socket) => {
-    const decoder = new FrameDecoder();
-    socket.on('data', (chunk) => {
-      for (const frame of decoder.push(chunk)) {
-        if (frame.kind !== 'json') continue;
-        const id = (frame.message as { id: number }).id;
-        socket.write(
-          encodeJson({
-            id,
-            ok: true,
-            result: {
-              protocol: 99,
-              host_version: '0.0.9',
-              pid: process.pid,
-              started_at: new Date().toISOString(),
-              sessions: [
-                {
-                  session_id: 'old-session',
-                  pid: 1,
-                  start_ticks: 0,
-                  cols: 80,
-                  rows: 24,
-                  last_seq: 0,
-                  exited: false,
-                  detection: {
-                    state: 'running',
-                    authentication_required: false,
-                    auth_prompt: null,
-                    reason: { source: 'lifecycle', detail: 'x', at: new Date().toISOString() },
-                  },
-                  title: null,
-                },
-              ],
-            },
-          }),
-        );
-      }
-    });
-  });
-  await new Promise<void>((r) => server.listen(paths.socket, r));
-  t.after(() => server.close());
-  // The manifest names a live process standing in for the old host's pid.
-  const stand = spawn('sleep', ['60'], { stdio: 'ignore' });
-  t.after(() => stand.kill('SIGKILL'));
-  writeFileSync(
-    paths.manifest,
-    JSON.stringify({
-      pid: stand.pid,
-      protocol: 99,
-      host_version: '0.0.9',
-      socket: paths.socket,
-      secret: 'x'.repeat(64),
-      started_at: new Date().toISOString(),
-    }),
-    { mode: 0o600 },
-  );
+  const { server } = await startForeignHost(t, dir);
   // (Not spawnSync: the stand-in host lives on this test's event loop.)
   const r = await runCliAsync(['serve', '--port', '0', '--data-dir', dir], cleanEnv(dir));
   assert.equal(r.status, 1);

@@ -67,6 +67,33 @@ export async function connectExistingHost(options: HostLaunchOptions): Promise<P
   }
 }
 
+/**
+ * Stop the data dir's PTY host, ending its sessions: what `autodev sessions --restart-host` and the
+ * desktop app's "Restart the PTY host" do (the next start starts a new host). A host of this version
+ * is asked to shut down; one of another version (or one that does not answer) cannot be asked, so it
+ * is told (SIGTERM ends its sessions with it). `pid` is null when no host was running.
+ */
+export async function stopRunningHost(
+  options: HostLaunchOptions & { timeoutMs?: number },
+): Promise<{ pid: number | null; stopped: boolean }> {
+  const manifest = readManifest(options.dataDir);
+  if (!manifest || !processAlive(manifest.pid)) return { pid: null, stopped: true };
+  try {
+    const client = await connectExistingHost(options);
+    if (client) {
+      await client.shutdown(true);
+      client.dispose();
+    }
+  } catch {
+    try {
+      process.kill(manifest.pid, 'SIGTERM');
+    } catch {}
+  }
+  const deadline = Date.now() + (options.timeoutMs ?? 15_000);
+  while (processAlive(manifest.pid) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+  return { pid: manifest.pid, stopped: !processAlive(manifest.pid) };
+}
+
 /** Start a host process (detached: it outlives this process) and wait until it answers. */
 export async function startHost(options: HostLaunchOptions): Promise<PtyHostClient> {
   const paths = hostPaths(options.dataDir);
