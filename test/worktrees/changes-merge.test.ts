@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { test } from 'node:test';
 import { gitIn, makeRepo, startWorktreeCore, until } from './helpers.ts';
@@ -286,4 +286,32 @@ test("reading changes never runs a program named by the repository's config (cor
   );
   await h.core.worktrees.list();
   assert.equal(existsSync(marker), false, 'AutoDev never ran it');
+});
+
+test('a lock left on the snapshot index (an AutoDev killed mid-snapshot, or another one reading) fails no read and is not broken', async (t) => {
+  const h = await startWorktreeCore(t);
+  const repo = makeRepo(t);
+  const s = await h.agent(repo);
+  const wt = s.worktree!;
+  writeFileSync(path.join(wt.path, 'first.txt'), '1\n');
+  assert.deepEqual(
+    (await h.core.worktrees.changes(s.session_id)).files.map((f) => f.path),
+    ['first.txt'],
+  );
+  // The worktree's git dir holds the shared snapshot index; a fresh lock on it, as a kill -9 leaves.
+  const gitDir = gitIn(wt.path, 'rev-parse', '--absolute-git-dir').trim();
+  const lock = path.join(gitDir, 'autodev-snapshot.index.lock');
+  writeFileSync(lock, '');
+  writeFileSync(path.join(wt.path, 'second.txt'), '2\n');
+  const c = await h.core.worktrees.changes(s.session_id);
+  assert.deepEqual(
+    c.files.map((f) => f.path),
+    ['first.txt', 'second.txt'],
+  );
+  assert.ok(existsSync(lock), 'a lock that may be live is left alone');
+  assert.deepEqual(
+    readdirSync(gitDir).filter((f) => f.startsWith('autodev-snapshot-')),
+    [],
+    'the private copy is gone',
+  );
 });

@@ -47,22 +47,40 @@ const STALE_LOCK_MS = 30_000;
 
 /** The tree of the worktree's files as they are now, and its HEAD. */
 export async function snapshotTree(git: Git, wt: WorktreeRef): Promise<{ head: string; tree: string }> {
-  const index = path.join(wt.gitDir, SNAPSHOT_INDEX);
-  const env = { GIT_INDEX_FILE: index };
+  const shared = path.join(wt.gitDir, SNAPSHOT_INDEX);
   const head = await resolveCommit(git, wt.path, 'HEAD');
   if (!head) throw new GitError(['rev-parse'], 128, `the worktree ${wt.path} has no HEAD commit`);
-  clearStaleLock(`${index}.lock`);
-  if (!existsSync(index)) {
-    const real = path.join(wt.gitDir, 'index');
-    if (existsSync(real)) copyFileSync(real, index);
-    else await git(['read-tree', 'HEAD'], { cwd: wt.path, env, timeoutMs: 60_000 });
+  clearStaleLock(`${shared}.lock`);
+  // Snapshots of one worktree are serialised in this process (the service's tree locks), so a lock on
+  // the shared index is another AutoDev's snapshot, or one killed mid-snapshot moments ago (a crash and
+  // restart). Neither may fail the read or be broken into: this snapshot works on a copy of its own.
+  const own = existsSync(`${shared}.lock`)
+    ? path.join(wt.gitDir, `autodev-snapshot-${process.pid}-${++privateCopies}.index`)
+    : null;
+  const index = own ?? shared;
+  const env = { GIT_INDEX_FILE: index };
+  try {
+    if (own && existsSync(shared)) copyFileSync(shared, own);
+    if (!existsSync(index)) {
+      const real = path.join(wt.gitDir, 'index');
+      if (existsSync(real)) copyFileSync(real, index);
+      else await git(['read-tree', 'HEAD'], { cwd: wt.path, env, timeoutMs: 60_000 });
+    }
+    // `add -A` from the top adds, updates and removes every path; objects land in the shared store
+    // (content-addressed, so nothing is duplicated and gc collects what no ref keeps).
+    await git(['add', '-A', '--ignore-errors', '--', ':/'], { cwd: wt.path, env, timeoutMs: 120_000 });
+    const tree = (await git(['write-tree'], { cwd: wt.path, env, timeoutMs: 60_000 })).stdout.trim();
+    return { head, tree };
+  } finally {
+    if (own) {
+      rmSync(own, { force: true });
+      rmSync(`${own}.lock`, { force: true });
+    }
   }
-  // `add -A` from the top adds, updates and removes every path; objects land in the shared store
-  // (content-addressed, so nothing is duplicated and gc collects what no ref keeps).
-  await git(['add', '-A', '--ignore-errors', '--', ':/'], { cwd: wt.path, env, timeoutMs: 120_000 });
-  const tree = (await git(['write-tree'], { cwd: wt.path, env, timeoutMs: 60_000 })).stdout.trim();
-  return { head, tree };
 }
+
+/** Private copies of a locked snapshot index made by this process (their names). */
+let privateCopies = 0;
 
 function clearStaleLock(lock: string): void {
   try {
