@@ -8,6 +8,18 @@ import { createCore } from '../../src-main/core/core.ts';
 import { createLogger } from '../../src-main/core/log/logger.ts';
 import { startTestServer, until } from './harness.ts';
 
+/**
+ * Clean-ups that run in reverse order of registration, like `defer` (node:test runs `t.after` hooks in
+ * registration order: a data dir registered first would be deleted under a core still running).
+ */
+function deferrer(t: { after(fn: () => Promise<void>): void }) {
+  const fns: (() => unknown)[] = [];
+  t.after(async () => {
+    for (const fn of fns.reverse()) await fn();
+  });
+  return (fn: () => unknown) => void fns.push(fn);
+}
+
 test('createCore wires the task runner: /tasks routes mounted, task collectors on /metrics, recovery report', async (t) => {
   const ts = await startTestServer(t, { coreOptions: { tasks: true } });
   assert.ok(ts.core.tasks, 'task service created');
@@ -26,8 +38,9 @@ test('createCore wires the task runner: /tasks routes mounted, task collectors o
 });
 
 test('recovery: sessions live when a previous run died are reported interrupted, leftovers killed', async (t) => {
+  const defer = deferrer(t);
   const dataDir = mkdtempSync(path.join(os.tmpdir(), 'autodev-core-'));
-  t.after(() => rmSync(dataDir, { recursive: true, force: true }));
+  defer(() => rmSync(dataDir, { recursive: true, force: true }));
   const env = { PATH: process.env['PATH'], HOME: dataDir, SHELL: '/bin/bash', LANG: 'C.UTF-8' };
   const config = loadConfig({ dataDir, env });
   const quiet = createLogger({ level: 'error', sink: () => {} });
@@ -40,7 +53,7 @@ test('recovery: sessions live when a previous run died are reported interrupted,
     ptyHost: 'in-process',
     manager: { loginPath: async () => env.PATH ?? '' },
   });
-  t.after(() => first.close());
+  defer(() => first.close());
   const session = await first.sessions.create({
     cli_tool: 'shell',
     mode: 'interactive',
@@ -63,7 +76,7 @@ test('recovery: sessions live when a previous run died are reported interrupted,
     ptyHost: 'in-process',
     manager: { loginPath: async () => env.PATH ?? '' },
   });
-  t.after(() => second.close());
+  defer(() => second.close());
   assert.ok(second.recovery!.interrupted_session_ids.includes(session.session_id));
   await until(
     () => {
@@ -85,8 +98,9 @@ test('recovery: sessions live when a previous run died are reported interrupted,
 });
 
 test('task limits come from the config file; a misspelt task key is an error naming it', async (t) => {
+  const defer = deferrer(t);
   const dataDir = mkdtempSync(path.join(os.tmpdir(), 'autodev-core-'));
-  t.after(() => rmSync(dataDir, { recursive: true, force: true }));
+  defer(() => rmSync(dataDir, { recursive: true, force: true }));
   const env = { HOME: dataDir, PATH: process.env['PATH'] ?? '' };
   writeFileSync(
     path.join(dataDir, 'config.yaml'),
@@ -96,7 +110,7 @@ test('task limits come from the config file; a misspelt task key is an error nam
     env,
     logger: createLogger({ level: 'error', sink: () => {} }),
   });
-  t.after(() => core.close());
+  defer(() => core.close());
   assert.equal(core.tasks?.limits.per_user_per_hour, 2);
   assert.equal(core.tasks?.limits.global_concurrency, 3);
   assert.deepEqual(core.tasks?.limits.per_provider, { claude: 1 });
@@ -105,8 +119,9 @@ test('task limits come from the config file; a misspelt task key is an error nam
 });
 
 test("a user-configured provider's key values are redacted like the bundled providers' keys", async (t) => {
+  const defer = deferrer(t);
   const dataDir = mkdtempSync(path.join(os.tmpdir(), 'autodev-core-'));
-  t.after(() => rmSync(dataDir, { recursive: true, force: true }));
+  defer(() => rmSync(dataDir, { recursive: true, force: true }));
   const secret = 'mytool-secret-value-0123456789';
   const env = { HOME: dataDir, PATH: process.env['PATH'] ?? '', MY_TOOL_TOKEN: secret };
   const providersFile = path.join(dataDir, 'providers.yaml');
@@ -119,7 +134,7 @@ test("a user-configured provider's key values are redacted like the bundled prov
     env,
     logger: createLogger({ level: 'error', sink: () => {} }),
   });
-  t.after(() => core.close());
+  defer(() => core.close());
   assert.ok(core.providers.get('mytool'), 'the user provider is loaded');
   const out = core.redactor.redact(`token is ${secret}.`);
   assert.ok(!out.includes(secret), out);

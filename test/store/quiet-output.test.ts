@@ -74,7 +74,6 @@ for (const mode of ['offthread', 'in-process'] as const) {
 
 test('real PTY through createCore: a question printed by a shell is in SQLite 1 s later, with no more output', async (t) => {
   const dataDir = mkdtempSync(path.join(os.tmpdir(), 'autodev-quiet-core-'));
-  t.after(() => rmSync(dataDir, { recursive: true, force: true }));
   const env = {
     PATH: process.env.PATH,
     HOME: dataDir,
@@ -88,7 +87,11 @@ test('real PTY through createCore: a question printed by a shell is in SQLite 1 
     logger: createLogger({ level: 'error', sink: () => {} }),
     manager: { loginPath: async () => env.PATH ?? '' },
   });
-  t.after(() => core.close());
+  // After the core has closed (t.after hooks run in registration order).
+  t.after(async () => {
+    await core.close();
+    rmSync(dataDir, { recursive: true, force: true });
+  });
   const session = await core.sessions.create({
     cli_tool: 'shell',
     mode: 'interactive',

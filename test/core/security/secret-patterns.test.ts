@@ -89,7 +89,6 @@ test('values of secret-looking variables of the environment are redacted exactly
 
 test('createCore gives the redactor the values of its own secret-looking environment variables', async (t) => {
   const dataDir = mkdtempSync(path.join(os.tmpdir(), 'autodev-redact-core-'));
-  t.after(() => rmSync(dataDir, { recursive: true, force: true }));
   const env = {
     PATH: process.env.PATH,
     HOME: dataDir,
@@ -102,7 +101,11 @@ test('createCore gives the redactor the values of its own secret-looking environ
     tasks: false,
     logger: createLogger({ level: 'error', sink: () => {} }),
   });
-  t.after(() => core.close());
+  // After the core has closed (t.after hooks run in registration order).
+  t.after(async () => {
+    await core.close();
+    rmSync(dataDir, { recursive: true, force: true });
+  });
   assert.equal(
     core.redactor.redact('pushing with deploy-0f1e2d3c4b5a-token-value now'),
     'pushing with [REDACTED:secret] now',
