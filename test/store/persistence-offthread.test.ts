@@ -2,8 +2,10 @@
 // thread stores the spool in SQLite and keeps the search index (its own database file).
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
+import { mkdirSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { test } from 'node:test';
+import { createLogger } from '../../src-main/core/log/logger.ts';
 import { createRedactor } from '../../src-main/core/security/redact.ts';
 import { openDatabase } from '../../src-main/core/store/database.ts';
 import { createHistory } from '../../src-main/core/store/history.ts';
@@ -183,6 +185,35 @@ test('off-thread: onOutput never waits for the database — a 24 MB flood, bound
   assert.ok(peakBuffered < 1.5 * 1024 * 1024, `memory bounded: ${peakBuffered} bytes queued at most`);
   t.diagnostic(
     `24 MB through onOutput: slowest burst of 100 chunks ${slowest.toFixed(1)} ms; queued at most ${peakBuffered} bytes`,
+  );
+});
+
+test('off-thread: a worker that dies as it starts is noticed at once; flush and close do not wait out a timeout', async (t) => {
+  const dir = tempDir(t);
+  const dataDir = path.join(dir, 'data');
+  mkdirSync(dataDir);
+  const opened = openDatabase({ schemaDir, path: path.join(dataDir, 'p.db') });
+  const logs: string[] = [];
+  const manager = new SyntheticManager();
+  const persistence = attachPersistence(manager, createSessionStore(opened.db), {
+    retention: null,
+    offThread: true,
+    spillDir: path.join(dir, 'spill'),
+    logger: createLogger({ level: 'debug', sink: (line) => logs.push(line) }),
+  });
+  // The worker starts on its own thread a moment later and finds no database to open: it dies.
+  rmSync(dataDir, { recursive: true, force: true });
+  const s = manager.create();
+  manager.print(s.session_id, 'printed while the worker died\r\n');
+  const t0 = performance.now();
+  persistence.flush();
+  persistence.close();
+  opened.close();
+  const ms = performance.now() - t0;
+  assert.ok(ms < 5000, `flush and close took ${Math.round(ms)} ms (the drain timeout is 30 s)`);
+  assert.ok(
+    logs.some((l) => l.includes('persistence worker died')),
+    `the death is logged: ${logs.join('\n').slice(0, 2000)}`,
   );
 });
 

@@ -11,6 +11,10 @@ import type { RetentionLimits } from './retention.ts';
 import { openSearchIndex, SearchIndexer } from './search-index.ts';
 import type { OutputBatch } from './session-store.ts';
 
+/** Index in the shared flags where the worker says it died (ingest-worker.ts `die`). Before it:
+ *  0 drained id, 1 closed, 2 holds the write lock, 3 run finished. */
+export const WORKER_DEAD = 4;
+
 export interface IngestWorkerData {
   port: MessagePort;
   /** Int32[0]: last answered drain id; [1]: 1 once closed; [2]: 1 while the worker holds the main
@@ -130,7 +134,7 @@ class WorkerIngest implements IngestDriver {
     const _main = main;
     const _options = options;
     const { port1, port2 } = new MessageChannel();
-    const signal = new SharedArrayBuffer(16);
+    const signal = new SharedArrayBuffer(4 * (WORKER_DEAD + 1));
     this._flags = new Int32Array(signal);
     const data: IngestWorkerData = {
       port: port2,
@@ -241,6 +245,8 @@ class WorkerIngest implements IngestDriver {
       // Deliver what the worker said meanwhile (commits, pauses) in order, synchronously.
       for (let m = receiveMessageOnPort(this._port); m; m = receiveMessageOnPort(this._port))
         this._handle(m.message as FromIngestWorker);
+      if (this._alive && Atomics.load(this._flags, WORKER_DEAD) === 1)
+        this._crashed(new Error('persistence worker died'));
       if (!this._alive) return this._fallback ? (this._fallback as InProcessIngest).drain(timeoutMs) : false;
       if (Atomics.load(this._flags, 0) >= id) {
         for (let m = receiveMessageOnPort(this._port); m; m = receiveMessageOnPort(this._port))
@@ -268,6 +274,10 @@ class WorkerIngest implements IngestDriver {
     Atomics.wait(this._flags, 3, 0, 5000);
     for (let m = receiveMessageOnPort(this._port); m; m = receiveMessageOnPort(this._port))
       this._handle(m.message as FromIngestWorker);
+    if (Atomics.load(this._flags, WORKER_DEAD) === 1) {
+      this._crashed(new Error('persistence worker died'));
+      return (this._fallback as InProcessIngest | null)?.finishRun() ?? false;
+    }
     return Atomics.load(this._flags, 3) === 1;
   }
 
@@ -281,7 +291,12 @@ class WorkerIngest implements IngestDriver {
     this._port.postMessage({ t: 'close' } satisfies ToIngestWorker);
     // Wait (briefly) for the worker to close its connections before the caller checkpoints and closes.
     const deadline = Date.now() + 2000;
-    while (Atomics.load(this._flags, 1) !== 1 && Date.now() < deadline) Atomics.wait(this._flags, 1, 0, 50);
+    while (
+      Atomics.load(this._flags, 1) !== 1 &&
+      Atomics.load(this._flags, WORKER_DEAD) !== 1 &&
+      Date.now() < deadline
+    )
+      Atomics.wait(this._flags, 1, 0, 50);
     this._port.close();
     this._restoreCheckpoints();
   }

@@ -9,7 +9,12 @@
 import { type MessagePort, workerData } from 'node:worker_threads';
 import BetterSqlite3 from 'better-sqlite3';
 import { applyPragmas } from './database.ts';
-import type { FromIngestWorker, IngestWorkerData, ToIngestWorker } from './ingest-driver.ts';
+import {
+  type FromIngestWorker,
+  type IngestWorkerData,
+  type ToIngestWorker,
+  WORKER_DEAD,
+} from './ingest-driver.ts';
 import { Ingester, type StepResult } from './ingester.ts';
 import { describePause, isPausingError } from './persistence-status.ts';
 import { isDamaged, openSearchIndex, rebuildSearchIndex, SearchIndexer } from './search-index.ts';
@@ -18,6 +23,23 @@ const data = workerData as IngestWorkerData;
 const port: MessagePort = data.port;
 const flags = new Int32Array(data.signal);
 const post = (m: FromIngestWorker) => port.postMessage(m);
+
+// The main thread waits for this thread synchronously (Atomics.wait in drain, finish, close), where
+// the Worker's 'error' and 'exit' events cannot reach it: a fatal error says so in shared memory and
+// wakes every waiter, so the main thread takes over at once instead of waiting out its timeout.
+const die = (error: unknown) => {
+  try {
+    post({ t: 'log', level: 'error', message: 'persistence worker died', fields: { error: String(error) } });
+  } catch {
+    // The port is gone too.
+  }
+  Atomics.store(flags, WORKER_DEAD, 1);
+  Atomics.store(flags, 2, 0);
+  for (let i = 0; i <= WORKER_DEAD; i++) Atomics.notify(flags, i);
+  process.exit(1);
+};
+process.on('uncaughtException', die);
+process.on('unhandledRejection', die);
 const log = (
   level: 'debug' | 'info' | 'warn' | 'error',
   message: string,
