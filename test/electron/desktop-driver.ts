@@ -1,6 +1,5 @@
 import { type ChildProcess, spawn } from 'node:child_process';
-import path from 'node:path';
-import { ROOT } from './helpers.ts';
+import { fakeElectronArgs, ROOT } from './helpers.ts';
 
 /** Values from the app under test: tests index into them and assert on their shape. */
 // biome-ignore lint/suspicious/noExplicitAny: assertions check the shape
@@ -63,29 +62,21 @@ export function launchDesktop(
     readyTimeoutMs?: number;
   } = {},
 ): DrivenDesktop {
-  const child = spawn(
-    process.execPath,
-    [
-      '--import',
-      path.join(ROOT, 'test/electron/fixtures/register-fake-electron.mjs'),
-      path.join(ROOT, 'test/electron/fixtures/driven-main.mjs'),
-    ],
-    {
-      cwd: ROOT,
-      stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
-      env: {
-        PATH: process.env['PATH'],
-        HOME: userData,
-        SHELL: '/bin/bash',
-        TERM: 'xterm-256color',
-        LANG: 'C.UTF-8',
-        AUTODEV_USER_DATA_DIR: userData,
-        AUTODEV_LOG_LEVEL: 'warn',
-        FAKE_SCENARIO: 'driven',
-        ...options.env,
-      },
+  const child = spawn(process.execPath, fakeElectronArgs('test/electron/fixtures/driven-main.mjs'), {
+    cwd: ROOT,
+    stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
+    env: {
+      PATH: process.env['PATH'],
+      HOME: userData,
+      SHELL: '/bin/bash',
+      TERM: 'xterm-256color',
+      LANG: 'C.UTF-8',
+      AUTODEV_USER_DATA_DIR: userData,
+      AUTODEV_LOG_LEVEL: 'warn',
+      FAKE_SCENARIO: 'driven',
+      ...options.env,
     },
-  );
+  });
   let out = '';
   child.stdout!.on('data', (c: Buffer) => {
     out += c.toString();

@@ -7,6 +7,15 @@ import { fileURLToPath } from 'node:url';
 export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 
 /** Builds the real preload bundle (src-preload/build.mjs) into a fresh temp dir; returns its file. */
+/** Node arguments that run `entry` (relative to the repository) with the fake `electron` module. */
+export function fakeElectronArgs(entry: string): string[] {
+  return [
+    '--import',
+    path.join(ROOT, 'test/electron/fixtures/register-fake-electron.mjs'),
+    path.join(ROOT, entry),
+  ];
+}
+
 export function buildPreload(): { file: string; dir: string } {
   const dir = mkdtempSync(path.join(tmpdir(), 'autodev-preload-'));
   const r = spawnSync(process.execPath, [path.join(ROOT, 'src-preload', 'build.mjs'), '--out-dir', dir], {

@@ -6,7 +6,7 @@ import path from 'node:path';
 import { test } from 'node:test';
 import { tempDir, until } from '../pty-host/helpers.ts';
 import { launchDesktop } from './desktop-driver.ts';
-import { ROOT } from './helpers.ts';
+import { fakeElectronArgs, ROOT } from './helpers.ts';
 
 /**
  * Issue 12 in the desktop app (main.ts under the fake-electron harness, real core and PTY host): quitting
@@ -14,29 +14,21 @@ import { ROOT } from './helpers.ts';
  * them over; "Stop agents" ends them.
  */
 function launch(userData: string, env: Record<string, string>) {
-  const r = spawnSync(
-    process.execPath,
-    [
-      '--import',
-      path.join(ROOT, 'test/electron/fixtures/register-fake-electron.mjs'),
-      path.join(ROOT, 'src-main/electron/main.ts'),
-    ],
-    {
-      cwd: ROOT,
-      encoding: 'utf8',
-      timeout: 120_000,
-      env: {
-        PATH: process.env.PATH,
-        HOME: userData,
-        SHELL: '/bin/bash',
-        TERM: 'xterm-256color',
-        LANG: 'C.UTF-8',
-        AUTODEV_USER_DATA_DIR: userData,
-        AUTODEV_LOG_LEVEL: 'warn',
-        ...env,
-      },
+  const r = spawnSync(process.execPath, fakeElectronArgs('src-main/electron/main.ts'), {
+    cwd: ROOT,
+    encoding: 'utf8',
+    timeout: 120_000,
+    env: {
+      PATH: process.env.PATH,
+      HOME: userData,
+      SHELL: '/bin/bash',
+      TERM: 'xterm-256color',
+      LANG: 'C.UTF-8',
+      AUTODEV_USER_DATA_DIR: userData,
+      AUTODEV_LOG_LEVEL: 'warn',
+      ...env,
     },
-  );
+  });
   const line = r.stdout.split('\n').find((l) => l.startsWith('REPORT '));
   assert.ok(line, `no report (status ${r.status}):\n${r.stderr.slice(-3000)}`);
   const report = JSON.parse(line.slice('REPORT '.length));

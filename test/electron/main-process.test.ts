@@ -6,7 +6,7 @@ import path from 'node:path';
 import { test } from 'node:test';
 import { auditWebPreferences } from '../../src-main/electron/window-options.ts';
 import { IPC_CHANNELS, IPC_EVENT_CHANNEL } from '../../src-shared/ipc.ts';
-import { ROOT } from './helpers.ts';
+import { fakeElectronArgs, ROOT } from './helpers.ts';
 
 /**
  * The real main process module (src-main/electron/main.ts) run under Node with `electron` resolved to
@@ -17,28 +17,20 @@ import { ROOT } from './helpers.ts';
 test('main.ts wiring under a fake electron module, against the real core', (t) => {
   const userData = mkdtempSync(path.join(os.tmpdir(), 'autodev-main-'));
   t.after(() => rmSync(userData, { recursive: true, force: true }));
-  const r = spawnSync(
-    process.execPath,
-    [
-      '--import',
-      path.join(ROOT, 'test/electron/fixtures/register-fake-electron.mjs'),
-      path.join(ROOT, 'src-main/electron/main.ts'),
-    ],
-    {
-      cwd: ROOT,
-      encoding: 'utf8',
-      timeout: 120_000,
-      env: {
-        PATH: process.env['PATH'],
-        HOME: userData,
-        SHELL: '/bin/bash',
-        TERM: 'xterm-256color',
-        LANG: 'C.UTF-8',
-        AUTODEV_USER_DATA_DIR: userData,
-        AUTODEV_LOG_LEVEL: 'warn',
-      },
+  const r = spawnSync(process.execPath, fakeElectronArgs('src-main/electron/main.ts'), {
+    cwd: ROOT,
+    encoding: 'utf8',
+    timeout: 120_000,
+    env: {
+      PATH: process.env['PATH'],
+      HOME: userData,
+      SHELL: '/bin/bash',
+      TERM: 'xterm-256color',
+      LANG: 'C.UTF-8',
+      AUTODEV_USER_DATA_DIR: userData,
+      AUTODEV_LOG_LEVEL: 'warn',
     },
-  );
+  });
   const line = r.stdout.split('\n').find((l) => l.startsWith('REPORT '));
   assert.ok(line, `no report (status ${r.status}):\n${r.stderr.slice(-3000)}\n${r.stdout.slice(-2000)}`);
   const report = JSON.parse(line.slice('REPORT '.length));

@@ -1,3 +1,4 @@
+import assert from 'node:assert/strict';
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:net';
@@ -242,4 +243,35 @@ export async function startForeignHost(
     { mode: 0o600 },
   );
   return { server, standIn, standInExit };
+}
+
+/** The `count-N` lines a counter agent printed, in order. */
+export const counts = (text: string) => [...text.matchAll(/count-(\d+)/g)].map((m) => Number(m[1]));
+
+/**
+ * A counter agent (a line every 100 ms) that lived through its app's kill -9: every count once, in
+ * order, from 1 (nothing lost in the outage, nothing stored twice), counting went on while the app was
+ * away, and the stored seq ranges start at 1 and are contiguous.
+ */
+export function assertCountedOnThroughOutage(
+  id: string,
+  stored: { text: string; ranges: readonly (readonly [number, number])[] },
+  countBefore: number,
+  killedAt: number,
+): void {
+  const seen = counts(stored.text);
+  assert.deepEqual(
+    seen,
+    Array.from({ length: seen.length }, (_, i) => i + 1),
+    `${id}: contiguous counts`,
+  );
+  const awaySeconds = (Date.now() - killedAt) / 1000;
+  assert.ok(
+    seen.length >= countBefore + Math.floor(awaySeconds * 5),
+    `${id}: counted on while away (${countBefore} → ${seen.length} in ${awaySeconds.toFixed(1)} s)`,
+  );
+  const { ranges } = stored;
+  assert.equal(ranges[0]![0], 1);
+  for (let i = 1; i < ranges.length; i++)
+    assert.equal(ranges[i]![0], ranges[i - 1]![1] + 1, `${id}: seq ranges contiguous at ${ranges[i]![0]}`);
 }
