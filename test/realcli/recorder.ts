@@ -144,6 +144,22 @@ export class Recorder {
     reject(s: SessionInfo, a: SessionActivity): boolean;
     pending?: string;
   }): CheckResult {
+    if (options.to <= options.from) {
+      // The window closed before it opened (the model answered within AutoDev's reaction grace, so the
+      // next truth came first): there is no time to judge, and the state at `from` already belongs
+      // to the next step (an early permission hook, say).
+      const result: CheckResult = {
+        cli: this.cli,
+        scenario: this.scenario,
+        step: options.step,
+        expected: options.expected,
+        actual: `no window to judge (it ended ${options.from - options.to} ms before it began)`,
+        latencyMs: null,
+        ok: true,
+      };
+      this.results.push(result);
+      return result;
+    }
     const inWindow = this._samples().filter((s) => s.at > options.from && s.at <= options.to);
     const atStart = this.stateAt(options.from);
     const candidates = atStart ? [atStart, ...inWindow] : inWindow;
