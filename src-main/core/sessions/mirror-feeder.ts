@@ -117,13 +117,8 @@ export class MirrorFeeder {
     // the next, so each queued item holds whole sequences and plain output is recognised as plain.
     let data = this._partial + chunk.data;
     this._partial = '';
-    const esc = data.lastIndexOf('\x1b');
-    if (
-      this._o.coalesceMs > 0 &&
-      esc >= 0 &&
-      data.length - esc < 64 &&
-      INCOMPLETE_ESCAPE.test(data.slice(esc))
-    ) {
+    const esc = lastEscWithin(data, 63);
+    if (this._o.coalesceMs > 0 && esc >= 0 && INCOMPLETE_ESCAPE.test(data.slice(esc))) {
       this._partial = data.slice(esc);
       data = data.slice(0, esc);
     }
@@ -336,22 +331,45 @@ function lastCharCode(text: string): number {
   return text.length > 0 ? text.charCodeAt(text.length - 1) : -1;
 }
 
-/** The SGR sequences whose combined effect equals that of all SGRs in `text`: those from the last reset on. */
-function sgrCarry(parts: string[]): string {
-  // Only the part from the last plain reset can matter; scan backwards for it, then collect SGRs after it.
+/** The last ESC among the final `window` chars of `text`, or -1 (a backward search of a whole 256 KiB
+ *  batch without one cost the PTY-reading thread more than the mirror's parse: it only looks at the end). */
+function lastEscWithin(text: string, window: number): number {
+  let esc = text.indexOf('\x1b', Math.max(0, text.length - window));
+  for (let next = esc; next >= 0; next = text.indexOf('\x1b', esc + 1)) esc = next;
+  return esc;
+}
+
+/** `text` ends inside an escape sequence (its rest starts the next part). */
+function endsInsideEscape(text: string): boolean {
+  const esc = lastEscWithin(text, 63);
+  return esc >= 0 && INCOMPLETE_ESCAPE.test(text.slice(esc));
+}
+
+/**
+ * The SGR sequences whose combined effect equals that of all SGRs in `parts`: those from the last reset
+ * on, exactly as if the parts were joined. Parts are taken as segments that end outside any escape
+ * sequence (a part ending inside one is joined to the next), and a segment without an ESC (most of a
+ * plain flood) is passed over after one forward scan: searching every part backwards for three reset
+ * spellings and joining them all (megabytes per compaction) was the PTY host's largest cost in a flood
+ * (bench/ws-throughput.bench.ts profile).
+ */
+export function sgrCarry(parts: string[]): string {
   const tail: string[] = [];
   for (let k = parts.length - 1; k >= 0; k--) {
-    const text = parts[k] as string;
+    let segment = parts[k] as string;
+    while (k > 0 && endsInsideEscape(parts[k - 1] as string)) segment = (parts[--k] as string) + segment;
+    const firstEsc = segment.indexOf('\x1b');
+    if (firstEsc < 0) continue;
     const reset = Math.max(
-      text.lastIndexOf('\x1b[0m'),
-      text.lastIndexOf('\x1b[m'),
-      text.lastIndexOf('\x1b[0;'),
+      segment.lastIndexOf('\x1b[0m'),
+      segment.lastIndexOf('\x1b[m'),
+      segment.lastIndexOf('\x1b[0;'),
     );
     if (reset >= 0) {
-      tail.unshift(text.slice(reset));
+      tail.unshift(segment.slice(reset));
       break;
     }
-    tail.unshift(text);
+    tail.unshift(segment.slice(firstEsc));
   }
   const out: string[] = [];
   for (const m of tail.join('').matchAll(SGR)) out.push(m[0]);

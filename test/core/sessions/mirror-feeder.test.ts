@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import type { ProviderDefinition } from '../../../src-main/core/providers/types.ts';
-import { MirrorFeeder } from '../../../src-main/core/sessions/mirror-feeder.ts';
+import { MirrorFeeder, sgrCarry } from '../../../src-main/core/sessions/mirror-feeder.ts';
 import { createStateDetector } from '../../../src-main/core/state/detector.ts';
 import type { ScreenStateDetector } from '../../../src-main/core/state/types.ts';
 import { waitFor } from './helpers.ts';
@@ -165,4 +165,48 @@ test('a mirror that cannot keep up withholds acks past its budget (the PTY then 
   assert.equal(received - acked, feeder.backlogChars - 100_000);
   assert.ok(received - acked > 100_000, 'enough unacked to pass the high watermark');
   assert.equal(feeder.skippedChars, 0);
+});
+
+test('sgrCarry: skipping ESC-free parts keeps the SGR state of joining every part (split sequences too)', () => {
+  // The reference: every part joined, every SGR from the last reset on (the scan it replaced).
+  const reference = (parts: string[]) => {
+    const text = parts.join('');
+    const reset = Math.max(
+      text.lastIndexOf('\x1b[0m'),
+      text.lastIndexOf('\x1b[m'),
+      text.lastIndexOf('\x1b[0;'),
+    );
+    return [...text.slice(Math.max(0, reset)).matchAll(/\x1b\[([0-9;:]*)m/g)].map((m) => m[0]).join('');
+  };
+  // Deterministic pseudo-random parts: plain text, colours, resets, and sequences cut across parts.
+  let seed = 7;
+  const rand = (n: number) => {
+    seed = (seed * 1103515245 + 12345) % 2 ** 31;
+    return seed % n;
+  };
+  const pieces = [
+    'plain text\r\n',
+    'x'.repeat(300),
+    '\x1b[31m',
+    '\x1b[1;4m',
+    '\x1b[0m',
+    '\x1b[m',
+    '\x1b[0;32m',
+    '\r\n',
+  ];
+  for (let round = 0; round < 400; round++) {
+    const text = Array.from({ length: 1 + rand(30) }, () => pieces[rand(pieces.length)]).join('');
+    const parts: string[] = [];
+    // Short parts in half the rounds: sequences (resets too) cut across parts, often.
+    const maxLen = round % 2 === 0 ? 8 : 200;
+    for (let at = 0; at < text.length; ) {
+      const len = 1 + rand(maxLen);
+      parts.push(text.slice(at, at + len));
+      at += len;
+    }
+    assert.equal(sgrCarry(parts), reference(parts), `round ${round}: ${JSON.stringify(parts)}`);
+  }
+  assert.equal(sgrCarry(['x'.repeat(1000), 'y'.repeat(1000)]), '');
+  assert.equal(sgrCarry(['\x1b[3', '1m', 'plain']), '\x1b[31m');
+  assert.equal(sgrCarry(['\x1b[33mA', 'B\x1b[31m..\x1b[0', 'm\x1b[32m']), '\x1b[0m\x1b[32m');
 });
