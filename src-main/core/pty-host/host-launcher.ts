@@ -138,6 +138,10 @@ function spawnHost(options: HostLaunchOptions, logFile: string) {
     ...(process.env.AUTODEV_PTY_HOST_IDLE_MS
       ? { AUTODEV_PTY_HOST_IDLE_MS: process.env.AUTODEV_PTY_HOST_IDLE_MS }
       : {}),
+    // Profiling the host (`--cpu-prof`, bench notes): the host's own Node options, never the app's.
+    ...(process.env.AUTODEV_PTY_HOST_NODE_OPTIONS
+      ? { NODE_OPTIONS: process.env.AUTODEV_PTY_HOST_NODE_OPTIONS }
+      : {}),
     ...command.env,
   };
   const child = spawn(command.file, [...command.args, '--data-dir', options.dataDir], {
