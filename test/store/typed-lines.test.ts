@@ -5,6 +5,7 @@ import assert from 'node:assert/strict';
 import path from 'node:path';
 import { test } from 'node:test';
 import { createRedactor } from '../../src-main/core/security/redact.ts';
+import { ControlWriter } from '../../src-main/core/store/control-writer.ts';
 import { openDatabase } from '../../src-main/core/store/database.ts';
 import { createHistory } from '../../src-main/core/store/history.ts';
 import { createPersistence } from '../../src-main/core/store/persistence.ts';
@@ -134,4 +135,39 @@ test('an upgraded database stops finding keys in command search; its lines are s
   upgraded.db.prepare('DELETE FROM cli_session_commands WHERE session_id = ?').run(s.session_id);
   assert.equal(history.search({ q: 'haystack' }).length, 0);
   upgraded.db.prepare("INSERT INTO command_fts(command_fts, rank) VALUES ('integrity-check', 1)").run();
+});
+
+test('a submitted line is fsynced before it returns; the keys that typed it are journaled without an fsync each', (t) => {
+  const dir = tempDir(t);
+  const opened = openDatabase({ schemaDir, path: path.join(dir, 'sync.db') });
+  t.after(() => opened.close());
+  const store = createSessionStore(opened.db);
+  const manager = new SyntheticManager();
+  const info = manager.create();
+  const writer = new ControlWriter(store, {
+    spill: null,
+    liveSession: (id) => (id === info.session_id ? info : undefined),
+    onPause: () => {},
+  });
+  // The synchronous setting each journal transaction commits under (2 = FULL: fsync; 1 = NORMAL).
+  const seen: number[] = [];
+  const write = store.write.bind(store);
+  store.write = (fn) => {
+    seen.push(opened.db.pragma('synchronous', { simple: true }) as number);
+    return write(fn);
+  };
+  const at = new Date().toISOString();
+  writer.command({ session_id: info.session_id, kind: 'input', text: 'l', at, seq: 1 });
+  const keysAt = seen.length - 1;
+  writer.command({ session_id: info.session_id, kind: 'command', text: 'ls', at, seq: 1 });
+  assert.equal(seen[keysAt], 1, 'a key: NORMAL (a kill -9 keeps it; no fsync per keystroke)');
+  assert.equal(seen.at(-1), 2, 'a line: FULL (on disk before the agent sees its Enter)');
+  assert.equal(opened.db.pragma('synchronous', { simple: true }), 2, 'FULL again afterwards');
+  const rows = opened.db
+    .prepare('SELECT kind, text FROM cli_session_commands WHERE session_id = ? ORDER BY id')
+    .all(info.session_id) as { kind: string; text: string }[];
+  assert.deepEqual(
+    rows.map((r) => `${r.kind}:${r.text}`),
+    ['input:l', 'command:ls'],
+  );
 });

@@ -90,7 +90,12 @@ export class ControlWriter {
     }
     try {
       this._o.beforeWrite?.();
-      if (entry.k === 'command') this._store.write(() => this._apply(entry));
+      // A submitted line is fsynced before the agent sees it. Its keys are journaled first too, but
+      // without an fsync each: a kill -9 keeps them, and the line's fsync covers them before its Enter
+      // reaches the agent. An fsync per keystroke put the disk's flush time (2–5 ms here) into every
+      // echo (bench/ws-throughput.bench.ts).
+      if (entry.k === 'command' && entry.entry.kind === 'command')
+        this._store.write(() => this._apply(entry));
       else this._writeUnsynced(() => this._apply(entry));
       return 'written';
     } catch (error) {
@@ -108,9 +113,9 @@ export class ControlWriter {
   }
 
   /**
-   * Session rows, spawns and ledger releases are not acknowledged to anyone, and they are written on
-   * the thread that carries the live stream: no fsync for them (synchronous=NORMAL for that one
-   * transaction). A kill -9 keeps them (the WAL is in the OS's cache); a power cut can lose the last
+   * Session rows, spawns, ledger releases and raw keys are not acknowledged to anyone, and they are
+   * written on the thread that carries the live stream: no fsync for them (synchronous=NORMAL for that
+   * one transaction). A kill -9 keeps them (the WAL is in the OS's cache); a power cut can lose the last
    * ones — recovery marks such sessions interrupted anyway — and the next command's fsync covers them.
    */
   private _writeUnsynced(fn: () => void): void {
