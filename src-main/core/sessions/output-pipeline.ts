@@ -30,6 +30,11 @@ export interface OutputPipelineOptions {
   onConsumerError(error: unknown): void;
 }
 
+/** Output this small is an echo or a cursor blink, not a flood: it never waits for a batch window. */
+const ECHO_CHARS = 256;
+/** Echo-sized batches go out at most this often (ms). */
+const ECHO_SPACING_MS = 1;
+
 interface ConsumerEntry {
   consumer: OutputConsumer;
   unacked: number;
@@ -40,7 +45,8 @@ export class OutputPipeline {
   private _pending: string[] = [];
   private _pendingChars = 0;
   private _timer: NodeJS.Timeout | undefined;
-  private _lastFlushAt = 0;
+  private _lastFlushAt = Number.NEGATIVE_INFINITY;
+  private _lastFlushChars = 0;
   private _seq = 0;
   private _totalChars = 0;
   private _ring: OutputChunk[] = [];
@@ -75,24 +81,38 @@ export class OutputPipeline {
     if (this._closed || data.length === 0) return;
     this._pending.push(data);
     this._pendingChars += data.length;
-    // Leading edge: the first data after a quiet period goes out at once (keystroke echo pays no
-    // batch delay); data following it within the window is batched (throughput, fewer messages).
+    // Leading edge: the first data after a quiet period goes out at once, and so does an echo-sized
+    // read after an echo-sized batch (keys typed, or sent, back to back: each echo would otherwise wait
+    // out the window the previous one opened). Data following a bigger batch within the window is
+    // batched (throughput, fewer messages).
     if (
       this._o.batchMs <= 0 ||
       this._pendingChars >= this._o.maxBatchChars ||
-      (this._timer === undefined && Date.now() - this._lastFlushAt >= this._o.batchMs)
+      (this._timer === undefined && this._leadingEdge(performance.now() - this._lastFlushAt))
     ) {
       this.flush();
       return;
     }
-    // Trailing edge: at most one batch window after the previous emission, not after this data.
+    // Trailing edge: at most one batch window after the previous emission, not after this data (an
+    // echo held only by the 1 ms spacing waits out that millisecond, not the window).
+    const window = this._echoSized() ? ECHO_SPACING_MS : this._o.batchMs;
     this._timer ??= setTimeout(
       () => {
         this._timer = undefined;
         this.flush();
       },
-      Math.max(1, this._lastFlushAt + this._o.batchMs - Date.now()),
+      Math.max(0, this._lastFlushAt + window - performance.now()),
     );
+  }
+
+  private _leadingEdge(sinceFlushMs: number): boolean {
+    if (sinceFlushMs >= this._o.batchMs) return true;
+    // Echo after echo, at most one per millisecond (a program writing many tiny pieces is batched).
+    return sinceFlushMs >= ECHO_SPACING_MS && this._echoSized();
+  }
+
+  private _echoSized(): boolean {
+    return this._pendingChars <= ECHO_CHARS && this._lastFlushChars <= ECHO_CHARS;
   }
 
   /** Emit what is pending now (before resize, before exit, before a snapshot). */
@@ -102,7 +122,8 @@ export class OutputPipeline {
       this._timer = undefined;
     }
     if (this._pendingChars === 0) return;
-    this._lastFlushAt = Date.now();
+    this._lastFlushAt = performance.now();
+    this._lastFlushChars = this._pendingChars;
     const data = this._pending.length === 1 ? (this._pending[0] as string) : this._pending.join('');
     this._pending = [];
     this._pendingChars = 0;

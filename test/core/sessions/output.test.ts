@@ -99,7 +99,8 @@ test('seq runs 1..n without gaps; replay serves the ring and says null past it',
 
 test('batches are flushed before a resize', async (t) => {
   const { manager } = testManager(
-    [provider('sh', '/bin/sh', ['-c', 'printf first; sleep 0.3; printf ready; sleep 30'])],
+    // "ready" comes with 300 more chars: bigger than an echo, which would go out at once.
+    [provider('sh', '/bin/sh', ['-c', 'printf first; sleep 0.3; printf "ready%0300d" 0; sleep 30'])],
     {
       detectorFactory: createPassiveDetector,
       output: { batchMs: 10_000 },
