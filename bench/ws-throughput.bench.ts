@@ -2,7 +2,8 @@
  * WebSocket path benchmark: AutoDev's headless server (`autodev serve` in its own process, real PTYs)
  * against raw node-pty in this process, and against wetty (node-pty + socket.io web terminal) on the
  * same workloads:
- *   - echo latency: one keystroke to bash's readline and back, p50/p99 (sequential, 300 samples);
+ *   - echo latency: one keystroke to bash's readline and back, p50/p99 (sequential, 300 samples, timed
+ *     to the message that carries the echo);
  *   - output throughput: `cat` of 100 MB of 200-column lines (BENCH_OUTPUT_BYTES) to 1 and to 10
  *     WebSocket clients (MB/s until the end marker reached every client; figures are the
  *     median of BENCH_REPEATS=3 floods after one warm-up flood, for 1 and for 10 clients), and the
@@ -75,6 +76,33 @@ function percentile(sorted: number[], p: number): number {
 const fmt = (n: number, digits = 2) => (Number.isFinite(n) ? n.toFixed(digits) : 'nan');
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
+/** Every client's message handler calls this: echo waits are woken by the message itself. */
+const arrivals = new Set<() => void>();
+const arrived = () => {
+  for (const wake of arrivals) wake();
+};
+
+/**
+ * Resolves as soon as `fn` holds, checked when a message arrives. (Polling every 2 ms quantised echo
+ * latencies to the polling period: an echo 0.1 ms later could read 2 ms later.)
+ */
+function whenArrived(fn: () => boolean, timeoutMs: number, what: string): Promise<void> {
+  if (fn()) return Promise.resolve();
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => {
+      arrivals.delete(check);
+      reject(new Error(`timed out: ${what}`));
+    }, timeoutMs);
+    const check = () => {
+      if (!fn()) return;
+      clearTimeout(timer);
+      arrivals.delete(check);
+      resolve();
+    };
+    arrivals.add(check);
+  });
+}
+
 async function until<T>(fn: () => T | undefined | null | false, timeoutMs: number, what: string): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
@@ -109,7 +137,7 @@ async function echoLatency(term: Terminal): Promise<{ p50: number; p99: number }
     term.clear();
     const t0 = performance.now();
     term.input(ch);
-    await until(() => term.text().includes(ch), 10_000, 'echo');
+    await whenArrived(() => term.text().includes(ch), 10_000, 'echo');
     samples.push(performance.now() - t0);
   }
   term.input('\u0015');
@@ -164,6 +192,7 @@ function rawPty(): Terminal & { ready: Promise<void> } {
     text += d;
     count++;
     if (text.length > TAIL_CHARS) text = text.slice(-TAIL_CHARS);
+    arrived();
   });
   return {
     ready: until(() => text.includes('$ '), 10_000, 'raw prompt').then(() => undefined),
@@ -253,6 +282,7 @@ async function autodevViewer(server: AutoDevServer, sessionId: string): Promise<
       text += frame.toString('utf8', Math.max(OUTPUT_FRAME_HEADER_BYTES, frame.length - TAIL_CHARS));
       count++;
       if (text.length > TAIL_CHARS) text = text.slice(-TAIL_CHARS);
+      arrived();
       return;
     }
     const m = JSON.parse(raw.toString()) as { type: string; data: { output?: string; screen?: string } };
@@ -263,6 +293,7 @@ async function autodevViewer(server: AutoDevServer, sessionId: string): Promise<
       count++;
       if (text.length > TAIL_CHARS) text = text.slice(-TAIL_CHARS);
     } else if (m.type === 'snapshot') text += m.data.screen;
+    arrived();
   });
   await new Promise<void>((resolve, reject) => {
     ws.once('open', () => resolve());
@@ -438,6 +469,7 @@ async function wettyViewer(port: number): Promise<Terminal> {
     // on receipt, the most generous reading of its protocol.
     socket.emit('commit', String(d).length);
     if (text.length > TAIL_CHARS) text = text.slice(-TAIL_CHARS);
+    arrived();
   });
   socket.on('connect', () => socket.emit('resize', { cols: 200, rows: 50 }));
   await until(() => /[$#] $/.test(text), 30_000, 'wetty prompt');
