@@ -1,16 +1,14 @@
 // The persistence worker thread (ingest-driver.ts is the main-thread side). Two jobs, both off the
 // thread that reads the PTYs, on this thread's own connections:
 // 1. store the output spool in SQLite (ingester.ts), as soon as the writer says there is more;
-// 2. keep the search index (search-index.ts, its own database file) up with what is stored.
-// During a flood of output (flood-pacer.ts) both yield most of the CPU to the agent and the live
-// stream: a step, then a rest 4× as long. Nothing is missing meanwhile (history reads serve the spool's
-// tail); once the flood ends, both run flat out.
+// 2. keep the search index (search-index.ts, its own database file) up with what is stored. During a
+//    flood it yields most of the CPU to the agent and the live stream (a slice, then a pause 4× as
+//    long); once the flood ends it indexes flat out — in its own file that holds up no one.
 // It also checkpoints the main database's WAL (PASSIVE: never waits for, nor blocks, anyone) so no
 // commit on the main thread pays for a checkpoint.
 import { type MessagePort, workerData } from 'node:worker_threads';
 import BetterSqlite3 from 'better-sqlite3';
 import { applyPragmas } from './database.ts';
-import { FloodPacer, writtenDelta } from './flood-pacer.ts';
 import {
   type FromIngestWorker,
   type IngestWorkerData,
@@ -90,13 +88,23 @@ let reported = false;
 let wantBatches = data.wantBatches;
 let closed = false;
 let scheduled: NodeJS.Immediate | undefined;
-let restTimer: NodeJS.Timeout | undefined;
-/** Paces ingesting and indexing while the live stream floods (flood-pacer.ts). */
-const pacer = new FloodPacer();
-/** The writer's last written position (the pacer counts incoming bytes between positions). */
-let lastWritten: { segment: number; offset: number } | null = null;
-/** Indexing failed (busy, disk full…): not again before this time. */
-let indexNotBefore = 0;
+let indexTimer: NodeJS.Timeout | undefined;
+/** Earliest time the next index slice may run (flood pacing). */
+let nextIndexAt = 0;
+/** [time, bytes] of recent ingest steps: the flood detector. */
+const recent: [number, number][] = [];
+/** Stored faster than this (spool bytes/s over the last second) is a flood. */
+const FLOOD_RATE = 2 * 1024 * 1024;
+/** During a flood: pause after an index slice, as a multiple of the slice's time (20 % of a core). */
+const FLOOD_PAUSE = 4;
+
+function flooding(): boolean {
+  const now = performance.now();
+  while (recent.length > 0 && now - (recent[0] as [number, number])[0] > 1000) recent.shift();
+  let bytes = 0;
+  for (const [, b] of recent) bytes += b;
+  return bytes > FLOOD_RATE;
+}
 
 function kick(): void {
   if (closed || scheduled) return;
@@ -118,6 +126,7 @@ function ingestStep(): boolean {
   try {
     const r = ingestOnce();
     if (!r) return false;
+    if (r.bytes > 0) recent.push([performance.now(), r.bytes]);
     if (r.rows > 0 || r.position || r.segmentsDone.length > 0)
       post({
         t: 'committed',
@@ -150,38 +159,34 @@ function ingestStep(): boolean {
   }
 }
 
-/** Rest before the next step while the live stream floods (or `until`); true when resting. */
-function resting(until = 0): boolean {
-  const now = performance.now();
-  const wait = Math.max(pacer.waitMs(now), until - now);
-  if (wait <= 0) return false;
-  restTimer ??= setTimeout(() => {
-    restTimer = undefined;
-    kick();
-  }, Math.ceil(wait));
-  return true;
-}
-
 function loop(): void {
   scheduled = undefined;
   if (closed) return;
   if (!held && !paused && ingester.ready) {
-    if (resting()) return;
-    const t0 = performance.now();
     ingestStep();
-    pacer.stepTook(performance.now() - t0, performance.now());
     if (!paused) kick();
     return;
   }
   // Held (commands wait for room) or paused (the disk refused): the index, derived data, waits too —
   // room freed on a full disk goes to the commands first, then to the output.
   if (!indexer || held || paused) return;
-  if (resting(indexNotBefore)) return;
+  const now = performance.now();
+  if (now < nextIndexAt) {
+    indexTimer ??= setTimeout(
+      () => {
+        indexTimer = undefined;
+        kick();
+      },
+      Math.ceil(nextIndexAt - now),
+    );
+    return;
+  }
   try {
     const t0 = performance.now();
     const r = indexer.indexSlice();
-    pacer.stepTook(performance.now() - t0, performance.now());
+    const took = performance.now() - t0;
     if (r.more) {
+      nextIndexAt = flooding() ? performance.now() + took * FLOOD_PAUSE : 0;
       kick();
     } else {
       Atomics.store(flags, 2, 1);
@@ -209,7 +214,7 @@ function loop(): void {
     }
     // Busy, disk full…: the rows stay above the marker; try again later.
     logger.warn('search indexing deferred', { error: String(error) });
-    indexNotBefore = performance.now() + 2000;
+    nextIndexAt = performance.now() + 2000;
     kick();
   }
 }
@@ -232,15 +237,11 @@ let steps = 0;
 
 port.on('message', (message: ToIngestWorker) => {
   switch (message.t) {
-    case 'written': {
-      const position = { segment: message.segment, offset: message.offset };
-      pacer.noteIncoming(writtenDelta(lastWritten, position), performance.now());
-      lastWritten = position;
+    case 'written':
       ingester.noteWritten(message.segment, message.offset);
       if (crashAfter > 0 && ++steps >= crashAfter) process.exit(70);
       kick();
       return;
-    }
     case 'hold':
       held = true;
       return;
@@ -289,7 +290,7 @@ port.on('message', (message: ToIngestWorker) => {
     case 'close':
       closed = true;
       if (scheduled) clearImmediate(scheduled);
-      if (restTimer) clearTimeout(restTimer);
+      if (indexTimer) clearTimeout(indexTimer);
       clearInterval(checkpoints);
       ingester.close();
       try {
