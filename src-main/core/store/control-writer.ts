@@ -23,6 +23,8 @@ export interface ControlWriterOptions {
   onPause(error: unknown): void;
   /** Before each write: wait while the ingester holds the write lock (its slices are short). */
   beforeWrite?(): void;
+  /** After each write (committed or not): the ingester may take the lock again. */
+  afterWrite?(): void;
 }
 
 /** Writes per transaction while catching up. */
@@ -90,13 +92,17 @@ export class ControlWriter {
     }
     try {
       this._o.beforeWrite?.();
-      // A submitted line is fsynced before the agent sees it. Its keys are journaled first too, but
-      // without an fsync each: a kill -9 keeps them, and the line's fsync covers them before its Enter
-      // reaches the agent. An fsync per keystroke put the disk's flush time (2–5 ms here) into every
-      // echo (bench/ws-throughput.bench.ts).
-      if (entry.k === 'command' && entry.entry.kind === 'command')
-        this._store.write(() => this._apply(entry));
-      else this._writeUnsynced(() => this._apply(entry));
+      try {
+        // A submitted line is fsynced before the agent sees it. Its keys are journaled first too, but
+        // without an fsync each: a kill -9 keeps them, and the line's fsync covers them before its
+        // Enter reaches the agent. An fsync per keystroke put the disk's flush time (2–5 ms here) into
+        // every echo (bench/ws-throughput.bench.ts).
+        if (entry.k === 'command' && entry.entry.kind === 'command')
+          this._store.write(() => this._apply(entry));
+        else this._writeUnsynced(() => this._apply(entry));
+      } finally {
+        this._o.afterWrite?.();
+      }
       return 'written';
     } catch (error) {
       if (isPausingError(error)) {
@@ -178,9 +184,13 @@ export class ControlWriter {
       const slice = this._nextSlice();
       try {
         this._o.beforeWrite?.();
-        this._store.write(() => {
-          for (const e of slice) this._apply(e);
-        });
+        try {
+          this._store.write(() => {
+            for (const e of slice) this._apply(e);
+          });
+        } finally {
+          this._o.afterWrite?.();
+        }
       } catch (error) {
         if (isPausingError(error)) {
           this._o.onPause(error);

@@ -14,6 +14,10 @@ import type { OutputBatch } from './session-store.ts';
 /** Index in the shared flags where the worker says it died (ingest-worker.ts `die`). Before it:
  *  0 drained id, 1 closed, 2 holds the write lock, 3 run finished. */
 export const WORKER_DEAD = 4;
+/** Index in the shared flags: 1 while the main thread waits to write or writes (a journal entry). The
+ *  worker starts no transaction meanwhile: a command goes first, and does not lose a race for the lock
+ *  into SQLite's busy back-off (10–50 ms sleeps) while the worker stores a backlog. */
+export const WRITER_WAITING = 5;
 
 export interface IngestWorkerData {
   port: MessagePort;
@@ -84,8 +88,10 @@ export interface IngestDriver {
   wantBatches(value: boolean): void;
   /** Synchronous: store everything written so far. false when the database refused. */
   drain(timeoutMs?: number): boolean;
-  /** Before a write on the main connection: wait (at most maxMs) while the ingester holds the lock. */
+  /** Before a write on the main connection: wait (at most maxMs) while the ingester holds the lock;
+   *  the ingester starts nothing more until `writeDone`. */
   waitForWriteLock(maxMs: number): void;
+  writeDone(): void;
   /** At close: everything stored → the run's spool directory is removed. */
   finishRun(): boolean;
   close(): void;
@@ -134,7 +140,7 @@ class WorkerIngest implements IngestDriver {
     const _main = main;
     const _options = options;
     const { port1, port2 } = new MessageChannel();
-    const signal = new SharedArrayBuffer(4 * (WORKER_DEAD + 1));
+    const signal = new SharedArrayBuffer(4 * (WRITER_WAITING + 1));
     this._flags = new Int32Array(signal);
     const data: IngestWorkerData = {
       port: port2,
@@ -263,7 +269,14 @@ class WorkerIngest implements IngestDriver {
   }
 
   waitForWriteLock(maxMs: number): void {
-    if (this._alive && Atomics.load(this._flags, 2) === 1) Atomics.wait(this._flags, 2, 1, maxMs);
+    if (!this._alive) return;
+    Atomics.store(this._flags, WRITER_WAITING, 1);
+    if (Atomics.load(this._flags, 2) === 1) Atomics.wait(this._flags, 2, 1, maxMs);
+  }
+
+  writeDone(): void {
+    Atomics.store(this._flags, WRITER_WAITING, 0);
+    Atomics.notify(this._flags, WRITER_WAITING);
   }
 
   finishRun(): boolean {
@@ -449,6 +462,7 @@ class InProcessIngest implements IngestDriver {
     return true;
   }
   waitForWriteLock(): void {}
+  writeDone(): void {}
   finishRun(): boolean {
     try {
       return this._ingester.finishCurrentRun();

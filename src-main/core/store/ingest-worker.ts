@@ -14,6 +14,7 @@ import {
   type IngestWorkerData,
   type ToIngestWorker,
   WORKER_DEAD,
+  WRITER_WAITING,
 } from './ingest-driver.ts';
 import { Ingester, type StepResult } from './ingester.ts';
 import { describePause, isPausingError } from './persistence-status.ts';
@@ -112,7 +113,15 @@ function kick(): void {
 }
 
 /** One ingest step; false when it paused (a medium error) or failed. */
+/** The main thread is writing a journal entry, or about to: let it go first. (Bounded: that write
+ *  itself may wait out another process's lock; the worker goes on after WRITER_YIELD_MS.) */
+const WRITER_YIELD_MS = 250;
+function yieldToWriter(): void {
+  if (Atomics.load(flags, WRITER_WAITING) === 1) Atomics.wait(flags, WRITER_WAITING, 1, WRITER_YIELD_MS);
+}
+
 function ingestOnce(): StepResult | null {
+  yieldToWriter();
   Atomics.store(flags, 2, 1);
   try {
     return ingester.step();
@@ -189,6 +198,7 @@ function loop(): void {
       nextIndexAt = flooding() ? performance.now() + took * FLOOD_PAUSE : 0;
       kick();
     } else {
+      yieldToWriter();
       Atomics.store(flags, 2, 1);
       try {
         indexer.trimQueue();

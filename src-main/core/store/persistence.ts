@@ -212,6 +212,7 @@ export function createPersistence(store: SessionStore, options: PersistenceOptio
       pauseFrom('database')(error);
     },
     beforeWrite: () => ingest?.waitForWriteLock(50),
+    afterWrite: () => ingest?.writeDone(),
   });
   // A spill file left by an earlier run: its commands are journaled before anything else.
   const spilled = spill?.read() ?? [];
