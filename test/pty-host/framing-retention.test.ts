@@ -1,11 +1,14 @@
 import assert from 'node:assert/strict';
 import { existsSync, mkdtempSync, rmSync, statSync } from 'node:fs';
+import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { test } from 'node:test';
+import { createLogger } from '../../src-main/core/log/logger.ts';
 import { encodeData, encodeJson, FrameDecoder } from '../../src-main/core/pty-host/framing.ts';
+import { PtyHostClient } from '../../src-main/core/pty-host/host-client.ts';
 import { OutputRetention } from '../../src-main/core/pty-host/retention.ts';
-import { MAX_FRAME_BYTES } from '../../src-shared/pty-host-protocol.ts';
+import { MAX_FRAME_BYTES, PTY_HOST_PROTOCOL_VERSION } from '../../src-shared/pty-host-protocol.ts';
 
 test('frames survive any split: byte by byte, many per read, a big one in many pieces', () => {
   const frames = [
@@ -84,4 +87,56 @@ test('retention keeps what the core has not acked: memory, then a 0600 spool, dr
   assert.equal(kept.at(-1), 200);
   small.dispose();
   assert.equal(existsSync(path.join(dir, 'small.spool')), false);
+});
+
+test('client: a host that stops before answering `shutdown` has shut down; a refusal on an open socket is still an error', async (t) => {
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'autodev-fake-host-'));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  const socketPath = path.join(dir, 'host.sock');
+  // A fake host: answers hello; refuses the first shutdown (sessions running); closes on the second.
+  let shutdowns = 0;
+  const server = net.createServer((socket) => {
+    const decoder = new FrameDecoder();
+    socket.on('data', (data) => {
+      for (const frame of decoder.push(data)) {
+        if (frame.kind !== 'json') continue;
+        const { id, method } = frame.message as { id: number; method: string };
+        if (method === 'hello')
+          socket.write(
+            encodeJson({
+              id,
+              ok: true,
+              result: {
+                protocol: PTY_HOST_PROTOCOL_VERSION,
+                host_version: 'test',
+                pid: process.pid,
+                started_at: new Date().toISOString(),
+                sessions: [],
+              },
+            }),
+          );
+        else if (method === 'shutdown' && ++shutdowns === 1)
+          socket.write(
+            encodeJson({ id, ok: false, error: { message: '1 sessions are running; shutdown needs force' } }),
+          );
+        else socket.destroy();
+      }
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(socketPath, resolve));
+  t.after(() => server.close());
+  const client = await PtyHostClient.connect(
+    {
+      socket: socketPath,
+      secret: 's',
+      pid: process.pid,
+      host_version: 'test',
+      protocol: PTY_HOST_PROTOCOL_VERSION,
+      started_at: new Date().toISOString(),
+    },
+    { logger: createLogger({ level: 'error', sink: () => {} }), client: 'test' },
+  );
+  await assert.rejects(client.shutdown(false), /sessions are running/);
+  await client.shutdown(true); // the host closed the socket instead of answering: resolved
+  assert.equal(client.connected, false);
 });

@@ -195,3 +195,22 @@ test('the host socket: 0600 files, a wrong secret is refused, and the host holds
   );
   assert.ok(!agentEnv.includes(canary));
 });
+
+test('a clean close logs no warning: the host stopping is the shutdown it was asked for, and late usage scans do not run', async (t) => {
+  const dir = tempDir(t);
+  const env = cleanEnv(dir);
+  const logs: string[] = [];
+  const c = await createCore(loadConfig({ dataDir: dir, env }), {
+    env,
+    tasks: false,
+    logger: createLogger({ level: 'debug', sink: (l) => logs.push(l) }),
+    manager: { loginPath: async () => process.env.PATH ?? '/usr/bin:/bin' },
+  });
+  const s = await c.sessions.create({ cli_tool: 'shell' });
+  await c.sessions.terminate(s.session_id);
+  // The exit schedules usage scans 300 ms and 2 s later; the core closes before they are due.
+  await c.close();
+  await new Promise((r) => setTimeout(r, 2300));
+  const warnings = logs.filter((l) => /"level":"(warn|error)"/.test(l));
+  assert.deepEqual(warnings, []);
+});

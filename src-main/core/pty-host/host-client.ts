@@ -271,7 +271,13 @@ export class PtyHostClient implements PtyHost {
 
   /** Ask the host to exit (force: kill every tree first). */
   async shutdown(force: boolean): Promise<void> {
-    await this._request('shutdown', { force });
+    try {
+      await this._request('shutdown', { force });
+    } catch (error) {
+      // The host stopping may close the socket before its answer is read: that is the shutdown done.
+      // (A refusal — sessions still running — comes as an answer on an open socket.)
+      if (this.connected) throw error;
+    }
   }
 
   get connected(): boolean {

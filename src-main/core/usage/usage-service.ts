@@ -77,6 +77,7 @@ class SessionUsageService implements UsageService {
   readonly onDidChangeUsage = this._onDidChangeUsage.event;
   readonly onBudget = this._onBudget.event;
   private readonly _timer: NodeJS.Timeout;
+  private _disposed = false;
   private readonly _disposables: { dispose(): void }[];
 
   constructor(options: UsageServiceOptions) {
@@ -107,6 +108,7 @@ class SessionUsageService implements UsageService {
   }
 
   dispose(): void {
+    this._disposed = true;
     clearInterval(this._timer);
     for (const d of this._disposables) d.dispose();
     this._onDidChangeUsage.dispose();
@@ -119,6 +121,8 @@ class SessionUsageService implements UsageService {
   }
 
   private _safeScan(sessionId: string): void {
+    // A scan scheduled after a session event may come due after the core closed the database.
+    if (this._disposed) return;
     try {
       this.scan(sessionId);
     } catch (error) {
