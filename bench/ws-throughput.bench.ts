@@ -4,6 +4,8 @@
  * same workloads:
  *   - echo latency: one keystroke to bash's readline and back, p50/p99 (sequential, 300 samples, timed
  *     to the message that carries the echo);
+ *   - a relay baseline: node-pty in a child process writing every read to a Unix socket, nothing else
+ *     (the most a design with a PTY process and a server process can reach here);
  *   - output throughput: `cat` of 100 MB of 200-column lines (BENCH_OUTPUT_BYTES) to 1 and to 10
  *     WebSocket clients (MB/s until the end marker reached every client; figures are the
  *     median of BENCH_REPEATS=3 floods after one warm-up flood, for 1 and for 10 clients), and the
@@ -203,6 +205,55 @@ function rawPty(): Terminal & { ready: Promise<void> } {
     messages: () => count,
     input: (d) => pty.write(d),
     close: () => pty.kill('SIGKILL'),
+  };
+}
+
+// ---------------------------------------------------------------- relay: node-pty in a child process
+/**
+ * The same shell in a child process that writes every PTY read to a Unix socket, read here: what two
+ * processes doing nothing else reach on this machine (AutoDev's PTY host and server do this and more).
+ */
+async function relayPty(): Promise<Terminal & { child: ChildProcess }> {
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'autodev-bench-relay-'));
+  const socketPath = path.join(dir, 'relay.sock');
+  const accepted = new Promise<net.Socket>((resolve) => {
+    const server = net.createServer((s) => {
+      server.close();
+      resolve(s);
+    });
+    server.listen(socketPath);
+  });
+  const child = spawn(
+    process.execPath,
+    [path.join(root, 'bench', 'support', 'relay-child.ts'), socketPath, dir],
+    {
+      stdio: 'ignore',
+    },
+  );
+  const socket = await accepted;
+  let text = '';
+  let count = 0;
+  socket.setEncoding('utf8');
+  socket.on('data', (d: string) => {
+    text += d;
+    count++;
+    if (text.length > TAIL_CHARS) text = text.slice(-TAIL_CHARS);
+    arrived();
+  });
+  await until(() => text.includes('$ '), 10_000, 'relay prompt');
+  return {
+    child,
+    text: () => text,
+    clear: () => {
+      text = '';
+    },
+    messages: () => count,
+    input: (d) => socket.write(d),
+    close: () => {
+      socket.destroy();
+      child.kill('SIGKILL');
+      rmSync(dir, { recursive: true, force: true });
+    },
   };
 }
 
@@ -503,6 +554,16 @@ const results: Record<string, string> = {};
   });
 }
 
+{
+  const relay = await relayPty();
+  const tp = await medianThroughput([relay], 'relay');
+  relay.close();
+  console.log(
+    `relay          node-pty in a child process, every read over a Unix socket, nothing else: ${fmt(tp.mbps)} MB/s`,
+  );
+  results.relay_output_mbps = fmt(tp.mbps);
+}
+
 const server = await startAutoDev();
 try {
   const sessionId = await autodevSession(server);
@@ -655,6 +716,12 @@ const ratio = (a: string | undefined, b: string | undefined) =>
 Object.assign(results, {
   ws_vs_wetty_output: ratio(results.ws_output_1_mbps, results.wetty_output_1_mbps),
   ws_vs_raw_output: ratio(results.ws_output_1_mbps, results.raw_output_mbps),
+  ws_vs_relay_output: ratio(results.ws_output_1_mbps, results.relay_output_mbps),
+  // Issue 13's 1.5× wetty against what two processes doing nothing reach (> 1: beyond that ceiling).
+  wetty15_vs_relay_output: ratio(
+    results.wetty_output_1_mbps ? String(1.5 * Number(results.wetty_output_1_mbps)) : undefined,
+    results.relay_output_mbps,
+  ),
   ws_10_vs_1_output: ratio(results.ws_output_10_mbps, results.ws_output_1_mbps),
   ws_minus_wetty_echo_p50_ms: fmt(Number(results.ws_echo_p50_ms) - Number(results.wetty_echo_p50_ms)),
   ws_minus_wetty_echo_p99_ms: fmt(Number(results.ws_echo_p99_ms) - Number(results.wetty_echo_p99_ms)),
