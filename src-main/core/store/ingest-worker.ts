@@ -112,7 +112,6 @@ function kick(): void {
   scheduled = setImmediate(loop);
 }
 
-/** One ingest step; false when it paused (a medium error) or failed. */
 /** The main thread is writing a journal entry, or about to: let it go first. (Bounded: that write
  *  itself may wait out another process's lock; the worker goes on after WRITER_YIELD_MS.) */
 const WRITER_YIELD_MS = 250;
@@ -120,6 +119,7 @@ function yieldToWriter(): void {
   if (Atomics.load(flags, WRITER_WAITING) === 1) Atomics.wait(flags, WRITER_WAITING, 1, WRITER_YIELD_MS);
 }
 
+/** One ingest step; false when it paused (a medium error) or failed. */
 function ingestOnce(): StepResult | null {
   yieldToWriter();
   Atomics.store(flags, 2, 1);
