@@ -197,15 +197,7 @@ test('the host socket: 0600 files, a wrong secret is refused, and the host holds
 });
 
 test('a clean close logs no warning: the host stopping is the shutdown it was asked for, and late usage scans do not run', async (t) => {
-  const dir = tempDir(t);
-  const env = cleanEnv(dir);
-  const logs: string[] = [];
-  const c = await createCore(loadConfig({ dataDir: dir, env }), {
-    env,
-    tasks: false,
-    logger: createLogger({ level: 'debug', sink: (l) => logs.push(l) }),
-    manager: { loginPath: async () => process.env.PATH ?? '/usr/bin:/bin' },
-  });
+  const { core: c, logs } = await core(t, tempDir(t));
   const s = await c.sessions.create({ cli_tool: 'shell' });
   await c.sessions.terminate(s.session_id);
   // The exit schedules usage scans 300 ms and 2 s later; the core closes before they are due.
@@ -213,4 +205,26 @@ test('a clean close logs no warning: the host stopping is the shutdown it was as
   await new Promise((r) => setTimeout(r, 2300));
   const warnings = logs.filter((l) => /"level":"(warn|error)"/.test(l));
   assert.deepEqual(warnings, []);
+});
+
+test('AUTODEV_PTY_HOST_NODE_OPTIONS reaches the host as its NODE_OPTIONS, and the app’s own NODE_OPTIONS does not', async (t) => {
+  const saved = { host: process.env.AUTODEV_PTY_HOST_NODE_OPTIONS, app: process.env.NODE_OPTIONS };
+  process.env.AUTODEV_PTY_HOST_NODE_OPTIONS = '--no-warnings';
+  process.env.NODE_OPTIONS = '--no-deprecation';
+  t.after(() => {
+    for (const [key, value] of [
+      ['AUTODEV_PTY_HOST_NODE_OPTIONS', saved.host],
+      ['NODE_OPTIONS', saved.app],
+    ] as const)
+      if (value === undefined) delete process.env[key];
+      else process.env[key] = value;
+  });
+  const dir = tempDir(t);
+  await core(t, dir);
+  const { pid } = JSON.parse(readFileSync(hostPaths(dir).manifest, 'utf8')) as { pid: number };
+  const environ = readFileSync(`/proc/${pid}/environ`, 'utf8').split('\0');
+  assert.deepEqual(
+    environ.filter((e) => e.startsWith('NODE_OPTIONS=')),
+    ['NODE_OPTIONS=--no-warnings'],
+  );
 });
