@@ -331,8 +331,8 @@ function lastCharCode(text: string): number {
   return text.length > 0 ? text.charCodeAt(text.length - 1) : -1;
 }
 
-/** The last ESC among the final `window` chars of `text`, or -1 (a backward search of a whole 256 KiB
- *  batch without one cost the PTY-reading thread more than the mirror's parse: it only looks at the end). */
+/** The last ESC among the final `window` chars of `text`, or -1. (A backward search of a whole 256 KiB
+ *  batch with no ESC in it scanned every byte of a flood once more, on the thread that reads the PTY.) */
 function lastEscWithin(text: string, window: number): number {
   let esc = text.indexOf('\x1b', Math.max(0, text.length - window));
   for (let next = esc; next >= 0; next = text.indexOf('\x1b', esc + 1)) esc = next;
@@ -351,7 +351,7 @@ function endsInsideEscape(text: string): boolean {
  * sequence (a part ending inside one is joined to the next), and a segment without an ESC (most of a
  * plain flood) is passed over after one forward scan: searching every part backwards for three reset
  * spellings and joining them all (megabytes per compaction) was the PTY host's largest cost in a flood
- * (bench/ws-throughput.bench.ts profile).
+ * (a perf profile of the host during the ws bench's 100 MB `cat`).
  */
 export function sgrCarry(parts: string[]): string {
   const tail: string[] = [];

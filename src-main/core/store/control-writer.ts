@@ -95,8 +95,9 @@ export class ControlWriter {
       try {
         // A submitted line is fsynced before the agent sees it. Its keys are journaled first too, but
         // without an fsync each: a kill -9 keeps them, and the line's fsync covers them before its
-        // Enter reaches the agent. An fsync per keystroke put the disk's flush time (2–5 ms here) into
-        // every echo (bench/ws-throughput.bench.ts).
+        // Enter reaches the agent. An fsync per keystroke put the disk's flush time into every echo
+        // (0.6 ms p50 on this machine's disk: persist_idle_journal in bench/persistence-throughput;
+        // far more on a slow one).
         if (entry.k === 'command' && entry.entry.kind === 'command')
           this._store.write(() => this._apply(entry));
         else this._writeUnsynced(() => this._apply(entry));

@@ -16,7 +16,7 @@ import type { OutputBatch } from './session-store.ts';
 export const WORKER_DEAD = 4;
 /** Index in the shared flags: 1 while the main thread waits to write or writes (a journal entry). The
  *  worker starts no transaction meanwhile: a command goes first, and does not lose a race for the lock
- *  into SQLite's busy back-off (10–50 ms sleeps) while the worker stores a backlog. */
+ *  into SQLite's busy back-off (sleeps of 1–100 ms) while the worker stores a backlog. */
 export const WRITER_WAITING = 5;
 
 export interface IngestWorkerData {
